@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The published entry point: refuse old Node versions with a clear message, then hand over to the build.
+// Kept free of imports so that the version check itself runs on any Node.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 17)) {
+  process.stderr.write(
+    `sympozium needs Node.js 20.17 or newer; this is ${process.version}.\n` +
+      'Install a current Node.js (https://nodejs.org) or use a version manager such as nvm, then try again.\n',
+  );
+  process.exit(1);
+}
+import('../dist/main.js').then((m) => m.main(process.argv));

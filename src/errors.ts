@@ -1,0 +1,48 @@
+/** Exit codes, as CLI.md promises them to scripts. */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface CliErrorOptions {
+  /** One line telling the user what to do next. */
+  hint?: string;
+  exitCode?: ExitCodeValue;
+  cause?: unknown;
+}
+
+/**
+ * An error a user can act on. Commands and the layers below them throw it; only main.ts prints it and exits.
+ * The message must never contain a secret: callers pass names of Secrets, never their values.
+ */
+export class CliError extends Error {
+  readonly hint?: string;
+  readonly exitCode: ExitCodeValue;
+
+  constructor(message: string, options: CliErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CliError';
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? ExitCode.failed;
+  }
+}
+
+/** Bad usage or invalid input: exit code 2. */
+export function usageError(message: string, hint?: string): CliError {
+  return new CliError(message, { hint, exitCode: ExitCode.usage });
+}
+
+/** Thrown when the user pressed Ctrl-C; main.ts exits 130 without a message. */
+export class InterruptedError extends CliError {
+  constructor() {
+    super('interrupted', { exitCode: ExitCode.interrupted });
+    this.name = 'InterruptedError';
+  }
+}
+
+export function isCliError(error: unknown): error is CliError {
+  return error instanceof CliError;
+}

@@ -1,0 +1,343 @@
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { GlobalOptions } from '../context.js';
+import { CliError, InterruptedError } from '../errors.js';
+import type { Output } from '../ui/output.js';
+import { loadKubeConfig, type ResolvedKubeConfig } from './config.js';
+import { KubeApiError, connectionError } from './errors.js';
+
+/**
+ * The cluster client every command uses. Requests go over node:http(s) with a keep-alive agent: the simple
+ * authenticated GET that most commands need must not pay for loading all of @kubernetes/client-node, which
+ * is imported only for credentials it alone can produce (exec plugins, auth providers) and for port-forward.
+ */
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name?: string;
+    generateName?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    ownerReferences?: unknown[];
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface KubeList<T = KubeObject> {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export interface WatchEvent<T = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export interface RequestOptions {
+  method?: string;
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ResponseOf<T> {
+  status: number;
+  body: T;
+  headers: http.IncomingHttpHeaders;
+}
+
+export const contentTypes = {
+  json: 'application/json',
+  mergePatch: 'application/merge-patch+json',
+  jsonPatch: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+
+/** The field manager for every write the CLI makes, so `kubectl get -o yaml --show-managed-fields` names us. */
+export const fieldManager = 'sympozium';
+
+export interface ResourceRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export function resourcePath(ref: ResourceRef): string {
+  const base = ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}`;
+  const ns = ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+  const name = ref.name ? `/${encodeURIComponent(ref.name)}` : '';
+  const sub = ref.name && ref.subresource ? `/${ref.subresource}` : '';
+  return `${base}${ns}/${ref.plural}${name}${sub}`;
+}
+
+export interface KubeClientOptions {
+  globals: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'namespace' | 'requestTimeoutMs'>;
+  env: NodeJS.ProcessEnv;
+  out?: Pick<Output, 'debug'>;
+  signal?: AbortSignal;
+}
+
+export class KubeClient {
+  readonly config: ResolvedKubeConfig;
+  /** The namespace commands use by default: -n, else the context's, else "default". */
+  readonly namespace: string;
+  private readonly agent: http.Agent;
+  private readonly secure: boolean;
+  private readonly baseUrl: URL;
+  private readonly out?: Pick<Output, 'debug'>;
+  private readonly signal?: AbortSignal;
+  private readonly requestTimeoutMs?: number;
+  private extraHeaders: Record<string, string> = {};
+  private credentialsReady?: Promise<void>;
+
+  constructor(config: ResolvedKubeConfig, options: { namespace?: string; out?: Pick<Output, 'debug'>; signal?: AbortSignal; requestTimeoutMs?: number }) {
+    this.config = config;
+    this.namespace = options.namespace ?? config.namespace;
+    this.out = options.out;
+    this.signal = options.signal;
+    this.requestTimeoutMs = options.requestTimeoutMs;
+    this.baseUrl = new URL(config.server);
+    this.secure = this.baseUrl.protocol === 'https:';
+    const tls = {
+      ca: config.ca,
+      cert: config.clientCert,
+      key: config.clientKey,
+      rejectUnauthorized: !config.insecureSkipTlsVerify,
+      servername: config.tlsServerName,
+    };
+    this.agent = this.secure ? new https.Agent({ keepAlive: true, maxSockets: 16, ...tls }) : new http.Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  /** Where this client points, for messages: `context "kind-dev" (https://127.0.0.1:6443)`. */
+  describe(): string {
+    return `context "${this.config.contextName}" (${this.config.server})`;
+  }
+
+  /** Frees sockets so a finished command can exit. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  async get<T = KubeObject>(path: string, query?: RequestOptions['query']): Promise<T> {
+    return (await this.request<T>({ path, query })).body;
+  }
+
+  async list<T = KubeObject>(path: string, query?: RequestOptions['query']): Promise<KubeList<T>> {
+    return (await this.request<KubeList<T>>({ path, query })).body;
+  }
+
+  async create<T = KubeObject>(path: string, body: unknown, query?: RequestOptions['query']): Promise<T> {
+    return (await this.request<T>({ method: 'POST', path, body, query: { fieldManager, ...query } })).body;
+  }
+
+  async replace<T = KubeObject>(path: string, body: unknown, query?: RequestOptions['query']): Promise<T> {
+    return (await this.request<T>({ method: 'PUT', path, body, query: { fieldManager, ...query } })).body;
+  }
+
+  /** JSON merge patch: the only patch type custom resources accept besides JSON patch and apply. */
+  async mergePatch<T = KubeObject>(path: string, patch: unknown, query?: RequestOptions['query']): Promise<T> {
+    return (await this.request<T>({ method: 'PATCH', path, body: patch, contentType: contentTypes.mergePatch, query: { fieldManager, ...query } })).body;
+  }
+
+  async jsonPatch<T = KubeObject>(path: string, operations: unknown[], query?: RequestOptions['query']): Promise<T> {
+    return (await this.request<T>({ method: 'PATCH', path, body: operations, contentType: contentTypes.jsonPatch, query: { fieldManager, ...query } })).body;
+  }
+
+  /** Server-side apply with field manager `sympozium`; returns the status code too (201 created, 200 otherwise). */
+  async apply<T = KubeObject>(path: string, object: unknown, options: { force?: boolean; dryRun?: boolean } = {}): Promise<ResponseOf<T>> {
+    return this.request<T>({
+      method: 'PATCH',
+      path,
+      body: object,
+      contentType: contentTypes.apply,
+      query: { fieldManager, force: options.force || undefined, dryRun: options.dryRun ? 'All' : undefined, fieldValidation: 'Strict' },
+    });
+  }
+
+  async delete<T = KubeObject>(path: string, options: { propagationPolicy?: string; dryRun?: boolean } = {}): Promise<T> {
+    return (
+      await this.request<T>({
+        method: 'DELETE',
+        path,
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: options.propagationPolicy ?? 'Background', ...(options.dryRun ? { dryRun: ['All'] } : {}) },
+      })
+    ).body;
+  }
+
+  /** Returns the object, or undefined when the server says 404. */
+  async getOrUndefined<T = KubeObject>(path: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path);
+    } catch (error) {
+      if (error instanceof KubeApiError && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async request<T>(options: RequestOptions): Promise<ResponseOf<T>> {
+    const response = await this.send(options);
+    const text = await readBody(response);
+    const started = (response as unknown as { startedAt: number }).startedAt;
+    this.out?.debug(`${options.method ?? 'GET'} ${this.urlFor(options).pathname}${this.urlFor(options).search} -> ${response.statusCode} (${Date.now() - started}ms)`);
+    const status = response.statusCode ?? 0;
+    if (status >= 400) throw KubeApiError.fromResponse(status, text, this.describe(), options.method ?? 'GET', options.path);
+    let body: unknown = text;
+    if (text && (response.headers['content-type'] ?? '').includes('json')) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new CliError(`the cluster sent a reply that is not valid JSON (${options.method ?? 'GET'} ${options.path})`, {
+          hint: `Is ${this.config.server} really a Kubernetes API server? Check --context, or run \`sympozium doctor\`.`,
+        });
+      }
+    }
+    return { status, body: body as T, headers: response.headers };
+  }
+
+  /**
+   * One watch stream: yields events until the server closes it or the signal aborts. Resuming after a close
+   * and relisting after 410 Expired are the caller's (see watch.ts), because only it knows its own state.
+   */
+  async *watchStream<T = KubeObject>(path: string, query: RequestOptions['query'], signal?: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    const response = await this.send({ path, query: { ...query, watch: 'true' }, signal, timeoutMs: 0 });
+    const status = response.statusCode ?? 0;
+    if (status >= 400) {
+      throw KubeApiError.fromResponse(status, await readBody(response), this.describe(), 'GET', path);
+    }
+    response.setEncoding('utf8');
+    let buffer = '';
+    try {
+      for await (const chunk of response as AsyncIterable<string>) {
+        buffer += chunk;
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline).trim();
+          buffer = buffer.slice(newline + 1);
+          if (line) yield JSON.parse(line) as WatchEvent<T>;
+        }
+      }
+    } catch (error) {
+      // A dropped connection ends this stream like a server close; the caller decides whether to resume.
+      if (signal?.aborted || this.signal?.aborted) return;
+      if (!isConnectionReset(error)) throw error;
+    } finally {
+      response.destroy();
+    }
+  }
+
+  private urlFor(options: RequestOptions): URL {
+    const url = new URL(this.baseUrl.pathname.replace(/\/$/, '') + options.path, this.baseUrl);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined && value !== false) url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  private async send(options: RequestOptions): Promise<http.IncomingMessage> {
+    await (this.credentialsReady ??= this.prepareCredentials());
+    const url = this.urlFor(options);
+    const headers: Record<string, string> = {
+      Accept: options.accept ?? 'application/json',
+      'User-Agent': 'sympozium-cli',
+      ...this.extraHeaders,
+    };
+    const token = this.currentToken();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    else if (this.config.username !== undefined && this.config.password !== undefined) {
+      headers.Authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}`;
+    }
+    let payload: string | undefined;
+    if (options.body !== undefined) {
+      payload = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      headers['Content-Type'] = options.contentType ?? contentTypes.json;
+    }
+    const signals = [options.signal, this.signal].filter((s): s is AbortSignal => Boolean(s));
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs ?? 30_000;
+    const transport = this.secure ? https : http;
+    return new Promise((resolvePromise, reject) => {
+      const startedAt = Date.now();
+      const request = transport.request(url, { method: options.method ?? 'GET', headers, agent: this.agent }, (response) => {
+        (response as unknown as { startedAt: number }).startedAt = startedAt;
+        resolvePromise(response);
+      });
+      if (timeoutMs > 0) {
+        request.setTimeout(timeoutMs, () =>
+          request.destroy(
+            new CliError(`the cluster did not answer within ${Math.round(timeoutMs / 1000)}s (${options.method ?? 'GET'} ${options.path})`, {
+              hint: `Check that ${this.config.server} is reachable, or raise --request-timeout.`,
+            }),
+          ),
+        );
+      }
+      for (const signal of signals) {
+        if (signal.aborted) request.destroy(new InterruptedError());
+        signal.addEventListener('abort', () => request.destroy(new InterruptedError()), { once: true });
+      }
+      request.on('error', (error) => reject(error instanceof CliError ? error : connectionError(error, this.config)));
+      request.end(payload);
+    });
+  }
+
+  private currentToken(): string | undefined {
+    if (this.extraHeaders.Authorization) return undefined;
+    if (this.config.token) return this.config.token;
+    if (this.config.tokenFile) {
+      try {
+        return readFileSync(this.config.tokenFile, 'utf8').trim();
+      } catch {
+        throw new CliError(`cannot read the token file ${this.config.tokenFile} named by the kubeconfig`, { hint: 'Fix the path, or log in again.' });
+      }
+    }
+    return undefined;
+  }
+
+  /** Exec plugins and auth providers: let client-node produce the headers, then reuse them for every request. */
+  private async prepareCredentials(): Promise<void> {
+    if (!this.config.needsClientNode) return;
+    const { credentialHeaders } = await import('./credentials.js');
+    this.extraHeaders = await credentialHeaders(this.config);
+  }
+}
+
+function isConnectionReset(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error)?.message === 'aborted';
+}
+
+async function readBody(response: http.IncomingMessage): Promise<string> {
+  response.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of response as AsyncIterable<string>) text += chunk;
+  return text;
+}
+
+export function createKubeClient(options: KubeClientOptions): KubeClient {
+  const config = loadKubeConfig({ kubeconfig: options.globals.kubeconfig, context: options.globals.context, env: options.env });
+  options.out?.debug(`using ${`context "${config.contextName}" (${config.server})`}, namespace ${options.globals.namespace ?? config.namespace}`);
+  return new KubeClient(config, {
+    namespace: options.globals.namespace,
+    out: options.out,
+    signal: options.signal,
+    requestTimeoutMs: options.globals.requestTimeoutMs,
+  });
+}

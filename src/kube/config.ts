@@ -1,0 +1,211 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { CliError } from '../errors.js';
+
+/**
+ * Kubeconfig loading, done here rather than by client-node's KubeConfig because the common cases (token,
+ * client certificate, CA, insecure) need only `yaml`, and loading client-node costs every command ~300 ms
+ * (see bench/). Exec plugins, auth providers and in-cluster credentials are handed to client-node in
+ * credentials.ts, so every auth method it supports keeps working.
+ */
+
+interface NamedCluster {
+  name: string;
+  cluster: Record<string, unknown>;
+}
+interface NamedUser {
+  name: string;
+  user: Record<string, unknown>;
+}
+interface NamedContext {
+  name: string;
+  context: { cluster?: string; user?: string; namespace?: string };
+}
+
+export interface ResolvedKubeConfig {
+  /** The files it came from, for messages and for client-node when it must take over. */
+  files: string[];
+  contextName: string;
+  clusterName: string;
+  userName: string;
+  server: string;
+  namespace: string;
+  /** True when the namespace came from the context rather than the "default" fallback. */
+  namespaceFromContext: boolean;
+  ca?: Buffer;
+  insecureSkipTlsVerify: boolean;
+  tlsServerName?: string;
+  clientCert?: Buffer;
+  clientKey?: Buffer;
+  token?: string;
+  tokenFile?: string;
+  username?: string;
+  password?: string;
+  /** Exec plugin or auth-provider: credentials must come from client-node. */
+  needsClientNode: boolean;
+  inCluster: boolean;
+}
+
+export interface LoadOptions {
+  kubeconfig?: string;
+  context?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export function kubeconfigPaths(options: LoadOptions): string[] {
+  if (options.kubeconfig) return [resolve(options.kubeconfig)];
+  const fromEnv = options.env.KUBECONFIG;
+  if (fromEnv) return fromEnv.split(delimiter).filter(Boolean).map((path) => resolve(path));
+  return [join(options.env.HOME ?? homedir(), '.kube', 'config')];
+}
+
+export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
+  const paths = kubeconfigPaths(options);
+  const existing = paths.filter((path) => existsSync(path));
+  if (options.kubeconfig && existing.length === 0) {
+    throw new CliError(`kubeconfig ${options.kubeconfig} does not exist`, {
+      hint: 'Pass the path of an existing kubeconfig, or start a local cluster with `sympozium dev up`.',
+    });
+  }
+  if (existing.length === 0) {
+    if (options.env.KUBERNETES_SERVICE_HOST && existsSync(join(serviceAccountDir, 'token'))) return inClusterConfig(options.env);
+    throw new CliError('no kubeconfig found', {
+      hint: `Looked at ${paths.join(', ')}. Set KUBECONFIG or pass --kubeconfig, or try the local control plane: sympozium dev up && eval "$(sympozium dev env)"`,
+    });
+  }
+
+  // Merge like kubectl: the first file to define a name wins, and so does the first current-context.
+  const clusters = new Map<string, NamedCluster>();
+  const users = new Map<string, NamedUser>();
+  const contexts = new Map<string, NamedContext>();
+  const baseDirOf = new Map<object, string>();
+  let currentContext: string | undefined;
+  for (const path of existing) {
+    let doc: Record<string, unknown>;
+    try {
+      doc = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as Record<string, unknown>;
+    } catch (error) {
+      throw new CliError(`kubeconfig ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
+        hint: 'Fix the file, or point KUBECONFIG at another one.',
+      });
+    }
+    for (const entry of (doc.clusters as NamedCluster[] | undefined) ?? []) {
+      if (entry?.name && !clusters.has(entry.name)) {
+        clusters.set(entry.name, entry);
+        baseDirOf.set(entry, dirname(path));
+      }
+    }
+    for (const entry of (doc.users as NamedUser[] | undefined) ?? []) {
+      if (entry?.name && !users.has(entry.name)) {
+        users.set(entry.name, entry);
+        baseDirOf.set(entry, dirname(path));
+      }
+    }
+    for (const entry of (doc.contexts as NamedContext[] | undefined) ?? []) {
+      if (entry?.name && !contexts.has(entry.name)) contexts.set(entry.name, entry);
+    }
+    currentContext ??= (doc['current-context'] as string | undefined) || undefined;
+  }
+
+  const contextName = options.context ?? currentContext;
+  if (!contextName) {
+    throw new CliError('the kubeconfig has no current context', {
+      hint: `Pick one with --context <name> (known: ${[...contexts.keys()].join(', ') || 'none'}) or \`kubectl config use-context <name>\`.`,
+    });
+  }
+  const context = contexts.get(contextName);
+  if (!context) {
+    throw new CliError(`context "${contextName}" is not in the kubeconfig`, {
+      hint: `Known contexts: ${[...contexts.keys()].join(', ') || 'none'}. Check --context, or run \`kubectl config get-contexts\`.`,
+    });
+  }
+  const clusterEntry = clusters.get(context.context?.cluster ?? '');
+  if (!clusterEntry) {
+    throw new CliError(`context "${contextName}" names cluster "${context.context?.cluster}", which the kubeconfig does not define`, {
+      hint: 'Fix the kubeconfig (`kubectl config view`), or choose another --context.',
+    });
+  }
+  const userEntry = users.get(context.context?.user ?? '');
+  const cluster = clusterEntry.cluster ?? {};
+  const user = userEntry?.user ?? {};
+  const clusterDir = baseDirOf.get(clusterEntry)!;
+  const userDir = userEntry ? baseDirOf.get(userEntry)! : clusterDir;
+
+  const server = String(cluster.server ?? '').replace(/\/+$/, '');
+  if (!server) {
+    throw new CliError(`cluster "${clusterEntry.name}" has no server address in the kubeconfig`, {
+      hint: 'Fix the kubeconfig, or choose another --context.',
+    });
+  }
+  const insecure = cluster['insecure-skip-tls-verify'] === true;
+  if (server.startsWith('http://') && !insecure) {
+    // Plain HTTP carries credentials in the clear; only accept it where the kubeconfig says so explicitly.
+    throw new CliError(`the server ${server} uses plain http:// but the kubeconfig does not set insecure-skip-tls-verify`, {
+      hint: `Use an https:// server, or set insecure-skip-tls-verify: true on cluster "${clusterEntry.name}" if this really is a local test cluster.`,
+    });
+  }
+
+  return {
+    files: existing,
+    contextName,
+    clusterName: clusterEntry.name,
+    userName: userEntry?.name ?? '',
+    server,
+    namespace: context.context?.namespace || 'default',
+    namespaceFromContext: Boolean(context.context?.namespace),
+    ca: dataOrFile(cluster['certificate-authority-data'], cluster['certificate-authority'], clusterDir),
+    insecureSkipTlsVerify: insecure,
+    tlsServerName: cluster['tls-server-name'] as string | undefined,
+    clientCert: dataOrFile(user['client-certificate-data'], user['client-certificate'], userDir),
+    clientKey: dataOrFile(user['client-key-data'], user['client-key'], userDir),
+    token: user.token as string | undefined,
+    tokenFile: user.tokenFile ? resolveFrom(userDir, String(user.tokenFile)) : undefined,
+    username: user.username as string | undefined,
+    password: user.password as string | undefined,
+    needsClientNode: Boolean(user.exec || user['auth-provider']),
+    inCluster: false,
+  };
+}
+
+function inClusterConfig(env: NodeJS.ProcessEnv): ResolvedKubeConfig {
+  const host = env.KUBERNETES_SERVICE_HOST!;
+  const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+  const namespaceFile = join(serviceAccountDir, 'namespace');
+  const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : 'default';
+  return {
+    files: [],
+    contextName: 'in-cluster',
+    clusterName: 'in-cluster',
+    userName: 'service-account',
+    server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    namespace,
+    namespaceFromContext: true,
+    ca: readFileSync(join(serviceAccountDir, 'ca.crt')),
+    insecureSkipTlsVerify: false,
+    // The projected token rotates: read it per request rather than once.
+    tokenFile: join(serviceAccountDir, 'token'),
+    needsClientNode: false,
+    inCluster: true,
+  };
+}
+
+function resolveFrom(base: string, path: string): string {
+  return isAbsolute(path) ? path : join(base, path);
+}
+
+function dataOrFile(data: unknown, file: unknown, base: string): Buffer | undefined {
+  if (typeof data === 'string' && data) return Buffer.from(data, 'base64');
+  if (typeof file === 'string' && file) {
+    const path = resolveFrom(base, file);
+    try {
+      return readFileSync(path);
+    } catch {
+      throw new CliError(`kubeconfig refers to ${path}, which cannot be read`, { hint: 'Fix the path in the kubeconfig.' });
+    }
+  }
+  return undefined;
+}

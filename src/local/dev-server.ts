@@ -1,0 +1,2 @@
+// PLACEHOLDER: the local control plane's server process; replaced by the dev helper.
+export {};

@@ -1,0 +1,107 @@
+import { CommanderError, type Command } from 'commander';
+import { createRequire } from 'node:module';
+import { buildProgram, overview, readGlobals } from './cli.js';
+import type { Context, GlobalOptions } from './context.js';
+import { CliError, ExitCode, InterruptedError } from './errors.js';
+import { Output } from './ui/output.js';
+import { createInquirerPrompter } from './ui/prompts.js';
+
+/**
+ * The one place that turns a thrown error into a message and an exit code. Commands throw; only this exits.
+ */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const code = await runCli(argv.slice(2));
+  process.exitCode = code;
+  // Open handles (a port-forward socket, a keep-alive agent) must not keep a finished command alive.
+  if (code !== ExitCode.ok || !process.stdout.writableNeedDrain) setImmediate(() => process.exit(code));
+  else process.stdout.once('drain', () => process.exit(code));
+}
+
+export async function runCli(args: string[]): Promise<number> {
+  const abort = new AbortController();
+  let interrupted = false;
+  const onSigint = () => {
+    // A second Ctrl-C leaves at once, whatever is still cleaning up.
+    if (interrupted) process.exit(ExitCode.interrupted);
+    interrupted = true;
+    abort.abort(new InterruptedError());
+  };
+  process.on('SIGINT', onSigint);
+
+  let failure: unknown;
+  let globals: GlobalOptions | undefined;
+  const program = buildProgram(packageVersion(), async (command: Command, work) => {
+    globals = readGlobals(command);
+    await work(createContext(globals, abort.signal));
+  });
+
+  try {
+    // `sympozium` alone: a short overview rather than the full reference.
+    if (args.length === 0) process.stdout.write(overview);
+    else await program.parseAsync(args, { from: 'user' });
+  } catch (error) {
+    failure = error;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (failure === undefined) return interrupted ? ExitCode.interrupted : ExitCode.ok;
+  return report(failure, globals, interrupted);
+}
+
+function report(error: unknown, globals: GlobalOptions | undefined, interrupted: boolean): number {
+  const out = new Output({ stdout: process.stdout, stderr: process.stderr, color: globals?.color, verbose: globals?.verbose });
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (and the suggestion); help and version are successes.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) {
+      return ExitCode.ok;
+    }
+    return ExitCode.usage;
+  }
+  if (error instanceof InterruptedError || interrupted || (error instanceof Error && error.name === 'AbortError')) {
+    return ExitCode.interrupted;
+  }
+  if (error instanceof CliError) {
+    out.error(error.message, error.hint);
+    if (globals?.verbose && error.cause instanceof Error) out.debug(`caused by: ${error.cause.stack ?? error.cause.message}`);
+    return error.exitCode;
+  }
+  // Anything else is a bug in sympozium, not a mistake of the user.
+  const message = error instanceof Error ? error.message : String(error);
+  out.error(`unexpected failure: ${message}`, 'This is a bug in sympozium. Run again with --verbose and report what it prints.');
+  if (globals?.verbose && error instanceof Error && error.stack) out.debug(error.stack);
+  return ExitCode.failed;
+}
+
+export function createContext(globals: GlobalOptions, signal: AbortSignal): Context {
+  const out = new Output({
+    stdout: process.stdout,
+    stderr: process.stderr,
+    format: globals.output,
+    quiet: globals.quiet,
+    verbose: globals.verbose,
+    color: globals.color ? undefined : false,
+  });
+  let kube: Promise<import('./kube/client.js').KubeClient> | undefined;
+  const ctx: Context = {
+    out,
+    prompt: createInquirerPrompter(),
+    globals,
+    env: process.env,
+    cwd: process.cwd(),
+    stdin: process.stdin,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI,
+    now: () => new Date(),
+    signal,
+    kube: () => {
+      kube ??= import('./kube/client.js').then((m) => m.createKubeClient({ globals, env: process.env, out, signal }));
+      return kube;
+    },
+  };
+  return ctx;
+}
+
+function packageVersion(): string {
+  // dist/main.js and src/main.ts both sit one level below package.json.
+  const require = createRequire(import.meta.url);
+  return (require('../package.json') as { version: string }).version;
+}
