@@ -538,15 +538,5 @@ export function buildProgram(version: string, run: RunCommand): Command {
       }),
     );
 
-  // Used by the completion scripts to complete names from the cluster; not part of the documented surface.
-  program
-    .command('__complete <kind>', { hidden: true })
-    .action((kind: string, _options: unknown, command: Command) =>
-      run(command, async (ctx) => {
-        const { completeNames } = await import('./commands/completion.js');
-        await completeNames({ kind }, ctx);
-      }),
-    );
-
   return program;
 }

@@ -38,7 +38,13 @@ export async function runCli(args: string[]): Promise<number> {
   try {
     // `sympozium` alone: a short overview rather than the full reference.
     if (args.length === 0) process.stdout.write(overview);
-    else await program.parseAsync(args, { from: 'user' });
+    // The completion scripts' protocol: the words typed so far, answered with candidates. Handled before
+    // commander, because the words are a half-typed command line, not options for this invocation.
+    else if (args[0] === '__complete') {
+      globals = readGlobals(program);
+      const { completeWords } = await import('./commands/completion.js');
+      await completeWords(program, args.slice(1), createContext({ ...globals, quiet: true }, abort.signal));
+    } else await program.parseAsync(args, { from: 'user' });
   } catch (error) {
     failure = error;
   } finally {
