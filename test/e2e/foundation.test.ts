@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { binPath, ensureBuilt, repoRoot, runBin } from '../support/bin.js';
+
+beforeAll(() => ensureBuilt());
+
+describe('the sympozium binary', () => {
+  it('prints its version from package.json', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const result = await runBin(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(version);
+    expect(result.stderr).toBe('');
+  });
+
+  it('alone prints a short overview, not the full reference', async () => {
+    const result = await runBin([]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('sympozium dev up');
+    expect(result.stdout.split('\n').length).toBeLessThan(20);
+  });
+
+  it('shows examples in the help of every command', async () => {
+    const commands = [
+      ['init'], ['validate'], ['apply'], ['instances', 'list'], ['instances', 'describe'], ['instances', 'delete'],
+      ['enable', 'web-endpoint'], ['disable', 'web-endpoint'], ['key', 'show'], ['key', 'rotate'], ['runs', 'list'],
+      ['runs', 'get'], ['runs', 'tail'], ['chat'], ['models'], ['mcp'], ['doctor'], ['dev', 'up'], ['completion'],
+    ];
+    for (const command of commands) {
+      const result = await runBin([...command, '--help']);
+      expect(result.code, command.join(' ')).toBe(0);
+      expect(result.stdout, command.join(' ')).toContain('Examples:');
+      expect(result.stdout, command.join(' ')).toContain(`sympozium ${command[0]}`);
+    }
+  });
+
+  it('suggests the closest command or flag and exits 2 on bad usage', async () => {
+    const typo = await runBin(['chatt']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("unknown command 'chatt'");
+    expect(typo.stderr).toContain('Did you mean chat?');
+
+    const flag = await runBin(['key', 'show', 'demo', '--revel']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('Did you mean --reveal?');
+
+    const format = await runBin(['-o', 'xml', 'doctor']);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain('Allowed choices are table, wide, json, yaml, name');
+
+    const duration = await runBin(['chat', 'demo', '-m', 'hi', '--timeout', 'soon']);
+    expect(duration.code).toBe(2);
+    expect(duration.stderr).toContain('--timeout must be a duration');
+  });
+
+  it('says what to do when there is no kubeconfig', async () => {
+    const result = await runBin(['instances', 'list'], { env: { KUBECONFIG: '/nonexistent/kubeconfig', HOME: '/nonexistent' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no kubeconfig found');
+    expect(result.stderr).toContain('sympozium dev up');
+  });
+
+  it('completes commands, subcommands and flag values', async () => {
+    const top = await runBin(['__complete', 'ch']);
+    expect(top.stdout.trim()).toBe('chat');
+    const sub = await runBin(['__complete', 'key', '']);
+    expect(sub.stdout.split('\n')).toEqual(expect.arrayContaining(['show', 'rotate']));
+    const output = await runBin(['__complete', 'runs', 'list', '-o', 'j']);
+    expect(output.stdout.trim()).toBe('json');
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const script = await runBin(['completion', shell]);
+      expect(script.code).toBe(0);
+      expect(script.stdout).toContain('__complete');
+    }
+    const unknown = await runBin(['completion', 'tcsh']);
+    expect(unknown.code).toBe(2);
+  });
+
+  it('starts without loading client-node, inquirer or ora', () => {
+    // Record every module file Node loads for `--version` and `--help` through a resolve hook, then make sure
+    // none of the heavy dependencies' code is in any of them (the bundle keeps their source paths as comments).
+    const hook = `data:text/javascript,${encodeURIComponent(`
+      import { register } from 'node:module';
+      import { MessageChannel } from 'node:worker_threads';
+      const { port1, port2 } = new MessageChannel();
+      port1.on('message', (url) => process.stderr.write('LOADED ' + url + '\\n'));
+      port1.unref();
+      register('data:text/javascript,' + encodeURIComponent(\`
+        let port;
+        export function initialize(data) { port = data.port; }
+        export async function resolve(specifier, context, next) {
+          const result = await next(specifier, context);
+          port.postMessage(result.url);
+          return result;
+        }\`), { data: { port: port2 }, transferList: [port2] });
+    `)}`;
+    for (const args of [['--version'], ['key', 'show', '--help']]) {
+      const result = spawnSync(process.execPath, ['--import', hook, binPath, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+      expect(result.status).toBe(0);
+      const files = result.stderr
+        .split('\n')
+        .filter((line) => line.startsWith('LOADED file:'))
+        .map((line) => fileURLToPath(line.slice('LOADED '.length)));
+      expect(files.some((file) => file.endsWith('dist/main.js'))).toBe(true);
+      for (const file of files.filter((f) => f.includes('/dist/'))) {
+        const text = readFileSync(file, 'utf8');
+        expect(text, file).not.toContain('node_modules/@kubernetes/client-node');
+        expect(text, file).not.toContain('node_modules/inquirer');
+        expect(text, file).not.toContain('node_modules/ora/');
+      }
+    }
+  });
+});
