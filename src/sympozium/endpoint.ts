@@ -1,0 +1,156 @@
+import type { Context } from '../context.js';
+import { CliError, usageError } from '../errors.js';
+import type { KubeClient } from '../kube/client.js';
+import { isNotFound } from '../kube/errors.js';
+import { group, legacyWebEndpointSkill, names, version, webEndpointSkill, type SympoziumInstance } from './types.js';
+
+/**
+ * Where an instance's web endpoint can be reached from this machine, in the order CLI.md promises: --url;
+ * the instance's status URL or its HTTPRoute hostname; else a port-forward to the proxy's Service, opened
+ * for this command only.
+ */
+
+export type EndpointVia = 'flag' | 'status' | 'httproute' | 'port-forward';
+
+export interface ResolvedEndpoint {
+  /** Without a trailing slash and without `/v1`: callers append `/v1/chat/completions`, `/sse`, ... */
+  baseUrl: string;
+  via: EndpointVia;
+  /** Set when the endpoint came from the cluster: the namespace the instance lives in. */
+  namespace?: string;
+  /** The instance object, when it was read on the way (saves callers a second GET). */
+  instance?: SympoziumInstance;
+  /** Closes the port-forward, if one was opened; a no-op otherwise. */
+  close(): Promise<void>;
+}
+
+export interface EndpointOptions {
+  url?: string;
+  namespace?: string;
+}
+
+/** The Service port of the web proxy (contract §2). */
+export const webProxyPort = 8080;
+
+const httpRouteGroupVersion = 'gateway.networking.k8s.io/v1';
+
+export async function resolveEndpoint(
+  ctx: Pick<Context, 'kube' | 'out' | 'signal'>,
+  instanceName: string,
+  options: EndpointOptions,
+): Promise<ResolvedEndpoint> {
+  if (options.url) {
+    const baseUrl = normalizeBaseUrl(options.url);
+    ctx.out.debug(`endpoint: ${baseUrl} (from --url)`);
+    return { baseUrl, via: 'flag', close: async () => {} };
+  }
+
+  const kube = await ctx.kube();
+  const namespace = options.namespace ?? kube.namespace;
+  const instance = await readInstance(kube, namespace, instanceName);
+  if (!instance) {
+    throw new CliError(`instance ${instanceName} does not exist in namespace ${namespace} (${kube.describe()})`, {
+      hint: 'List the instances with `sympozium instances list -A`, or pass -n <namespace>. To skip the cluster, pass --url.',
+    });
+  }
+
+  const statusUrl = instance.status?.webEndpoint?.url;
+  if (statusUrl) {
+    const baseUrl = normalizeBaseUrl(statusUrl);
+    ctx.out.debug(`endpoint: ${baseUrl} (from the instance's status.webEndpoint.url)`);
+    return { baseUrl, via: 'status', namespace, instance, close: async () => {} };
+  }
+
+  const runName = names.webEndpointRun(instanceName);
+  const routeUrl = await httpRouteUrl(kube, namespace, names.httpRoute(runName));
+  if (routeUrl) {
+    ctx.out.debug(`endpoint: ${routeUrl} (from HTTPRoute ${names.httpRoute(runName)})`);
+    return { baseUrl: routeUrl, via: 'httproute', namespace, instance, close: async () => {} };
+  }
+
+  const service = names.serverService(runName);
+  const exists = await kube.getOrUndefined(`/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(service)}`);
+  if (!exists) throw notServing(instance, namespace);
+  const { openPortForward } = await import('../kube/portforward.js');
+  const forward = await openPortForward(kube, { namespace, service, port: webProxyPort }, { signal: ctx.signal, debug: (m) => ctx.out.debug(m) });
+  ctx.out.debug(`endpoint: ${forward.url} (port-forward to service ${service}, pod ${forward.pod}:${forward.podPort})`);
+  return { baseUrl: forward.url, via: 'port-forward', namespace, instance, close: forward.close };
+}
+
+/** Accepts `https://host`, `https://host/` and the OpenAI-style `https://host/v1`; anything else is a usage error. */
+export function normalizeBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw usageError(`--url must be an http:// or https:// URL, not "${raw}"`, 'For example: --url https://demo.example.com');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw usageError(`--url must be an http:// or https:// URL, not "${raw}"`, 'For example: --url https://demo.example.com');
+  }
+  url.search = '';
+  url.hash = '';
+  return url.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
+}
+
+export function hasWebEndpointSkill(instance: SympoziumInstance): boolean {
+  const skills = instance.spec?.skills ?? [];
+  return skills.some((skill) => skill.skillPackRef === webEndpointSkill || skill.skillPackRef === legacyWebEndpointSkill) || Boolean(instance.spec?.webEndpoint?.enabled);
+}
+
+function notServing(instance: SympoziumInstance, namespace: string): CliError {
+  const name = instance.metadata.name;
+  const service = names.serverService(names.webEndpointRun(name));
+  if (!hasWebEndpointSkill(instance)) {
+    return new CliError(`the web endpoint of instance ${name} is not enabled`, {
+      hint: `Enable it with \`sympozium enable web-endpoint ${name}\`${namespace === 'default' ? '' : ` -n ${namespace}`}.`,
+    });
+  }
+  return new CliError(`the web endpoint of instance ${name} is enabled but not ready: service ${service} does not exist yet`, {
+    hint: `The controller creates it shortly after the skill is added: watch with \`sympozium instances describe ${name}\`, or wait for it with \`sympozium enable web-endpoint ${name}\`.`,
+  });
+}
+
+interface HttpRoute {
+  spec?: { hostnames?: string[]; parentRefs?: { sectionName?: string; port?: number }[] };
+  metadata?: { annotations?: Record<string, string> };
+}
+
+/**
+ * The public URL of the endpoint's HTTPRoute, or undefined when there is none (no route, or no Gateway API
+ * on the cluster at all). Routes are https unless they attach only to a plain-HTTP listener (port 80 or a
+ * section named http) or say so with the `sympozium.ai/scheme` annotation.
+ */
+async function httpRouteUrl(kube: KubeClient, namespace: string, name: string): Promise<string | undefined> {
+  let route: HttpRoute | undefined;
+  try {
+    route = await kube.getOrUndefined<HttpRoute>(`/apis/${httpRouteGroupVersion}/namespaces/${encodeURIComponent(namespace)}/httproutes/${encodeURIComponent(name)}`);
+  } catch (error) {
+    // A cluster without the Gateway API, or a user who may not read routes, simply has no route to offer.
+    if (isNotFound(error) || (error as { code?: number }).code === 403) return undefined;
+    throw error;
+  }
+  const hostname = route?.spec?.hostnames?.find((candidate) => candidate && !candidate.includes('*'));
+  if (!hostname) return undefined;
+  const annotated = route?.metadata?.annotations?.['sympozium.ai/scheme'];
+  const parents = route?.spec?.parentRefs ?? [];
+  const plainHttp =
+    annotated === 'http' ||
+    (annotated === undefined && parents.length > 0 && parents.every((parent) => parent.port === 80 || /^http$/i.test(parent.sectionName ?? '')));
+  return `${plainHttp ? 'http' : 'https'}://${hostname}`;
+}
+
+/**
+ * Reads the instance under whichever kind the cluster serves (SympoziumInstance, or Agent from upstream v0.10).
+ * TEMPORARY: replaced by kinds.ts's discoverInstanceKind/instancePath once the cluster-commands work lands.
+ */
+async function readInstance(kube: KubeClient, namespace: string, name: string): Promise<SympoziumInstance | undefined> {
+  for (const plural of ['sympoziuminstances', 'agents']) {
+    try {
+      return await kube.get<SympoziumInstance>(`/apis/${group}/${version}/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  return undefined;
+}
