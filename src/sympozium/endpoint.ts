@@ -2,7 +2,9 @@ import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
-import { group, legacyWebEndpointSkill, names, version, webEndpointSkill, type SympoziumInstance } from './types.js';
+import { discoverInstanceKind, instancePath } from './kinds.js';
+import { names, type SympoziumInstance } from './types.js';
+import { webEndpointEnabled } from './web-endpoint.js';
 
 /**
  * Where an instance's web endpoint can be reached from this machine, in the order CLI.md promises: --url;
@@ -93,15 +95,10 @@ export function normalizeBaseUrl(raw: string): string {
   return url.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
 }
 
-export function hasWebEndpointSkill(instance: SympoziumInstance): boolean {
-  const skills = instance.spec?.skills ?? [];
-  return skills.some((skill) => skill.skillPackRef === webEndpointSkill || skill.skillPackRef === legacyWebEndpointSkill) || Boolean(instance.spec?.webEndpoint?.enabled);
-}
-
 function notServing(instance: SympoziumInstance, namespace: string): CliError {
   const name = instance.metadata.name;
   const service = names.serverService(names.webEndpointRun(name));
-  if (!hasWebEndpointSkill(instance)) {
+  if (!webEndpointEnabled(instance)) {
     return new CliError(`the web endpoint of instance ${name} is not enabled`, {
       hint: `Enable it with \`sympozium enable web-endpoint ${name}\`${namespace === 'default' ? '' : ` -n ${namespace}`}.`,
     });
@@ -140,17 +137,7 @@ async function httpRouteUrl(kube: KubeClient, namespace: string, name: string): 
   return `${plainHttp ? 'http' : 'https'}://${hostname}`;
 }
 
-/**
- * Reads the instance under whichever kind the cluster serves (SympoziumInstance, or Agent from upstream v0.10).
- * TEMPORARY: replaced by kinds.ts's discoverInstanceKind/instancePath once the cluster-commands work lands.
- */
 async function readInstance(kube: KubeClient, namespace: string, name: string): Promise<SympoziumInstance | undefined> {
-  for (const plural of ['sympoziuminstances', 'agents']) {
-    try {
-      return await kube.get<SympoziumInstance>(`/apis/${group}/${version}/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  return undefined;
+  const kind = await discoverInstanceKind(kube);
+  return kube.getOrUndefined<SympoziumInstance>(instancePath(kind, namespace, name));
 }
