@@ -1,0 +1,277 @@
+// The speed budget (issue 7), measured as ratios, never asserted in tests.
+//
+//   npm run bench                 all pairs, 15 rounds after a warm-up
+//   npm run bench -- --rounds 5   fewer rounds
+//   npm run bench -- --only startup,read
+//
+// Each pair runs side by side (A B A B ...) against the same local control plane so that machine noise hits
+// both sides alike; the table shows medians and the ratio A/B. Results are also written to
+// bench/results/latest.json. The control plane is bundled from src/ with esbuild into bench/.build/ at start.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'sympozium.js');
+const args = process.argv.slice(2);
+const defaultRounds = Number(valueOf('--rounds') ?? 15);
+const rounds = defaultRounds;
+const only = valueOf('--only')?.split(',');
+
+function valueOf(flag) {
+  const index = args.indexOf(flag);
+  return index >= 0 ? args[index + 1] : undefined;
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** Runs a command to completion; returns wall time in ms, and the time to the first stdout byte matching `first`. */
+function timeCommand(command, commandArgs, { env, first, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    let firstAt;
+    let stdout = '';
+    let stderr = '';
+    const child = spawn(command, commandArgs, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (firstAt === undefined && (!first || first.test(stdout))) firstAt = process.hrtime.bigint();
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ended = process.hrtime.bigint();
+      if (code !== 0) return reject(new Error(`${command} ${commandArgs.join(' ')} exited ${code}: ${stderr.slice(0, 500)}`));
+      resolve({ ms: Number(ended - started) / 1e6, firstMs: firstAt ? Number(firstAt - started) / 1e6 : undefined, stdout });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+async function pair(name, target, a, b, { metric = 'ms', rounds = defaultRounds } = {}) {
+  const samplesA = [];
+  const samplesB = [];
+  await a();
+  await b();
+  for (let round = 0; round < rounds; round++) {
+    samplesA.push((await a())[metric]);
+    samplesB.push((await b())[metric]);
+  }
+  const medianA = median(samplesA);
+  const medianB = median(samplesB);
+  const row = { name, target, a: a.label, b: b.label, medianA, medianB, ratio: medianA / medianB, rounds };
+  results.push(row);
+  console.log(`${name.padEnd(28)} ${a.label.padEnd(44)} ${medianA.toFixed(1).padStart(8)} ms   ${b.label.padEnd(44)} ${medianB.toFixed(1).padStart(8)} ms   ${row.ratio.toFixed(2)}x  (target ${target})`);
+  return row;
+}
+
+const labelled = (label, fn) => Object.assign(fn, { label });
+const results = [];
+const extra = {};
+
+const work = mkdtempSync(join(tmpdir(), 'sympozium-bench-'));
+const buildDir = join(root, 'bench', '.build');
+await build({
+  entryPoints: { plane: join(root, 'src/local/index.ts') },
+  outdir: buildDir,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
+const { startLocalControlPlane } = await import(join(buildDir, 'plane.js'));
+const plane = await startLocalControlPlane({ timings: 'fast' });
+const kubeconfig = join(work, 'kubeconfig');
+writeFileSync(kubeconfig, plane.kubeconfigYaml());
+const env = { KUBECONFIG: kubeconfig, KUBECACHEDIR: join(work, 'kube-cache'), CI: '1', NO_COLOR: '1' };
+const sympozium = (...rest) => ['node', [bin, ...rest]];
+const run = (cmd, cmdArgs, options) => timeCommand(cmd, cmdArgs, { env, ...options });
+const cli = (...rest) => run(...sympozium(...rest));
+const wanted = (name) => !only || only.includes(name);
+
+let portForward;
+try {
+  console.log(`${'benchmark'.padEnd(28)} ${'A'.padEnd(44)} ${'median'.padStart(8)}      ${'B'.padEnd(44)} ${'median'.padStart(8)}      A/B`);
+
+  if (wanted('startup')) {
+    await pair(
+      'start-up',
+      '<= 1.3x',
+      labelled('sympozium --version', () => cli('--version')),
+      labelled('node -e 0', () => run('node', ['-e', '0'])),
+    );
+  }
+
+  // A demo instance with its web endpoint, used by the read and chat pairs.
+  await cli('init', 'demo', '--provider', 'openai', '--model', 'gpt-4.1', '--web-endpoint', '--yes', '--out', join(work, 'demo.yaml'));
+  await cli('apply', '-f', join(work, 'demo.yaml'), '--wait');
+  await cli('enable', 'web-endpoint', 'demo', '--rpm', '100000', '--burst', '100000');
+  const key = (await cli('key', 'show', 'demo', '--reveal')).stdout.trim();
+  const secretName = JSON.parse((await cli('key', 'show', 'demo', '-o', 'json')).stdout).secret;
+
+  if (wanted('read')) {
+    await pair(
+      'cluster read (key show)',
+      '<= 1.5x',
+      labelled('sympozium key show demo --reveal', () => cli('key', 'show', 'demo', '--reveal')),
+      labelled(`kubectl get secret -o jsonpath`, () => run('kubectl', ['get', 'secret', secretName, '-o', "jsonpath={.data.api-key}"])),
+    );
+  }
+
+  if (wanted('chat')) {
+    // Both sides talk to the same endpoint through one kubectl port-forward, so only the clients differ.
+    portForward = spawn('kubectl', ['port-forward', 'svc/demo-web-endpoint-server', '0:8080'], { env: { ...process.env, ...env } });
+    const url = await new Promise((resolve, reject) => {
+      portForward.stdout.on('data', (chunk) => {
+        const match = /127\.0\.0\.1:(\d+)/.exec(String(chunk));
+        if (match) resolve(`http://127.0.0.1:${match[1]}`);
+      });
+      portForward.on('close', () => reject(new Error('kubectl port-forward ended')));
+    });
+    const body = (stream) => JSON.stringify({ model: 'gpt-4.1', stream, messages: [{ role: 'user', content: 'hi' }] });
+    const curl = (stream) => ['curl', ['-sS', '-N', '-f', '-H', `Authorization: Bearer ${key}`, '-H', 'Content-Type: application/json', '-d', body(stream), `${url}/v1/chat/completions`]];
+    const nodeStart = await pair('(baseline) node start', '-', labelled('node -e 0', () => run('node', ['-e', '0'])), labelled('node -e 0', () => run('node', ['-e', '0'])));
+    const chatRow = await pair(
+      'chat, blocking',
+      '<= 1.5x (curl + node)',
+      labelled('sympozium chat -m hi --no-stream --url', () => cli('chat', 'demo', '-m', 'hi', '--no-stream', '--url', url, '--key', key)),
+      labelled('curl (same request)', () => run(...curl(false))),
+    );
+    extra.chatVersusCurlPlusNode = chatRow.medianA / (chatRow.medianB + nodeStart.medianA);
+    console.log(`  chat / (curl + node start) = ${extra.chatVersusCurlPlusNode.toFixed(2)}x`);
+    const ttft = await pair(
+      'time to first token',
+      'within 5 ms of curl (after node start)',
+      labelled('sympozium chat --stream (first token)', () => cli('chat', 'demo', '-m', 'hi', '--stream', '--url', url, '--key', key).then((r) => ({ ms: r.firstMs }))),
+      labelled('curl -N (first data: line)', () => run(...curl(true), { first: /data: / }).then((r) => ({ ms: r.firstMs }))),
+    );
+    extra.firstTokenGapAfterNodeStartMs = ttft.medianA - ttft.medianB - nodeStart.medianA;
+    console.log(`  first-token gap beyond a bare node start = ${extra.firstTokenGapAfterNodeStartMs.toFixed(1)} ms`);
+  }
+
+  if (wanted('tail')) extra.tail = await benchTail();
+  if (wanted('apply')) await benchApply();
+} finally {
+  portForward?.kill();
+  await plane.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', 'latest.json'), JSON.stringify({ when: new Date().toISOString(), node: process.version, rounds, results, extra }, null, 2));
+console.log(`\nwritten to bench/results/latest.json`);
+
+/**
+ * 10,000 AgentRun status changes streamed through `sympozium runs tail -o json`: events per second and the
+ * tail process's peak memory (VmHWM), read from /proc while it runs.
+ */
+async function benchTail() {
+  const total = 10_000;
+  const runsCount = 100;
+  const base = `${plane.url}/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns`;
+  const headers = { Authorization: `Bearer ${plane.apiServer.token}`, 'Content-Type': 'application/json' };
+  const names = [];
+  for (let i = 0; i < runsCount; i++) {
+    const name = `bench-tail-${i}`;
+    names.push(name);
+    await fetch(base, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        apiVersion: 'sympozium.ai/v1alpha1',
+        kind: 'AgentRun',
+        metadata: { name, labels: { 'sympozium.ai/instance': 'bench-tail' } },
+        // A server-mode run of an instance that does not exist: the local controller leaves it alone.
+        spec: { instanceRef: 'bench-tail', agentId: 'primary', sessionKey: 'bench', task: 'bench', mode: 'server', model: { provider: 'echo', model: 'echo', authSecretRef: '' } },
+      }),
+    });
+  }
+  const child = spawn('node', [bin, 'runs', 'tail', 'bench-tail', '-o', 'json'], { env: { ...process.env, ...env } });
+  let lines = 0;
+  let firstAt;
+  let lastAt;
+  let peakKb = 0;
+  let pending = '';
+  const target = total + runsCount;
+  const done = new Promise((resolve) => {
+    child.stdout.on('data', (chunk) => {
+      pending += chunk;
+      const parts = pending.split('\n');
+      pending = parts.pop();
+      lines += parts.length;
+      firstAt ??= process.hrtime.bigint();
+      lastAt = process.hrtime.bigint();
+      if (lines >= target) resolve();
+    });
+  });
+  const memoryTimer = setInterval(() => {
+    const status = spawnSync('cat', [`/proc/${child.pid}/status`], { encoding: 'utf8' }).stdout;
+    const match = /VmHWM:\s+(\d+)/.exec(status ?? '');
+    if (match) peakKb = Math.max(peakKb, Number(match[1]));
+  }, 100);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const phases = ['Running', 'Succeeded'];
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < total; i++) {
+    const name = names[i % runsCount];
+    await fetch(`${base}/${name}/status`, {
+      method: 'PATCH',
+      headers: { ...headers, 'Content-Type': 'application/merge-patch+json' },
+      body: JSON.stringify({ status: { phase: phases[i % 2], tokenUsage: { totalTokens: i } } }),
+    });
+  }
+  const patched = process.hrtime.bigint();
+  await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  clearInterval(memoryTimer);
+  child.kill();
+  const seconds = Number((lastAt ?? patched) - (firstAt ?? started)) / 1e9;
+  const result = {
+    events: lines,
+    expected: target,
+    eventsPerSecond: Math.round(lines / seconds),
+    writerEventsPerSecond: Math.round(total / (Number(patched - started) / 1e9)),
+    peakMemoryMB: Math.round(peakKb / 1024),
+    target: '>= 20000 events/s, < 150 MB',
+  };
+  console.log(`runs tail -o json: ${result.events}/${result.expected} lines, ${result.eventsPerSecond} events/s (server produced ${result.writerEventsPerSecond}/s), peak ${result.peakMemoryMB} MB (target ${result.target})`);
+  return result;
+}
+
+/** 200 instance manifests in a directory, applied into a fresh namespace each time by both tools. */
+async function benchApply() {
+  const dir = join(work, 'apply');
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < 200; i++) {
+    writeFileSync(
+      join(dir, `instance-${String(i).padStart(3, '0')}.yaml`),
+      `apiVersion: sympozium.ai/v1alpha1\nkind: SympoziumInstance\nmetadata:\n  name: bench-${i}\nspec:\n  agents:\n    default:\n      model: gpt-4.1\n  authRefs:\n    - provider: openai\n      secret: bench-openai-key\n`,
+    );
+  }
+  let counter = 0;
+  const freshNamespace = async () => {
+    const ns = `bench-apply-${counter++}`;
+    await fetch(`${plane.url}/api/v1/namespaces`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${plane.apiServer.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }),
+    });
+    return ns;
+  };
+  // Each round creates 400 objects that the controller then reconciles: fewer rounds keep the run short.
+  await pair(
+    'apply 200 instances',
+    'A faster than B (< 1x)',
+    labelled('sympozium apply -f dir', async () => cli('-n', await freshNamespace(), 'apply', '-f', dir)),
+    labelled('kubectl apply -f dir', async () => run('kubectl', ['-n', await freshNamespace(), 'apply', '-f', dir])),
+    { rounds: Math.min(defaultRounds, 5) },
+  );
+}

@@ -1,0 +1,76 @@
+// `npm run demo`: the whole flow of a platform engineer, run with the real CLI against the local control plane.
+// Each command is printed before it runs. Whatever happens (a failed step, Ctrl-C), the control plane is stopped
+// and the temporary directory removed; the exit code is non-zero when any step failed.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../bin/sympozium.js', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'sympozium-demo-'));
+const stateDir = join(work, 'dev');
+const env = { ...process.env, SYMPOZIUM_DEV_HOME: stateDir };
+const bold = (text) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${text}\x1b[22m` : text);
+const started = Date.now();
+let current;
+let stopping = false;
+
+function sympozium(args, { capture = false } = {}) {
+  console.log(`\n${bold(`$ sympozium ${args.map((arg) => (/[\s"$]/.test(arg) ? JSON.stringify(arg) : arg)).join(' ')}`)}`);
+  return new Promise((resolve, reject) => {
+    current = spawn(process.execPath, [bin, ...args], { cwd: work, env, stdio: ['inherit', capture ? 'pipe' : 'inherit', 'inherit'] });
+    let stdout = '';
+    current.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+      process.stdout.write(chunk);
+    });
+    current.on('error', reject);
+    current.on('close', (code, signal) => {
+      current = undefined;
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`\`sympozium ${args.join(' ')}\` failed (${signal ?? `exit ${code}`})`));
+    });
+  });
+}
+
+async function cleanUp() {
+  if (stopping) return;
+  stopping = true;
+  current?.kill('SIGINT');
+  try {
+    await sympozium(['dev', 'down']);
+  } catch {
+    // Already stopped, or never started: nothing to do.
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+process.on('SIGINT', () => {
+  console.error('\ninterrupted: stopping the local control plane');
+  void cleanUp().then(() => process.exit(130));
+});
+
+let failed = false;
+try {
+  await sympozium(['dev', 'up']);
+  const exportLine = await sympozium(['dev', 'env'], { capture: true });
+  const match = /KUBECONFIG=("?)([^"\n]+)\1/.exec(exportLine);
+  if (!match) throw new Error('`sympozium dev env` printed no KUBECONFIG');
+  env.KUBECONFIG = match[2];
+
+  await sympozium(['init', 'demo', '--provider', 'openai', '--model', 'gpt-4.1', '--skill', 'k8s-ops', '--yes', '--out', 'demo.yaml']);
+  await sympozium(['apply', '-f', 'demo.yaml', '--wait']);
+  await sympozium(['enable', 'web-endpoint', 'demo']);
+  await sympozium(['key', 'show', 'demo']);
+  await sympozium(['chat', 'demo', 'Which pods in the default namespace are failing?', '--stream']);
+  await sympozium(['runs', 'list', '--instance', 'demo']);
+  await sympozium(['disable', 'web-endpoint', 'demo']);
+} catch (error) {
+  failed = true;
+  console.error(`\ndemo failed: ${error.message}`);
+} finally {
+  await cleanUp();
+}
+console.log(`\n${failed ? 'demo FAILED' : 'demo finished'} in ${((Date.now() - started) / 1000).toFixed(1)}s; nothing left behind.`);
+process.exit(failed ? 1 : 0);
