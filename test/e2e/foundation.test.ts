@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { binPath, ensureBuilt, repoRoot, runBin } from '../support/bin.js';
@@ -110,6 +112,26 @@ describe('the sympozium binary', () => {
         expect(text, file).not.toContain('node_modules/inquirer');
         expect(text, file).not.toContain('node_modules/ora/');
       }
+    }
+  });
+
+  it('works as a kubectl plugin, with completion in cobra format', () => {
+    const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+    if (kubectl.error) {
+      console.warn('skipping the kubectl plugin test: kubectl is not on PATH');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'sympozium-plugin-'));
+    try {
+      symlinkSync(join(repoRoot, 'bin', 'kubectl-sympozium.js'), join(dir, 'kubectl-sympozium'));
+      const env = { ...process.env, PATH: `${dir}:${process.env.PATH}` };
+      const version = spawnSync('kubectl', ['sympozium', '--version'], { encoding: 'utf8', env });
+      expect(version.status).toBe(0);
+      expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+      const completion = spawnSync(process.execPath, [join(repoRoot, 'bin', 'kubectl_complete-sympozium.js'), 'key', ''], { encoding: 'utf8', env });
+      expect(completion.stdout.split('\n')).toEqual(['show', 'rotate', ':4', '']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
