@@ -222,7 +222,7 @@ export class KubeClient {
     const response = await this.send({ path, query: { ...query, watch: 'true' }, signal, timeoutMs: 0 });
     const status = response.statusCode ?? 0;
     if (status >= 400) {
-      throw KubeApiError.fromResponse(status, await readBody(response), this.describe(), 'GET', path);
+      throw KubeApiError.fromResponse(status, await readBody(response), this.describe(), 'GET', `${path}?watch=true`);
     }
     response.setEncoding('utf8');
     let buffer = '';

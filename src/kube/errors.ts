@@ -40,9 +40,12 @@ export class KubeApiError extends CliError {
       case 401:
         return new KubeApiError(`the cluster rejected the credentials of ${where} (401 Unauthorized)`, code, status,
           'Your token or certificate may have expired: log in again (for example `aws eks update-kubeconfig`, `gcloud container clusters get-credentials`), or choose another --context.');
-      case 403:
-        return new KubeApiError(serverMessage, code, status,
-          'Ask a cluster admin for that permission, or run `sympozium doctor` to see every permission sympozium needs.');
+      case 403: {
+        const permission = permissionFor(method, path);
+        const message = status.message ? serverMessage : `forbidden: cannot ${permission.verb} ${permission.resource}${permission.namespace ? ` in namespace ${permission.namespace}` : ''}`;
+        return new KubeApiError(message, code, status,
+          `Ask a cluster admin to allow "${permission.verb}" on ${permission.resource}${permission.namespace ? ` in namespace ${permission.namespace}` : ' (cluster-wide)'} (check: kubectl auth can-i ${permission.verb} ${permission.resource}${permission.namespace ? ` -n ${permission.namespace}` : ''}), or run \`sympozium doctor\` to see every permission sympozium needs.`);
+      }
       case 404:
         if (!status.details?.name && /could not find the requested resource/.test(serverMessage)) {
           return new KubeApiError(`${serverMessage} (${method} ${path})`, code, status,
@@ -65,6 +68,37 @@ export class KubeApiError extends CliError {
         );
     }
   }
+}
+
+/**
+ * The RBAC verb and resource a request needs, read back from its method and path, so a 403 can name the
+ * missing permission even when the server's message is empty.
+ */
+export function permissionFor(method: string, path: string): { verb: string; resource: string; namespace?: string } {
+  const [pathname = '', search = ''] = path.split('?');
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  // /api/v1/... or /apis/<group>/<version>/...
+  const group = parts[0] === 'apis' ? parts[1] ?? '' : '';
+  let rest = parts.slice(parts[0] === 'apis' ? 3 : 2);
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const plural = rest[0] ?? 'namespaces';
+  const named = rest.length >= 2;
+  const subresource = rest[2];
+  const resource = `${plural}${subresource ? `/${subresource}` : ''}${group ? `.${group}` : ''}`;
+  const upper = method.toUpperCase();
+  const watching = /(^|&)watch=(true|1)/.test(search);
+  const verb =
+    upper === 'GET' ? (watching ? 'watch' : named ? 'get' : 'list')
+      : upper === 'POST' ? 'create'
+        : upper === 'PUT' ? 'update'
+          : upper === 'PATCH' ? 'patch'
+            : upper === 'DELETE' ? (named ? 'delete' : 'deletecollection')
+              : upper.toLowerCase();
+  return { verb, resource, namespace };
 }
 
 export function isNotFound(error: unknown): boolean {

@@ -1,0 +1,69 @@
+import { CliError } from '../errors.js';
+import { resourcePath, type KubeClient } from '../kube/client.js';
+import { isNotFound } from '../kube/errors.js';
+import { discoverInstanceKind, instancePath, kindNoun, type InstanceKind } from './kinds.js';
+import type { SympoziumInstance } from './types.js';
+
+/**
+ * Reading instances with errors that say what to do next: when one is not found, look for it in other
+ * namespaces and check that the namespace exists, because "not found" after a wrong -n is the commonest
+ * mistake a new user makes.
+ */
+
+export interface InstanceRef {
+  kind: InstanceKind;
+  namespace: string;
+  name: string;
+  path: string;
+}
+
+export async function instanceRef(kube: KubeClient, name: string, namespace = kube.namespace): Promise<InstanceRef> {
+  const kind = await discoverInstanceKind(kube);
+  return { kind, namespace, name, path: instancePath(kind, namespace, name) };
+}
+
+export async function readInstance(kube: KubeClient, ref: InstanceRef): Promise<SympoziumInstance> {
+  try {
+    return await kube.get<SympoziumInstance>(ref.path);
+  } catch (error) {
+    if (isNotFound(error)) throw await instanceNotFound(kube, ref);
+    throw error;
+  }
+}
+
+export async function instanceNotFound(kube: KubeClient, ref: InstanceRef): Promise<CliError> {
+  const noun = kindNoun(ref.kind);
+  const [namespaceExists, elsewhere] = await Promise.all([
+    kube.getOrUndefined(resourcePath({ group: '', version: 'v1', plural: 'namespaces', name: ref.namespace })).then(Boolean, () => true),
+    kube
+      .list<SympoziumInstance>(instancePath(ref.kind, undefined), { fieldSelector: `metadata.name=${ref.name}` })
+      .then((list) => list.items.map((item) => item.metadata.namespace ?? ''), () => [] as string[]),
+  ]);
+  if (!namespaceExists) {
+    return new CliError(`namespace "${ref.namespace}" does not exist, so ${noun} "${ref.name}" cannot be there`, {
+      hint: elsewhere.length
+        ? `"${ref.name}" exists in namespace ${elsewhere.join(', ')}: pass -n ${elsewhere[0]}.`
+        : 'Check -n (or the context\'s namespace); `kubectl get namespaces` lists them, `sympozium instances list -A` lists every instance.',
+    });
+  }
+  return new CliError(`${noun} "${ref.name}" not found in namespace "${ref.namespace}"`, {
+    hint: elsewhere.length
+      ? `It exists in namespace ${elsewhere.join(', ')}: pass -n ${elsewhere[0]}.`
+      : 'List them with `sympozium instances list -A`, or create one: `sympozium init <name> --apply`.',
+  });
+}
+
+/** The instance's model, whichever field holds it. */
+export function instanceModel(instance: SympoziumInstance): string {
+  return instance.spec?.agents?.default?.model ?? '';
+}
+
+export function instanceSkills(instance: SympoziumInstance): string[] {
+  return (instance.spec?.skills ?? []).map((skill) => skill.skillPackRef ?? skill.configMapRef ?? '?');
+}
+
+/** Empty before the first reconcile: shown as Pending, like a run without a phase. */
+export function instancePhase(instance: SympoziumInstance): string {
+  if (instance.metadata.deletionTimestamp) return 'Terminating';
+  return instance.status?.phase || 'Pending';
+}
