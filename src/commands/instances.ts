@@ -1,8 +1,299 @@
-// PLACEHOLDER: owned by a helper, replaced by the real implementation.
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
-const pending = () => { throw new CliError('this command is being built'); };
-export async function listInstances(_o: { allNamespaces: boolean; selector?: string }, _c: Context): Promise<void> { pending(); }
-export async function getInstance(_o: { name: string }, _c: Context): Promise<void> { pending(); }
-export async function describeInstance(_o: { name: string }, _c: Context): Promise<void> { pending(); }
-export async function deleteInstance(_o: { name: string; wait: boolean; timeoutMs: number }, _c: Context): Promise<void> { pending(); }
+import { CliError, InterruptedError } from '../errors.js';
+import type { KubeClient } from '../kube/client.js';
+import { isNotFound } from '../kube/errors.js';
+import { watchObjects } from '../kube/watch.js';
+import { findApiKey } from '../sympozium/api-key.js';
+import { discoverInstanceKind, instancePath, kindNoun, type InstanceKind } from '../sympozium/kinds.js';
+import { instanceModel, instanceNotFound, instancePhase, instanceRef, instanceSkills, readInstance } from '../sympozium/instances.js';
+import { listRuns, runDurationMs, runSource, runTokens } from '../sympozium/runs.js';
+import { displayRunPhase, runInstance, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
+import { configuredAuthSecret, findWebEndpointSkill, webEndpointEnabled, webEndpointSummary } from '../sympozium/web-endpoint.js';
+import { age, shortDuration } from '../ui/format.js';
+import { startSpinner } from '../ui/spinner.js';
+import { renderTable } from '../ui/table.js';
+import { colorPhase } from './runs.js';
+
+export interface ListInstancesOptions {
+  allNamespaces: boolean;
+  selector?: string;
+}
+
+/** `sympoziuminstance.sympozium.ai/demo`, as `kubectl get -o name` prints it. */
+function nameOf(kind: InstanceKind, instance: SympoziumInstance): string {
+  return `${kind.kind.toLowerCase()}.${kind.group}/${instance.metadata.name}`;
+}
+
+interface RunStats {
+  total: number;
+  last?: AgentRun;
+}
+
+function statsByInstance(runs: AgentRun[]): Map<string, RunStats> {
+  const stats = new Map<string, RunStats>();
+  // Runs arrive newest first, so the first one seen per instance is its latest.
+  for (const run of runs) {
+    const key = `${run.metadata.namespace ?? ''}/${runInstance(run) ?? ''}`;
+    const entry = stats.get(key) ?? { total: 0 };
+    entry.total += 1;
+    entry.last ??= run;
+    stats.set(key, entry);
+  }
+  return stats;
+}
+
+function keySecretName(instance: SympoziumInstance): string {
+  return instance.status?.webEndpoint?.authSecretName ?? configuredAuthSecret(instance)?.name ?? (webEndpointEnabled(instance) ? '(not reported)' : '-');
+}
+
+function rows(ctx: Context, instances: SympoziumInstance[], stats: Map<string, RunStats>, allNamespaces: boolean, wide: boolean): { headers: string[]; rows: string[][] } {
+  const now = ctx.now();
+  const color = ctx.out.color;
+  const headers = [
+    ...(allNamespaces ? ['namespace'] : []),
+    'name',
+    'phase',
+    'model',
+    'skills',
+    'web endpoint',
+    'active',
+    'runs',
+    'last run',
+    ...(wide ? ['key secret', 'policy', 'channels'] : []),
+    'age',
+  ];
+  const body = instances.map((instance) => {
+    const stat = stats.get(`${instance.metadata.namespace ?? ''}/${instance.metadata.name}`);
+    const total = instance.status?.totalAgentRuns ?? stat?.total ?? 0;
+    const last = stat?.last ? `${displayRunPhase(stat.last)} ${age(stat.last.metadata.creationTimestamp, now)} ago` : '-';
+    return [
+      ...(allNamespaces ? [instance.metadata.namespace ?? ''] : []),
+      instance.metadata.name,
+      colorPhase(color, instancePhase(instance)),
+      instanceModel(instance),
+      instanceSkills(instance).join(',') || '-',
+      webEndpointSummary(instance),
+      String(instance.status?.activeAgentPods ?? 0),
+      String(total),
+      last,
+      ...(wide
+        ? [keySecretName(instance), instance.spec?.policyRef ?? '-', (instance.spec?.channels ?? []).map((channel) => channel.type).join(',') || '-']
+        : []),
+      age(instance.metadata.creationTimestamp, now),
+    ];
+  });
+  return { headers, rows: body };
+}
+
+export async function listInstances(options: ListInstancesOptions, ctx: Context): Promise<void> {
+  const kube = await ctx.kube();
+  const kind = await discoverInstanceKind(kube);
+  const namespace = options.allNamespaces ? undefined : kube.namespace;
+  const list = await kube.list<SympoziumInstance>(instancePath(kind, namespace), { labelSelector: options.selector });
+  const instances = [...list.items].sort(
+    (a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name),
+  );
+  const format = ctx.out.format;
+  if (format === 'json' || format === 'yaml') {
+    ctx.out.document({ apiVersion: 'v1', kind: 'List', items: instances, metadata: { resourceVersion: list.metadata.resourceVersion ?? '' } });
+    return;
+  }
+  if (format === 'name') {
+    for (const instance of instances) ctx.out.result(nameOf(kind, instance));
+    return;
+  }
+  if (instances.length === 0) {
+    ctx.out.info(
+      options.allNamespaces
+        ? `No ${kindNoun(kind)}s in any namespace.`
+        : `No ${kindNoun(kind)}s in namespace ${kube.namespace}.`,
+    );
+    ctx.out.hint(options.allNamespaces ? 'Create one: sympozium init demo --apply' : 'Look everywhere with -A, or create one: sympozium init demo --apply');
+    return;
+  }
+  // Run counts and the latest run come from one list of runs in the same scope; a user who may not list
+  // runs still gets the instances.
+  const runs = await listRuns(kube, namespace, {}).catch(() => [] as AgentRun[]);
+  const table = rows(ctx, instances, statsByInstance(runs), options.allNamespaces, format === 'wide');
+  ctx.out.table(table.headers, table.rows);
+}
+
+export async function getInstance(options: { name: string }, ctx: Context): Promise<void> {
+  const kube = await ctx.kube();
+  const ref = await instanceRef(kube, options.name);
+  const instance = await readInstance(kube, ref);
+  const format = ctx.out.format;
+  if (format === 'json' || format === 'yaml') return ctx.out.document(instance);
+  if (format === 'name') return ctx.out.result(nameOf(ref.kind, instance));
+  const runs = await listRuns(kube, ref.namespace, { instance: options.name }).catch(() => [] as AgentRun[]);
+  const table = rows(ctx, [instance], statsByInstance(runs), false, format === 'wide');
+  ctx.out.table(table.headers, table.rows);
+}
+
+export async function describeInstance(options: { name: string }, ctx: Context): Promise<void> {
+  const kube = await ctx.kube();
+  const ref = await instanceRef(kube, options.name);
+  const instance = await readInstance(kube, ref);
+  const runs = await listRuns(kube, ref.namespace, { instance: options.name }).catch(() => [] as AgentRun[]);
+  const recent = runs.slice(0, 10);
+  const keySecret = webEndpointEnabled(instance)
+    ? await findApiKey(kube, instance, ref.namespace).then(
+        (found) => `${found.secret} (${found.source.replace(/^Secret \S+ /, '')})`,
+        (error: unknown) => (error instanceof CliError ? 'not found yet' : 'unknown'),
+      )
+    : undefined;
+  const format = ctx.out.format;
+  if (format === 'json' || format === 'yaml') {
+    return ctx.out.document({ instance, recentRuns: recent, webEndpoint: keySecret ? { keySecret } : undefined });
+  }
+  printDescription(ctx, ref.kind, instance, recent, runs.length, keySecret);
+}
+
+function printDescription(ctx: Context, kind: InstanceKind, instance: SympoziumInstance, recent: AgentRun[], totalRuns: number, keySecret?: string): void {
+  const now = ctx.now();
+  const color = ctx.out.color;
+  const lines: string[] = [];
+  const field = (label: string, value: string | number | undefined) => lines.push(`${`${label}:`.padEnd(16)}${value === undefined || value === '' ? '-' : value}`);
+  const spec = instance.spec ?? ({} as SympoziumInstance['spec']);
+  const agent = spec.agents?.default;
+  field('Name', instance.metadata.name);
+  field('Namespace', instance.metadata.namespace);
+  field('Kind', `${kind.kind} (${kind.group}/${kind.version})`);
+  field('Phase', colorPhase(color, instancePhase(instance)));
+  field('Created', instance.metadata.creationTimestamp ? `${instance.metadata.creationTimestamp} (${age(instance.metadata.creationTimestamp, now)} ago)` : undefined);
+  if (instance.metadata.deletionTimestamp) field('Deleting', `since ${instance.metadata.deletionTimestamp}; finalizers: ${(instance.metadata.finalizers ?? []).join(', ') || 'none'}`);
+  field('Model', [agent?.model, agent?.baseURL ? `base URL ${agent.baseURL}` : '', agent?.thinking ? `thinking ${agent.thinking}` : ''].filter(Boolean).join(', '));
+  field('Providers', (spec.authRefs ?? []).map((ref) => `${ref.provider ?? '?'} (Secret ${ref.secret})`).join(', '));
+  field(
+    'Skills',
+    (spec.skills ?? [])
+      .map((skill) => {
+        const params = Object.entries(skill.params ?? {}).map(([key, value]) => `${key}=${value}`);
+        return `${skill.skillPackRef ?? skill.configMapRef}${params.length ? ` (${params.join(', ')})` : ''}`;
+      })
+      .join(', '),
+  );
+  field('Policy', spec.policyRef);
+  field('Memory', spec.memory ? (spec.memory.enabled ? `enabled${spec.memory.maxSizeKB ? `, ${spec.memory.maxSizeKB} KB` : ''}` : 'disabled') : undefined);
+  const channelStatus = new Map((instance.status?.channels ?? []).map((channel) => [channel.type, channel]));
+  field(
+    'Channels',
+    (spec.channels ?? [])
+      .map((channel) => {
+        const status = channelStatus.get(channel.type);
+        return `${channel.type} (${status?.status ?? 'unknown'}${status?.message ? `: ${status.message}` : ''})`;
+      })
+      .join(', '),
+  );
+  field('MCP servers', (spec.mcpServers ?? []).map((server) => server.name).join(', '));
+  if (webEndpointEnabled(instance)) {
+    const status = instance.status?.webEndpoint;
+    const skill = findWebEndpointSkill(instance);
+    field('Web endpoint', `enabled${skill ? '' : ' (deprecated spec.webEndpoint)'}; status ${status?.status ?? (instance.status?.phase === 'Serving' ? 'Serving' : 'not reported')}`);
+    field('  URL', status?.url ?? `not public: reach it with \`sympozium chat ${instance.metadata.name}\` (port-forward)`);
+    field('  Key Secret', keySecret);
+  } else {
+    field('Web endpoint', `off (enable: sympozium enable web-endpoint ${instance.metadata.name})`);
+  }
+  field('Active pods', instance.status?.activeAgentPods ?? 0);
+  field('Total runs', instance.status?.totalAgentRuns ?? totalRuns);
+  ctx.out.result(lines.join('\n'));
+
+  const conditions = instance.status?.conditions ?? [];
+  ctx.out.result('\nConditions:');
+  if (conditions.length === 0) ctx.out.result('  none reported');
+  else {
+    const table = conditions.map((condition) => [condition.type, condition.status, condition.reason ?? '', age(condition.lastTransitionTime, now), condition.message ?? '']);
+    ctx.out.result(indent(renderTable(['type', 'status', 'reason', 'age', 'message'], table)));
+  }
+
+  ctx.out.result(`\nRecent runs${totalRuns > recent.length ? ` (newest ${recent.length} of ${totalRuns})` : ''}:`);
+  if (recent.length === 0) ctx.out.result('  none');
+  else {
+    const table = recent.map((run) => {
+      const duration = runDurationMs(run, now);
+      const tokens = runTokens(run);
+      return [
+        run.metadata.name ?? '',
+        colorPhase(color, displayRunPhase(run)),
+        runSource(run) || '-',
+        duration === undefined ? '-' : shortDuration(duration),
+        tokens === undefined ? '-' : String(tokens),
+        age(run.metadata.creationTimestamp, now),
+      ];
+    });
+    ctx.out.result(indent(renderTable(['name', 'phase', 'source', 'duration', 'tokens', 'age'], table)));
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
+export interface DeleteInstanceOptions {
+  name: string;
+  wait: boolean;
+  timeoutMs: number;
+}
+
+export async function deleteInstance(options: DeleteInstanceOptions, ctx: Context): Promise<void> {
+  const kube = await ctx.kube();
+  const ref = await instanceRef(kube, options.name);
+  try {
+    await kube.delete(ref.path);
+  } catch (error) {
+    if (isNotFound(error)) throw await instanceNotFound(kube, ref);
+    throw error;
+  }
+  const label = `${ref.kind.kind.toLowerCase()}/${options.name}`;
+  if (!options.wait) {
+    ctx.out.result(`${label} deletion requested`);
+    ctx.out.hint(`The controller finishes it; check with \`sympozium instances get ${options.name}\`.`);
+    return;
+  }
+  await waitUntilGone(kube, ref.kind, ref.namespace, options.name, options.timeoutMs, ctx);
+  ctx.out.result(`${label} deleted`);
+}
+
+/** Watches the instance until its DELETED event, showing which finalizers still hold it. */
+async function waitUntilGone(kube: KubeClient, kind: InstanceKind, namespace: string, name: string, timeoutMs: number, ctx: Context): Promise<void> {
+  const spinner = await startSpinner(ctx, `deleting ${kindNoun(kind)} ${name}`);
+  const started = Date.now();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const signal = AbortSignal.any([controller.signal, ctx.signal]);
+  let finalizers: string[] = [];
+  const describe = () => `deleting ${kindNoun(kind)} ${name}: waiting for finalizers ${finalizers.join(', ')} (${shortDuration(Date.now() - started)})`;
+  try {
+    for await (const update of watchObjects<SympoziumInstance>(kube, instancePath(kind, namespace), { fieldSelector: `metadata.name=${name}`, signal })) {
+      if (update.type === 'LISTED') {
+        const current = update.items.find((item) => item.metadata.name === name);
+        if (!current) break;
+        finalizers = current.metadata.finalizers ?? [];
+      } else if (update.type === 'DELETED') break;
+      else finalizers = update.object.metadata.finalizers ?? [];
+      spinner.update(describe());
+    }
+  } catch (error) {
+    if (!controller.signal.aborted || ctx.signal.aborted) {
+      spinner.stop();
+      throw error;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  if (ctx.signal.aborted) {
+    spinner.stop();
+    throw new InterruptedError();
+  }
+  if (controller.signal.aborted) {
+    spinner.fail(`${name} is still terminating after ${shortDuration(timeoutMs)}`);
+    throw new CliError(`${kindNoun(kind)} ${name} is still terminating after ${shortDuration(timeoutMs)}; finalizers left: ${finalizers.join(', ') || 'none'}`, {
+      hint: 'The Sympozium controller removes them: is it running? Check with `sympozium doctor`. Rerun with a longer --timeout, or --no-wait.',
+    });
+  }
+  spinner.stop();
+}

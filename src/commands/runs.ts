@@ -1,7 +1,273 @@
-// PLACEHOLDER: owned by a helper, replaced by the real implementation.
+import type { ChalkInstance } from 'chalk';
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
-const pending = () => { throw new CliError('this command is being built'); };
-export async function listRuns(_o: { instance?: string; source?: string; phase?: string; allNamespaces: boolean; limit?: number }, _c: Context): Promise<void> { pending(); }
-export async function getRun(_o: { name: string }, _c: Context): Promise<void> { pending(); }
-export async function tailRuns(_o: { instance?: string; run?: string; sinceMs?: number; untilDone: boolean; source?: string }, _c: Context): Promise<void> { pending(); }
+import { CliError, InterruptedError, usageError } from '../errors.js';
+import { isNotFound } from '../kube/errors.js';
+import { watchObjects } from '../kube/watch.js';
+import { runPath } from '../sympozium/kinds.js';
+import { finishedPhases, listRuns as readRuns, runDurationMs, runMatches, runSource, runTask, runTokens, type RunFilter } from '../sympozium/runs.js';
+import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
+import { age, shortDuration } from '../ui/format.js';
+
+/** Phase colours shared by every table that shows a phase: green good, yellow in progress, red failed. */
+export function colorPhase(color: ChalkInstance, phase: string, text = phase): string {
+  switch (phase) {
+    case 'Running':
+    case 'Serving':
+    case 'Succeeded':
+      return color.green(text);
+    case 'Failed':
+    case 'Error':
+      return color.red(text);
+    case 'Pending':
+    case 'PostRunning':
+    case 'AwaitingDelegate':
+      return color.yellow(text);
+    default:
+      return color.gray(text);
+  }
+}
+
+export interface ListRunsOptions {
+  instance?: string;
+  source?: string;
+  phase?: string;
+  allNamespaces: boolean;
+  limit?: number;
+}
+
+const runName = (run: AgentRun) => `agentrun.sympozium.ai/${run.metadata.name}`;
+
+export async function listRuns(options: ListRunsOptions, ctx: Context): Promise<void> {
+  const kube = await ctx.kube();
+  const namespace = options.allNamespaces ? undefined : kube.namespace;
+  const filter: RunFilter = { instance: options.instance, source: options.source, phase: options.phase };
+  let runs = await readRuns(kube, namespace, filter);
+  if (options.limit) runs = runs.slice(0, options.limit);
+  const format = ctx.out.format;
+  if (format === 'json' || format === 'yaml') return ctx.out.document({ apiVersion: 'v1', kind: 'List', items: runs, metadata: {} });
+  if (format === 'name') {
+    for (const run of runs) ctx.out.result(runName(run));
+    return;
+  }
+  if (runs.length === 0) {
+    const what = [options.instance && `of ${options.instance}`, options.source && `from ${options.source}`, options.phase && `in phase ${options.phase}`].filter(Boolean).join(' ');
+    ctx.out.info(`No runs${what ? ` ${what}` : ''} in ${namespace ? `namespace ${namespace}` : 'any namespace'}.`);
+    ctx.out.hint(options.instance ? `Start one: sympozium chat ${options.instance} "hello"` : 'Completed runs are pruned (the newest 50 per instance are kept).');
+    return;
+  }
+  const now = ctx.now();
+  const wide = format === 'wide';
+  const headers = [...(namespace ? [] : ['namespace']), 'name', 'instance', 'phase', 'source', 'duration', 'tokens', ...(wide ? ['pod', 'error'] : []), 'age'];
+  const rows = runs.map((run) => {
+    const duration = runDurationMs(run, now);
+    const tokens = runTokens(run);
+    return [
+      ...(namespace ? [] : [run.metadata.namespace ?? '']),
+      run.metadata.name ?? '',
+      runInstance(run) ?? '-',
+      colorPhase(ctx.out.color, displayRunPhase(run)),
+      runSource(run) || '-',
+      duration === undefined ? '-' : shortDuration(duration),
+      tokens === undefined ? '-' : String(tokens),
+      ...(wide ? [run.status?.podName ?? '-', oneLine(run.status?.error ?? '') || '-'] : []),
+      age(run.metadata.creationTimestamp, now),
+    ];
+  });
+  ctx.out.table(headers, rows);
+}
+
+function oneLine(text: string, max = 80): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+export async function getRun(options: { name: string }, ctx: Context): Promise<void> {
+  const kube = await ctx.kube();
+  let run: AgentRun;
+  try {
+    run = await kube.get<AgentRun>(runPath(kube.namespace, options.name));
+  } catch (error) {
+    if (isNotFound(error)) {
+      throw new CliError(`run "${options.name}" not found in namespace "${kube.namespace}"`, {
+        hint: 'List runs with `sympozium runs list` (or -A). Completed runs are pruned: only the newest 50 per instance are kept.',
+      });
+    }
+    throw error;
+  }
+  const format = ctx.out.format;
+  if (format === 'json' || format === 'yaml') return ctx.out.document(run);
+  if (format === 'name') return ctx.out.result(runName(run));
+  const now = ctx.now();
+  const status = run.status ?? {};
+  const usage = status.tokenUsage;
+  const duration = runDurationMs(run, now);
+  const lines: string[] = [];
+  const field = (label: string, value: string | number | undefined) => lines.push(`${`${label}:`.padEnd(12)}${value === undefined || value === '' ? '-' : value}`);
+  field('Name', run.metadata.name);
+  field('Namespace', run.metadata.namespace);
+  field('Instance', runInstance(run));
+  field('Phase', colorPhase(ctx.out.color, displayRunPhase(run)));
+  field('Source', runSource(run));
+  field('Mode', run.spec?.mode ?? 'task');
+  field('Model', [run.spec?.model?.provider, run.spec?.model?.model].filter(Boolean).join('/'));
+  field('Created', run.metadata.creationTimestamp ? `${run.metadata.creationTimestamp} (${age(run.metadata.creationTimestamp, now)} ago)` : undefined);
+  field('Started', status.startedAt);
+  field('Completed', status.completedAt);
+  field('Duration', duration === undefined ? undefined : shortDuration(duration));
+  field(
+    'Tokens',
+    usage
+      ? `${runTokens(run) ?? 0} total (${usage.inputTokens ?? 0} in, ${usage.outputTokens ?? 0} out${usage.toolCalls ? `, ${usage.toolCalls} tool calls` : ''})`
+      : undefined,
+  );
+  field('Pod', status.podName);
+  field('Job', status.jobName);
+  if (status.deploymentName) field('Deployment', status.deploymentName);
+  if (status.serviceName) field('Service', status.serviceName);
+  if (status.exitCode !== undefined) field('Exit code', status.exitCode);
+  field('Task', indentBlock(runTask(run)));
+  if (status.result) field('Result', indentBlock(status.result));
+  if (status.error) field('Error', ctx.out.color.red(indentBlock(status.error)));
+  ctx.out.result(lines.join('\n'));
+}
+
+function indentBlock(text: string): string {
+  return text.replace(/\n/g, `\n${' '.repeat(12)}`);
+}
+
+export interface TailRunsOptions {
+  instance?: string;
+  run?: string;
+  sinceMs?: number;
+  untilDone: boolean;
+  source?: string;
+}
+
+/** One transition as `runs tail -o json` prints it. */
+export interface RunTransition {
+  time: string;
+  namespace: string;
+  run: string;
+  instance?: string;
+  source?: string;
+  phase: string;
+  previousPhase?: string;
+  durationMs?: number;
+  tokens?: number;
+  error?: string;
+  /** True when the run disappeared (deleted, or pruned by the controller). */
+  vanished?: boolean;
+}
+
+/** The moment a run last changed, for --since: completion, else start, else creation. */
+function lastChange(run: AgentRun): number {
+  return Date.parse(run.status?.completedAt ?? run.status?.startedAt ?? run.metadata.creationTimestamp ?? '') || 0;
+}
+
+export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<void> {
+  if (options.untilDone && !options.run) {
+    throw usageError('--until-done needs --run <name>: it exits with that run\'s outcome', 'For example: sympozium runs tail --run demo-web-x7k2p --until-done');
+  }
+  const kube = await ctx.kube();
+  const namespace = kube.namespace;
+  const filter: RunFilter = { instance: options.instance, source: options.source };
+  const json = ctx.out.format === 'json';
+  const color = ctx.out.color;
+  const phases = new Map<string, string>();
+  let outcome: 'Succeeded' | 'Failed' | 'Skipped' | 'vanished' | undefined;
+  let failure: string | undefined;
+
+  const emit = (transition: RunTransition) => {
+    if (json) return ctx.out.jsonLine(transition);
+    const time = transition.time.slice(11, 19);
+    const phase = transition.vanished ? color.gray('vanished'.padEnd(10)) : colorPhase(color, transition.phase, transition.phase.padEnd(10));
+    const duration = transition.durationMs === undefined ? '' : shortDuration(transition.durationMs);
+    const tokens = transition.tokens === undefined ? '' : `${transition.tokens} tokens`;
+    const detail = transition.vanished
+      ? color.gray(`(deleted or pruned; last phase ${transition.phase})`)
+      : transition.error
+        ? color.red(oneLine(transition.error, 100))
+        : '';
+    ctx.out.result([time, transition.run.padEnd(30), phase, duration.padStart(7), tokens.padStart(12), detail].join('  ').trimEnd());
+  };
+
+  const transitionOf = (run: AgentRun, time: Date, previousPhase?: string): RunTransition => {
+    const transition: RunTransition = {
+      time: time.toISOString(),
+      namespace: run.metadata.namespace ?? namespace,
+      run: run.metadata.name ?? '',
+      instance: runInstance(run),
+      source: runSource(run) || undefined,
+      phase: displayRunPhase(run),
+    };
+    if (previousPhase) transition.previousPhase = previousPhase;
+    const duration = runDurationMs(run, time);
+    if (duration !== undefined) transition.durationMs = duration;
+    const tokens = runTokens(run);
+    if (tokens !== undefined) transition.tokens = tokens;
+    if (run.status?.error) transition.error = run.status.error;
+    return transition;
+  };
+
+  /** Records a run's state; prints it when its phase differs from what was printed before. */
+  const observe = (run: AgentRun, print: boolean) => {
+    const key = run.metadata.name ?? '';
+    const phase = displayRunPhase(run);
+    const previous = phases.get(key);
+    phases.set(key, phase);
+    if (print && previous !== phase) emit(transitionOf(run, ctx.now(), previous));
+    if (options.run === key && finishedPhases.has(phase)) {
+      outcome = phase as 'Succeeded' | 'Failed' | 'Skipped';
+      failure = run.status?.error;
+    }
+  };
+
+  const watchSignal = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, watchSignal.signal]);
+  const path = runPath(namespace);
+  if (!json) {
+    const what = options.run ? `run ${options.run}` : options.instance ? `runs of ${options.instance}` : `runs in namespace ${namespace}`;
+    ctx.out.info(`Following ${what} (Ctrl-C to stop).`);
+  }
+  try {
+    for await (const update of watchObjects<AgentRun>(kube, path, {
+      fieldSelector: options.run ? `metadata.name=${options.run}` : undefined,
+      labelSelector: options.source ? `sympozium.ai/source=${options.source}` : undefined,
+      signal,
+      onRelist: (count, reason) => reason === 'expired' && ctx.out.debug(`watch expired (410): relisted ${count} runs`),
+      onResume: (rv, reason) => ctx.out.debug(`watch resumed from resourceVersion ${rv}: ${reason}`),
+    })) {
+      if (update.type === 'LISTED') {
+        if (update.relist) continue;
+        // The starting state: printed only for runs that changed within --since, or for the one --run.
+        const cutoff = options.sinceMs === undefined ? Number.POSITIVE_INFINITY : ctx.now().getTime() - options.sinceMs;
+        const initial = update.items.filter((run) => runMatches(run, filter)).sort((a, b) => lastChange(a) - lastChange(b));
+        for (const run of initial) observe(run, Boolean(options.run) || lastChange(run) >= cutoff);
+        if (options.run && initial.length === 0 && !json) ctx.out.info(`Run ${options.run} does not exist yet; waiting for it.`);
+      } else if (update.type === 'DELETED') {
+        const run = update.object;
+        if (!runMatches(run, filter)) continue;
+        const key = run.metadata.name ?? '';
+        const last = phases.get(key) ?? displayRunPhase(run);
+        phases.delete(key);
+        emit({ ...transitionOf(run, ctx.now()), phase: last, vanished: true });
+        if (options.run === key && !outcome) outcome = 'vanished';
+      } else {
+        if (runMatches(update.object, filter)) observe(update.object, true);
+      }
+      if (options.untilDone && outcome) break;
+    }
+  } finally {
+    watchSignal.abort();
+  }
+  if (ctx.signal.aborted) throw new InterruptedError();
+  if (!options.untilDone) return;
+  if (outcome === 'Failed') {
+    throw new CliError(`run ${options.run} failed${failure ? `: ${oneLine(failure, 200)}` : ''}`, {
+      hint: `Details: sympozium runs get ${options.run}`,
+    });
+  }
+  if (outcome === 'vanished') {
+    throw new CliError(`run ${options.run} was deleted before it finished`, { hint: 'Something deleted it (or its instance); its outcome is unknown.' });
+  }
+}
