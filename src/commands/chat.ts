@@ -1,5 +1,72 @@
-// PLACEHOLDER: owned by a helper, replaced by the real implementation.
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
-const pending = () => { throw new CliError('this command is being built'); };
-export async function chat(_o: { instance: string; message?: string; system?: string; stream?: boolean; streamExplicit: boolean; url?: string; key?: string; history: 'fold' | 'send' | 'none'; timeoutMs: number; json: boolean }, _c: Context): Promise<void> { pending(); }
+import { usageError } from '../errors.js';
+import { connect } from '../chat/connect.js';
+import { buildMessages, type HistoryMode } from '../chat/conversation.js';
+import { runTurn } from '../chat/turn.js';
+import { EndpointClient } from '../openai/client.js';
+
+export interface ChatOptions {
+  instance: string;
+  message?: string;
+  system?: string;
+  /** undefined: stream when stdout is a terminal. */
+  stream?: boolean;
+  streamExplicit: boolean;
+  url?: string;
+  key?: string;
+  history: HistoryMode;
+  timeoutMs: number;
+  json: boolean;
+}
+
+/**
+ * `sympozium chat`: one question (argument, -m, or piped stdin) or, on a terminal with no message, an
+ * interactive session. See src/chat/ for the parts: connect (endpoint, key), turn (one answer and its run),
+ * session (the interactive loop).
+ */
+export async function chat(input: ChatOptions, ctx: Context): Promise<void> {
+  // -o json|yaml asks for one document, which is what --json gives.
+  const options = { ...input, json: input.json || ctx.out.format === 'json' || ctx.out.format === 'yaml' };
+  let message = options.message;
+  let interactive = false;
+  if (message === undefined) {
+    if (!ctx.stdin.isTTY) message = await readAll(ctx.stdin);
+    else if (ctx.interactive && !options.json) interactive = true;
+    if (!interactive && !message?.trim()) {
+      throw usageError('no message to send', `Pass one: \`sympozium chat ${options.instance} "hello"\`, -m "hello", or pipe it on stdin. On a terminal, run it without a message for a session.`);
+    }
+  } else if (!message.trim()) {
+    throw usageError('the message is empty', `Pass some text: \`sympozium chat ${options.instance} "hello"\`.`);
+  }
+
+  // --json prints one document at the end, so there is nothing to stream unless asked for explicitly.
+  const stream = options.streamExplicit ? Boolean(options.stream) : options.json ? false : (options.stream ?? Boolean(ctx.out.stdout.isTTY));
+  const connection = await connect(ctx, { instance: options.instance, url: options.url, key: options.key });
+  const client = new EndpointClient(connection.target, { signal: ctx.signal, debug: (m) => ctx.out.debug(m), userAgent: 'sympozium-cli' });
+  const model = connection.instanceObject?.spec?.agents?.default?.model ?? options.instance;
+  try {
+    if (interactive) {
+      const { runSession } = await import('../chat/session.js');
+      await runSession(ctx, connection, client, { system: options.system, history: options.history, timeoutMs: options.timeoutMs, stream, model });
+      return;
+    }
+    const messages = buildMessages({ system: options.system, history: [], message: message!.trim(), mode: options.history });
+    await runTurn(ctx, connection, client, messages, {
+      stream,
+      json: options.json,
+      timeoutMs: options.timeoutMs,
+      model,
+      spinner: !ctx.out.machine && !options.json,
+    });
+  } finally {
+    client.close();
+    await connection.close();
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  stream.setEncoding('utf8');
+  for await (const chunk of stream as AsyncIterable<string>) text += chunk;
+  return text;
+}

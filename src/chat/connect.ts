@@ -1,0 +1,95 @@
+import type { Context } from '../context.js';
+import { CliError } from '../errors.js';
+import type { KubeClient } from '../kube/client.js';
+import type { EndpointTarget } from '../openai/client.js';
+import { resolveEndpoint, type ResolvedEndpoint } from '../sympozium/endpoint.js';
+import type { SympoziumInstance } from '../sympozium/types.js';
+
+/**
+ * Everything `chat`, `models` and `mcp` need before their first request: the endpoint (and its
+ * port-forward), the API key, and — best-effort when --url spares us the cluster — a cluster client for run
+ * details. The key's value never leaves here except in the Authorization header.
+ */
+
+export interface EndpointOptions {
+  instance: string;
+  url?: string;
+  key?: string;
+}
+
+export interface Connection {
+  target: EndpointTarget;
+  endpoint: ResolvedEndpoint;
+  /** The cluster client for run details, when one is there (always, unless --url was given). */
+  cluster(): Promise<{ kube: KubeClient; namespace: string } | undefined>;
+  /** Why the cluster was skipped, once cluster() returned undefined. */
+  clusterSkipped?: string;
+  instanceObject?: SympoziumInstance;
+  close(): Promise<void>;
+}
+
+export async function connect(ctx: Context, options: EndpointOptions): Promise<Connection> {
+  const endpoint = await resolveEndpoint(ctx, options.instance, { url: options.url, namespace: ctx.globals.namespace });
+  try {
+    let clusterPromise: Promise<{ kube: KubeClient; namespace: string } | undefined> | undefined;
+    const connection: Connection = {
+      target: undefined as unknown as EndpointTarget,
+      endpoint,
+      instanceObject: endpoint.instance,
+      cluster: () =>
+        (clusterPromise ??= (async () => {
+          try {
+            const kube = await ctx.kube();
+            return { kube, namespace: endpoint.namespace ?? ctx.globals.namespace ?? kube.namespace };
+          } catch (error) {
+            connection.clusterSkipped = error instanceof Error ? error.message.split('\n')[0] : String(error);
+            return undefined;
+          }
+        })()),
+      close: () => endpoint.close(),
+    };
+
+    const { apiKey, keySource } = await findKey(ctx, options, connection);
+    connection.target = {
+      instance: options.instance,
+      baseUrl: endpoint.baseUrl,
+      via: endpoint.via,
+      apiKey,
+      keySource,
+      namespaceFlag: ctx.globals.namespace,
+    };
+    ctx.out.debug(`API key: from ${keySource}`);
+    return connection;
+  } catch (error) {
+    await endpoint.close();
+    throw error;
+  }
+}
+
+async function findKey(ctx: Context, options: EndpointOptions, connection: Connection): Promise<{ apiKey: string; keySource: string }> {
+  if (options.key) return { apiKey: options.key, keySource: 'the --key flag' };
+  const fromEnv = ctx.env.SYMPOZIUM_API_KEY?.trim();
+  if (fromEnv) return { apiKey: fromEnv, keySource: '$SYMPOZIUM_API_KEY' };
+
+  const cluster = await connection.cluster();
+  if (!cluster) {
+    throw new CliError(`no API key for ${options.instance}: no --key, no SYMPOZIUM_API_KEY, and the cluster cannot be asked (${connection.clusterSkipped})`, {
+      hint: 'Pass --key <key> or set SYMPOZIUM_API_KEY; whoever runs the endpoint can get it with `sympozium key show <instance> --reveal`.',
+    });
+  }
+  const { discoverInstanceKind, instancePath } = await import('../sympozium/kinds.js');
+  let instance = connection.instanceObject;
+  if (!instance) {
+    const kind = await discoverInstanceKind(cluster.kube);
+    instance = await cluster.kube.getOrUndefined<SympoziumInstance>(instancePath(kind, cluster.namespace, options.instance));
+    if (!instance) {
+      throw new CliError(`no API key: instance ${options.instance} does not exist in namespace ${cluster.namespace} (${cluster.kube.describe()})`, {
+        hint: 'Pass --key <key> or set SYMPOZIUM_API_KEY, or pick the right cluster with --context and -n.',
+      });
+    }
+    connection.instanceObject = instance;
+  }
+  const { findApiKey } = await import('../sympozium/api-key.js');
+  const found = await findApiKey(cluster.kube, instance, cluster.namespace);
+  return { apiKey: found.key, keySource: found.source };
+}

@@ -1,0 +1,132 @@
+import type { KubeClient } from '../kube/client.js';
+import { labels, sources, type AgentRun } from '../sympozium/types.js';
+
+/**
+ * Follows the AgentRun behind one chat request. The proxy names the run only in its answer
+ * (`chatcmpl-<run>`), so while waiting this watches the instance's web-proxy runs and takes the new one whose
+ * task is the message we sent; that shows the run's phase on the spinner and, when the run fails before the
+ * proxy says so (upstream can hang until its 10-minute timeout), tells the truth sooner.
+ */
+
+export const terminalPhases = new Set(['Succeeded', 'Failed', 'Skipped']);
+
+export interface RunTrackerOptions {
+  kube: KubeClient;
+  namespace: string;
+  instance: string;
+  /** The run's expected spec.task: the last user message as sent. */
+  task: string;
+  onUpdate?: (run: AgentRun) => void;
+  debug?: (message: string) => void;
+}
+
+export class RunTracker {
+  private readonly options: RunTrackerOptions;
+  private readonly abort = new AbortController();
+  private readonly existing = new Set<string>();
+  private readonly latest = new Map<string, AgentRun>();
+  private waiters: (() => void)[] = [];
+  /** The run this request created, once recognised. */
+  runName?: string;
+
+  constructor(options: RunTrackerOptions) {
+    this.options = options;
+  }
+
+  /** Starts the watch in the background; failures only end it (the answer does not depend on it). */
+  start(): this {
+    void this.follow().catch((error: unknown) => {
+      if (!this.abort.signal.aborted) this.options.debug?.(`run watch ended: ${(error as Error).message ?? error}`);
+    });
+    return this;
+  }
+
+  /** The response id named the run: stop guessing. */
+  identify(runName: string): void {
+    this.runName = runName;
+    this.notify();
+  }
+
+  current(): AgentRun | undefined {
+    return this.runName ? this.latest.get(this.runName) : undefined;
+  }
+
+  /**
+   * The run's latest state, waiting up to `waitMs` for it to finish (its status is written just after the
+   * proxy answers), and reading it directly when the watch never saw it.
+   */
+  async final(runName: string, waitMs: number): Promise<AgentRun | undefined> {
+    this.identify(runName);
+    const deadline = Date.now() + waitMs;
+    const { runPath } = await import('../sympozium/kinds.js');
+    const read = async () => this.latest.get(runName) ?? (await this.options.kube.getOrUndefined<AgentRun>(runPath(this.options.namespace, runName)));
+    let run = await read();
+    while (run && !terminalPhases.has(run.status?.phase ?? '') && Date.now() < deadline && !this.abort.signal.aborted) {
+      // Woken by the watch; without one (it failed), this re-reads once the wait is over.
+      await this.changed(deadline - Date.now());
+      run = (await read()) ?? run;
+    }
+    return run;
+  }
+
+  stop(): void {
+    this.abort.abort();
+    this.notify();
+  }
+
+  private async follow(): Promise<void> {
+    const { watchObjects } = await import('../kube/watch.js');
+    const { runPath } = await import('../sympozium/kinds.js');
+    const selector = `${labels.instance}=${this.options.instance},${labels.source}=${sources.webProxy}`;
+    for await (const update of watchObjects<AgentRun>(this.options.kube, runPath(this.options.namespace), {
+      labelSelector: selector,
+      signal: this.abort.signal,
+      maxRetries: 2,
+    })) {
+      if (update.type === 'LISTED') {
+        if (!update.relist) for (const item of update.items) this.existing.add(item.metadata.name);
+        for (const item of update.items) this.see(item);
+        continue;
+      }
+      if (update.type === 'DELETED') continue;
+      this.see(update.object);
+    }
+  }
+
+  private see(run: AgentRun): void {
+    const name = run.metadata.name;
+    if (!this.runName && !this.existing.has(name) && this.isOurs(run)) {
+      this.runName = name;
+      this.options.debug?.(`our request is AgentRun ${name}`);
+    }
+    if (name === this.runName) {
+      this.latest.set(name, run);
+      this.options.onUpdate?.(run);
+    } else if (!this.runName) {
+      // Kept until we know which is ours, in case the response names one seen before recognition.
+      this.latest.set(name, run);
+    }
+    this.notify();
+  }
+
+  private isOurs(run: AgentRun): boolean {
+    const task = run.spec?.task;
+    return typeof task === 'string' ? task === this.options.task : JSON.stringify(task ?? '').includes(JSON.stringify(this.options.task).slice(1, -1));
+  }
+
+  private changed(ms: number): Promise<void> {
+    return new Promise((resolvePromise) => {
+      const timer = setTimeout(resolvePromise, Math.max(0, ms));
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolvePromise();
+      });
+    });
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}

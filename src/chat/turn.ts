@@ -1,0 +1,199 @@
+import type { Context } from '../context.js';
+import { CliError, InterruptedError } from '../errors.js';
+import type { EndpointClient } from '../openai/client.js';
+import { EndpointError } from '../openai/errors.js';
+import { noResponseContent, runNameFromId, type ChatCompletion, type ChatMessage } from '../openai/types.js';
+import type { AgentRun, AgentRunStatus } from '../sympozium/types.js';
+import { shortDuration } from '../ui/format.js';
+import type { Spinner } from '../ui/spinner.js';
+import type { Connection } from './connect.js';
+import { taskOf } from './conversation.js';
+import { RunTracker } from './run-tracker.js';
+
+/**
+ * One question and its answer: send it, show the answer (streamed or at once), and then what happened
+ * behind it — the AgentRun's name, phase, duration and token usage — or why there is no answer.
+ */
+
+export interface TurnOptions {
+  stream: boolean;
+  json: boolean;
+  timeoutMs: number;
+  model: string;
+  /** Cancels this answer only (Ctrl-C in an interactive session). */
+  signal?: AbortSignal;
+  /** Show a spinner while waiting (a person is watching stderr). */
+  spinner: boolean;
+}
+
+export interface TurnResult {
+  content: string;
+  completion: ChatCompletion;
+  run?: AgentRun;
+  runName?: string;
+}
+
+/** How long after the run failed to let the proxy say so itself before giving up on it. */
+const failedRunGraceMs = 2_000;
+/** How long to wait after the answer for the run's final status (tokens, duration). */
+const finalStatusWaitMs = 3_000;
+
+class RunFailedWhileWaiting extends Error {
+  constructor(readonly run: AgentRun) {
+    super(`run ${run.metadata.name} failed`);
+  }
+}
+
+export async function runTurn(ctx: Context, connection: Connection, client: EndpointClient, messages: ChatMessage[], options: TurnOptions): Promise<TurnResult> {
+  const instance = connection.target.instance;
+  const cluster = await connection.cluster();
+  if (!cluster) ctx.out.debug(`run details skipped: ${connection.clusterSkipped}`);
+
+  let spinner: Spinner | undefined;
+  let phaseText = '';
+  const cancel = new AbortController();
+  let failTimer: NodeJS.Timeout | undefined;
+  const tracker = cluster
+    ? new RunTracker({
+        kube: cluster.kube,
+        namespace: cluster.namespace,
+        instance,
+        task: taskOf(messages),
+        debug: (m) => ctx.out.debug(m),
+        onUpdate: (run) => {
+          phaseText = `run ${run.metadata.name}: ${run.status?.phase || 'Pending'}`;
+          spinner?.update(`waiting for ${instance} (${phaseText})`);
+          if (run.status?.phase === 'Failed' && !failTimer) {
+            failTimer = setTimeout(() => cancel.abort(new RunFailedWhileWaiting(run)), failedRunGraceMs);
+          }
+        },
+      }).start()
+    : undefined;
+  if (options.spinner && !options.json) {
+    const { startSpinner } = await import('../ui/spinner.js');
+    spinner = await startSpinner(ctx, `waiting for ${instance}`);
+  }
+
+  let printedAny = false;
+  let endsWithNewline = true;
+  const onDelta = options.json
+    ? undefined
+    : (text: string) => {
+        if (!printedAny) spinner?.stop();
+        printedAny = true;
+        endsWithNewline = text.endsWith('\n');
+        ctx.out.write(text);
+      };
+  const signals = [cancel.signal, options.signal].filter((s): s is AbortSignal => Boolean(s));
+
+  let completion: ChatCompletion;
+  try {
+    const outcome = await client.chat(
+      { model: options.model, messages, stream: options.stream },
+      {
+        timeoutMs: options.timeoutMs,
+        onDelta,
+        signal: AbortSignal.any(signals),
+        onRetry: ({ attempt, delayMs, reason }) => {
+          const text = `${reason}: trying again in ${shortDuration(delayMs)} (attempt ${attempt})`;
+          if (spinner) spinner.update(`waiting for ${instance} (${text})`);
+          else ctx.out.info(text);
+        },
+      },
+    );
+    completion = outcome.completion;
+  } catch (error) {
+    spinner?.stop();
+    if (printedAny && !endsWithNewline) ctx.out.write('\n');
+    const runName = tracker?.runName;
+    tracker?.stop();
+    clearTimeout(failTimer);
+    const reason = cancel.signal.reason;
+    if (reason instanceof RunFailedWhileWaiting) throw runFailedError(reason.run, instance, 'the agent run failed before the web endpoint answered');
+    if (error instanceof InterruptedError || !(error instanceof CliError)) throw error;
+    throw await withRunDetails(error, runName, tracker);
+  }
+  clearTimeout(failTimer);
+  spinner?.stop();
+
+  const content = completion.choices?.[0]?.message?.content ?? '';
+  if (!options.json) {
+    if (!printedAny && content) ctx.out.write(content);
+    if ((printedAny && !endsWithNewline) || (!printedAny && content && !content.endsWith('\n'))) ctx.out.write('\n');
+  }
+
+  const runName = runNameFromId(completion.id) ?? tracker?.runName;
+  let run: AgentRun | undefined;
+  if (tracker && runName) {
+    run = await tracker.final(runName, finalStatusWaitMs).catch((error: unknown) => {
+      ctx.out.debug(`could not read run ${runName}: ${(error as Error).message}`);
+      return undefined;
+    });
+  }
+  tracker?.stop();
+
+  const noAnswer = content.trim() === '' || content.trim() === noResponseContent;
+  const failed = run?.status?.phase === 'Failed';
+  if (options.json) {
+    ctx.out.document({ response: completion, run: runDocument(runName, cluster?.namespace, run, cluster ? undefined : connection.clusterSkipped) });
+  } else if (runName) {
+    ctx.out.info(ctx.out.errColor.dim(describeRun(runName, run, cluster ? undefined : 'no cluster to ask for its details')));
+  }
+
+  if (failed) throw runFailedError(run!, instance, noAnswer ? 'the agent gave no answer' : 'the agent run failed');
+  if (noAnswer) {
+    const where = runName ? `run ${runName}` : `the newest web-proxy run of ${instance}`;
+    throw new CliError(
+      run
+        ? `the agent gave no answer (${where} is ${run.status?.phase || 'Pending'}${run.status?.error ? `: ${run.status.error}` : ''})`
+        : `the agent gave no answer${content.trim() ? ` ("${noResponseContent}")` : ''}; look at ${where} to see why`,
+      { hint: runName ? `See the run with \`sympozium runs get ${runName}\` (and its pod's logs).` : `List the runs with \`sympozium runs list --instance ${instance}\`.` },
+    );
+  }
+  return { content, completion, run, runName };
+}
+
+function runFailedError(run: AgentRun, instance: string, lead: string): CliError {
+  const name = run.metadata.name;
+  return new CliError(`${lead}: run ${name} failed${run.status?.error ? `: ${run.status.error}` : ''}`, {
+    hint: `See the run with \`sympozium runs get ${name}\`; \`sympozium runs list --instance ${instance}\` shows the others.`,
+  });
+}
+
+/** Adds what the run says to an error from the endpoint (a 500, a 504, an agent_error event). */
+async function withRunDetails(error: CliError, runName: string | undefined, tracker: RunTracker | undefined): Promise<CliError> {
+  if (!runName || !(error instanceof EndpointError)) return error;
+  const run = tracker ? await tracker.final(runName, 1_000).catch(() => undefined) : undefined;
+  const detail = run?.status?.error && !error.message.includes(run.status.error) ? ` (run ${runName}: ${run.status.error})` : ` (run ${runName})`;
+  return new CliError(`${error.message}${detail}`, { hint: `See the run with \`sympozium runs get ${runName}\`.`, exitCode: error.exitCode, cause: error });
+}
+
+function durationOf(status: AgentRunStatus | undefined): number | undefined {
+  if (status?.tokenUsage?.durationMs) return status.tokenUsage.durationMs;
+  if (status?.startedAt && status.completedAt) return Date.parse(status.completedAt) - Date.parse(status.startedAt);
+  return undefined;
+}
+
+export function describeRun(name: string, run: AgentRun | undefined, missing?: string): string {
+  if (!run) return `run ${name}${missing ? ` (${missing})` : ''}`;
+  const parts = [`run ${name}`, run.status?.phase || 'Pending'];
+  const duration = durationOf(run.status);
+  if (duration !== undefined && duration >= 0) parts.push(shortDuration(duration));
+  const usage = run.status?.tokenUsage;
+  if (usage && (usage.totalTokens || usage.inputTokens || usage.outputTokens)) {
+    const total = usage.totalTokens ?? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+    parts.push(`${total} tokens (${usage.inputTokens ?? 0} in, ${usage.outputTokens ?? 0} out${usage.toolCalls ? `, ${usage.toolCalls} tool calls` : ''})`);
+  }
+  return parts.join(' · ');
+}
+
+function runDocument(name: string | undefined, namespace: string | undefined, run: AgentRun | undefined, skipped?: string) {
+  if (!name) return null;
+  return {
+    name,
+    namespace: namespace ?? null,
+    phase: run ? run.status?.phase || 'Pending' : null,
+    status: run?.status ?? null,
+    ...(skipped ? { skipped } : {}),
+  };
+}

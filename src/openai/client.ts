@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { InterruptedError } from '../errors.js';
+import { shortDuration } from '../ui/format.js';
+import { EndpointError, connectionFailure, httpError, type EndpointDescription } from './errors.js';
+import { readText, send, socketCode } from './http.js';
+import { defaultRetryPolicy, parseRetryAfter, retryDelay, retryableSocketCodes, retryableStatuses, type RetryPolicy } from './retry.js';
+import { readServerSentEvents } from './sse.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, ModelList } from './types.js';
+
+/**
+ * The client for one web endpoint: chat completions (blocking or streamed), the model list, with retries
+ * that never start a second run (the Idempotency-Key is the same on every try of one message).
+ */
+
+export interface EndpointTarget extends EndpointDescription {
+  apiKey: string;
+}
+
+export interface ClientOptions {
+  /** Ctrl-C: stops the request at once. */
+  signal?: AbortSignal;
+  debug?: (message: string) => void;
+  policy?: Partial<RetryPolicy>;
+  userAgent?: string;
+  /** For tests: the random source of the jitter. */
+  random?: () => number;
+}
+
+export interface ChatCallOptions {
+  /** The longest the whole answer may take, retries included. */
+  timeoutMs: number;
+  /** Defaults to a fresh one; a caller that retries a whole message itself passes the same one again. */
+  idempotencyKey?: string;
+  /** Each piece of text as it arrives (streaming only). */
+  onDelta?: (text: string) => void;
+  /** Told before each wait, so a spinner can say why nothing happens. */
+  onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
+  /** Cancels just this answer (interactive Ctrl-C), not the session. */
+  signal?: AbortSignal;
+}
+
+export interface ChatOutcome {
+  completion: ChatCompletion;
+  streamed: boolean;
+  attempts: number;
+  idempotencyKey: string;
+  /** False when a stream ended without `data: [DONE]` (upstream's streams always end with it). */
+  sawDone?: boolean;
+}
+
+class DeadlineError extends Error {}
+
+export class EndpointClient {
+  readonly target: EndpointTarget;
+  private readonly options: ClientOptions;
+  private readonly policy: RetryPolicy;
+  private readonly agent: http.Agent;
+
+  constructor(target: EndpointTarget, options: ClientOptions = {}) {
+    this.target = target;
+    this.options = options;
+    this.policy = { ...defaultRetryPolicy, ...options.policy };
+    // Keep-alive lets an interactive session reuse one connection (one tunnel when port-forwarding).
+    this.agent = target.baseUrl.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  async chat(request: ChatRequest, call: ChatCallOptions): Promise<ChatOutcome> {
+    const idempotencyKey = call.idempotencyKey ?? `sympozium-${randomUUID()}`;
+    const body = JSON.stringify(request);
+    const headers = this.headers({
+      'Content-Type': 'application/json',
+      Accept: request.stream ? 'text/event-stream' : 'application/json',
+      'Idempotency-Key': idempotencyKey,
+    });
+    return this.withRetries('POST /v1/chat/completions', call, async (signal, attempt) => {
+      const response = await send({ url: this.url('/v1/chat/completions'), method: 'POST', headers, body, signal, agent: this.agent });
+      this.options.debug?.(`POST /v1/chat/completions -> ${response.statusCode} (attempt ${attempt})`);
+      const status = response.statusCode ?? 0;
+      if (status >= 300) {
+        const text = await readText(response).catch(() => '');
+        throw httpError(status, text, this.target, 'POST /v1/chat/completions', parseRetryAfter(response.headers['retry-after']));
+      }
+      const type = String(response.headers['content-type'] ?? '');
+      if (type.includes('text/event-stream')) {
+        const streamed = await readChatStream(response, call.onDelta, this.options.debug);
+        return { ...streamed, streamed: true, attempts: attempt, idempotencyKey };
+      }
+      const completion = parseJson<ChatCompletion>(await readText(response), 'chat completion');
+      return { completion, streamed: false, attempts: attempt, idempotencyKey };
+    });
+  }
+
+  async models(timeoutMs: number): Promise<ModelList> {
+    return this.withRetries('GET /v1/models', { timeoutMs }, async (signal) => {
+      const response = await send({ url: this.url('/v1/models'), headers: this.headers({ Accept: 'application/json' }), signal, agent: this.agent });
+      this.options.debug?.(`GET /v1/models -> ${response.statusCode}`);
+      const text = await readText(response);
+      const status = response.statusCode ?? 0;
+      if (status >= 300) throw httpError(status, text, this.target, 'GET /v1/models', parseRetryAfter(response.headers['retry-after']));
+      return parseJson<ModelList>(text, 'model list');
+    });
+  }
+
+  private url(path: string): URL {
+    return new URL(this.target.baseUrl + path);
+  }
+
+  private headers(extra: Record<string, string>): Record<string, string> {
+    return { Authorization: `Bearer ${this.target.apiKey}`, 'User-Agent': this.options.userAgent ?? 'sympozium-cli', ...extra };
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, fails for good, or the deadline passes. Retries 429/502/503 and
+   * dropped connections, waiting per retry.ts, and only while no part of an answer has been shown.
+   */
+  private async withRetries<T>(
+    what: string,
+    call: Pick<ChatCallOptions, 'timeoutMs' | 'onRetry' | 'signal'> & { onDelta?: unknown },
+    attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>,
+  ): Promise<T> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DeadlineError()), call.timeoutMs);
+    const signals = [deadline.signal, this.options.signal, call.signal].filter((s): s is AbortSignal => Boolean(s));
+    const signal = AbortSignal.any(signals);
+    const started = Date.now();
+    let waited = 0;
+    try {
+      for (let number = 1; ; number++) {
+        try {
+          return await attempt(signal, number);
+        } catch (error) {
+          if (signal.aborted) throw this.abortReason(signal, call.timeoutMs, what);
+          const failure = this.classify(error);
+          const retryable = failure.retryable && !(error instanceof EndpointError && error.agentError) && !(error as { answerStarted?: boolean }).answerStarted;
+          if (!retryable || number >= this.policy.maxAttempts) throw failure.error;
+          const delayMs = retryDelay(this.policy, number, { status: failure.status, retryAfterMs: failure.retryAfterMs }, this.options.random);
+          const remaining = call.timeoutMs - (Date.now() - started);
+          if (waited + delayMs > this.policy.maxTotalWaitMs || delayMs >= remaining) {
+            if (failure.status === 429 && failure.retryAfterMs !== undefined) {
+              throw new EndpointError(`the web endpoint is rate limiting requests (429) and asks to wait ${shortDuration(failure.retryAfterMs)}`, {
+                status: 429,
+                hint: 'Try again after that, or raise the limit with `sympozium enable web-endpoint <instance> --rpm <n>`.',
+              });
+            }
+            throw failure.error;
+          }
+          waited += delayMs;
+          this.options.debug?.(`${what}: ${failure.reason}; retrying in ${delayMs}ms (attempt ${number + 1} of ${this.policy.maxAttempts})`);
+          call.onRetry?.({ attempt: number + 1, delayMs, reason: failure.reason });
+          await sleep(delayMs, signal).catch(() => {
+            throw this.abortReason(signal, call.timeoutMs, what);
+          });
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private classify(error: unknown): { error: unknown; retryable: boolean; status?: number; retryAfterMs?: number; reason: string } {
+    if (error instanceof EndpointError) {
+      const retryable = error.status !== undefined && retryableStatuses.has(error.status);
+      return { error, retryable, status: error.status, retryAfterMs: error.retryAfterMs, reason: `HTTP ${error.status ?? '?'}` };
+    }
+    const code = socketCode(error);
+    if (code) {
+      return { error: connectionFailure(error, this.target, code), retryable: retryableSocketCodes.has(code), reason: code };
+    }
+    return { error, retryable: false, reason: String(error) };
+  }
+
+  private abortReason(signal: AbortSignal, timeoutMs: number, what: string): Error {
+    if (signal.reason instanceof DeadlineError) {
+      return new EndpointError(`no answer within ${shortDuration(timeoutMs)} (--timeout) for ${what}`, {
+        hint:
+          `The agent run may still be working: see \`sympozium runs list --instance ${this.target.instance}\`. ` +
+          'Raise --timeout for long tasks (upstream stops a run after 10 minutes).',
+      });
+    }
+    return signal.reason instanceof Error ? signal.reason : new InterruptedError();
+  }
+}
+
+/** Reads a streamed answer: text pieces go to `onDelta` as they arrive, and the pieces make one completion. */
+export async function readChatStream(
+  body: AsyncIterable<Uint8Array | string>,
+  onDelta?: (text: string) => void,
+  debug?: (message: string) => void,
+): Promise<{ completion: ChatCompletion; sawDone: boolean }> {
+  let content = '';
+  let id = '';
+  let model: string | undefined;
+  let created: number | undefined;
+  let finishReason: string | null = null;
+  let usage: ChatCompletion['usage'];
+  let sawDone = false;
+  let answerStarted = false;
+  try {
+    for await (const event of readServerSentEvents(body)) {
+      const data = event.data.trim();
+      if (data === '[DONE]') {
+        sawDone = true;
+        break;
+      }
+      if (!data) continue;
+      let chunk: ChatCompletionChunk & { error?: { message?: string; type?: string } };
+      try {
+        chunk = JSON.parse(data);
+      } catch {
+        debug?.(`ignoring an event that is not JSON: ${data.slice(0, 80)}`);
+        continue;
+      }
+      if (chunk.error || event.event === 'error') {
+        const message = chunk.error?.message ?? 'the agent failed';
+        throw Object.assign(
+          new EndpointError(`the agent failed while answering: ${message}`, {
+            agentError: true,
+            serverMessage: message,
+            hint: 'The stream ended with an agent_error event. See the run with `sympozium runs list` and `sympozium runs get <run>`.',
+          }),
+          { answerStarted, partialId: id || undefined },
+        );
+      }
+      id ||= chunk.id ?? '';
+      model ??= chunk.model;
+      created ??= chunk.created;
+      if (chunk.usage) usage = chunk.usage;
+      for (const choice of chunk.choices ?? []) {
+        const text = choice.delta?.content;
+        if (text) {
+          content += text;
+          answerStarted = true;
+          onDelta?.(text);
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+    }
+  } catch (error) {
+    // A dropped connection after text was shown cannot be retried without showing it twice.
+    if (answerStarted && !(error instanceof EndpointError)) {
+      throw Object.assign(new EndpointError('the connection dropped in the middle of the answer', { cause: error, hint: 'Ask again; the answer above is incomplete.' }), {
+        answerStarted,
+      });
+    }
+    throw error;
+  } finally {
+    (body as { destroy?: () => void }).destroy?.();
+  }
+  if (!sawDone) debug?.(finishReason ? 'the stream ended without [DONE] after a finish_reason; taking the answer as complete' : 'the stream ended without [DONE] or a finish_reason');
+  const completion: ChatCompletion = {
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
+    ...(usage ? { usage } : {}),
+  };
+  return { completion, sawDone };
+}
+
+function parseJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new EndpointError(`the web endpoint sent a ${what} that is not JSON`, {
+      hint: 'Is --url the address of a Sympozium web endpoint? It should answer /v1/models with a JSON list.',
+    });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolvePromise();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

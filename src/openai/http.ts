@@ -1,0 +1,56 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/**
+ * One HTTP exchange over node:http(s). Not fetch: node's fetch loads undici on first use, which costs a
+ * one-shot `chat` more than the whole request does, and node:http is already in memory.
+ */
+
+export interface HttpRequest {
+  url: URL;
+  method?: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+  agent?: http.Agent;
+}
+
+export function send(request: HttpRequest): Promise<http.IncomingMessage> {
+  const transport = request.url.protocol === 'https:' ? https : http;
+  return new Promise((resolvePromise, reject) => {
+    if (request.signal.aborted) return reject(request.signal.reason);
+    const outgoing = transport.request(
+      request.url,
+      { method: request.method ?? 'GET', headers: request.headers, agent: request.agent, signal: request.signal },
+      resolvePromise,
+    );
+    outgoing.on('error', (error: NodeJS.ErrnoException) => {
+      // node reports an aborted request as an AbortError; hand back the reason the signal carries instead.
+      reject(request.signal.aborted ? request.signal.reason : error);
+    });
+    outgoing.end(request.body);
+  });
+}
+
+/** The whole body as text, bounded so a misbehaving server cannot fill memory. */
+export async function readText(response: http.IncomingMessage, limit = 32 * 1024 * 1024): Promise<string> {
+  response.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of response as AsyncIterable<string>) {
+    text += chunk;
+    if (text.length > limit) {
+      response.destroy();
+      throw new Error(`the reply is larger than ${limit} bytes`);
+    }
+  }
+  return text;
+}
+
+/** Socket-level error code, looking through wrappers. */
+export function socketCode(error: unknown): string | undefined {
+  const direct = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (direct) return direct;
+  const cause = (error as { cause?: NodeJS.ErrnoException } | undefined)?.cause;
+  if (cause?.code) return cause.code;
+  return (error as Error | undefined)?.message === 'socket hang up' ? 'ECONNRESET' : undefined;
+}
