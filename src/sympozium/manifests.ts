@@ -1,0 +1,297 @@
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+
+/**
+ * Reading manifests for `validate` and `apply`: files, directories (recursively) and stdin, multi-document YAML
+ * or JSON, each document with the position of every node so a problem can point at its exact line and column.
+ * Bad input (binary junk, huge files, deep nesting, alias bombs) ends in a Problem, never a crash or a hang.
+ */
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export type PathSegment = string | number;
+
+/** Finds where a path of a document sits in its file. */
+export interface Locator {
+  /** The key (for unknown fields) or the value (everything else) at the path, else its nearest ancestor. */
+  position(segments: PathSegment[], at: 'key' | 'value'): Position;
+  /** The source text of the scalar at the path when it was written unquoted, so YAML 1.1 traps can be spotted. */
+  plainScalar(segments: PathSegment[]): string | undefined;
+}
+
+export interface ManifestDocument {
+  /** File path as the user gave it (joined for files found in a directory), or "<stdin>". */
+  source: string;
+  /** The document's place in its file, counting from 0 (empty documents count too). */
+  index: number;
+  line: number;
+  column: number;
+  object: Record<string, unknown>;
+  /** Positions inside the document; absent for objects that did not come from a file. */
+  locate?: Locator;
+}
+
+export interface Problem {
+  source: string;
+  line: number;
+  column: number;
+  /** Where in the document, e.g. spec.authRefs[0].secret; empty for the file or document as a whole. */
+  path: string;
+  message: string;
+  severity: 'error' | 'note';
+}
+
+export const limits = {
+  /** The API server refuses requests over 3 MiB; anything much larger is not a manifest. */
+  fileBytes: 4 * 1024 * 1024,
+  documentsPerFile: 2_000,
+  /** Real manifests nest a dozen levels; the YAML composer recurses per level and must stay far from the stack limit. */
+  nesting: 100,
+  aliases: 100,
+  yamlErrorsPerDocument: 20,
+} as const;
+
+const manifestExtensions = new Set(['.yaml', '.yml', '.json']);
+
+export async function readManifests(
+  paths: string[],
+  io: { cwd: string; stdin: NodeJS.ReadableStream },
+): Promise<{ documents: ManifestDocument[]; problems: Problem[] }> {
+  const documents: ManifestDocument[] = [];
+  const problems: Problem[] = [];
+  const add = (result: { documents: ManifestDocument[]; problems: Problem[] }) => {
+    documents.push(...result.documents);
+    problems.push(...result.problems);
+  };
+  for (const given of paths) {
+    if (given === '-') {
+      const read = await readCapped(io.stdin);
+      if (read.tooLarge) problems.push(fileProblem('<stdin>', tooLargeMessage(read.bytes, true)));
+      else add(parseManifests(read.buffer, '<stdin>'));
+      continue;
+    }
+    const absolute = path.resolve(io.cwd, given);
+    const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => error);
+    if (info instanceof Error) {
+      const message = info.code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${info.message}`;
+      problems.push(fileProblem(given, message));
+      continue;
+    }
+    if (info.isDirectory()) {
+      const files = await manifestFiles(absolute, given, new Set());
+      if (files.length === 0) problems.push(fileProblem(given, 'no .yaml, .yml or .json files in this directory'));
+      for (const file of files) add(await readManifestFile(file.absolute, file.shown));
+    } else {
+      add(await readManifestFile(absolute, given));
+    }
+  }
+  return { documents, problems };
+}
+
+async function readManifestFile(absolute: string, shown: string): Promise<{ documents: ManifestDocument[]; problems: Problem[] }> {
+  try {
+    const info = await stat(absolute);
+    if (info.size > limits.fileBytes) return { documents: [], problems: [fileProblem(shown, tooLargeMessage(info.size, false))] };
+    return parseManifests(await readFile(absolute), shown);
+  } catch (error) {
+    return { documents: [], problems: [fileProblem(shown, `cannot read: ${(error as Error).message}`)] };
+  }
+}
+
+/** Manifest files below a directory, sorted, skipping hidden entries (.git) and directories already seen. */
+async function manifestFiles(absolute: string, shown: string, seen: Set<string>): Promise<{ absolute: string; shown: string }[]> {
+  const real = await realpath(absolute);
+  if (seen.has(real)) return [];
+  seen.add(real);
+  const entries = (await readdir(absolute, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files: { absolute: string; shown: string }[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const childAbsolute = path.join(absolute, entry.name);
+    const childShown = path.join(shown, entry.name);
+    const info = entry.isSymbolicLink() ? await stat(childAbsolute).catch(() => undefined) : entry;
+    if (info?.isDirectory()) files.push(...(await manifestFiles(childAbsolute, childShown, seen)));
+    else if (info?.isFile() && manifestExtensions.has(path.extname(entry.name).toLowerCase())) {
+      files.push({ absolute: childAbsolute, shown: childShown });
+    }
+  }
+  return files;
+}
+
+async function readCapped(stream: NodeJS.ReadableStream): Promise<{ buffer: Buffer; bytes: number; tooLarge: boolean }> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    bytes += buffer.length;
+    // Stop reading as soon as the input is too large: memory stays bounded whatever is piped in.
+    if (bytes > limits.fileBytes) return { buffer: Buffer.alloc(0), bytes, tooLarge: true };
+    chunks.push(buffer);
+  }
+  return { buffer: Buffer.concat(chunks), bytes, tooLarge: false };
+}
+
+function tooLargeMessage(bytes: number, partial: boolean): string {
+  const size = `${(bytes / 1024 / 1024).toFixed(1)} MiB${partial ? ' or more' : ''}`;
+  return `too large to be a manifest (${size}; the limit is ${limits.fileBytes / 1024 / 1024} MiB, the API server accepts at most 3 MiB)`;
+}
+
+function fileProblem(source: string, message: string, position: Position = { line: 0, column: 0 }): Problem {
+  return { source, ...position, path: '', message, severity: 'error' };
+}
+
+/** Parses one file's bytes into documents; everything that goes wrong becomes a Problem with a position. */
+export function parseManifests(input: Buffer | string, source: string): { documents: ManifestDocument[]; problems: Problem[] } {
+  const decoded = decode(input);
+  if ('problem' in decoded) return { documents: [], problems: [fileProblem(source, decoded.problem)] };
+  const text = decoded.text;
+  const lineCounter = new LineCounter();
+  const positionOf = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+
+  const tooDeep = deepestLine(text);
+  if (tooDeep) {
+    return {
+      documents: [],
+      problems: [fileProblem(source, `nested more than ${limits.nesting} levels deep; manifests are never this deep`, tooDeep)],
+    };
+  }
+
+  const documents: ManifestDocument[] = [];
+  const problems: Problem[] = [];
+  const composer = new Composer({ prettyErrors: false });
+  let index = -1;
+  for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text), false, text.length)) {
+    index++;
+    if (index >= limits.documentsPerFile) {
+      problems.push(fileProblem(source, `more than ${limits.documentsPerFile} documents; split the file`, positionOf(doc.range[0])));
+      break;
+    }
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors.slice(0, limits.yamlErrorsPerDocument)) {
+        problems.push(fileProblem(source, `YAML: ${firstLine(error.message)}`, positionOf(error.pos[0])));
+      }
+      continue;
+    }
+    const contents = doc.contents as Node | null;
+    if (contents === null || (isScalar(contents) && contents.value === null)) continue;
+    const start = positionOf(contents.range?.[0] ?? doc.range[0]);
+    if (!isMap(contents)) {
+      const found = isSeq(contents) ? 'a list' : isScalar(contents) ? `a ${typeof contents.value} (${preview(contents.value)})` : 'an alias';
+      problems.push(fileProblem(source, `expected a Kubernetes object (a mapping with apiVersion, kind and metadata), found ${found}`, start));
+      continue;
+    }
+    let object: unknown;
+    try {
+      object = doc.toJS({ maxAliasCount: limits.aliases });
+    } catch (error) {
+      const message = error instanceof ReferenceError && /alias/i.test(error.message)
+        ? `too many aliases (more than ${limits.aliases} expansions): refusing what looks like a YAML alias bomb`
+        : `cannot read this document: ${(error as Error).message}`;
+      problems.push(fileProblem(source, message, start));
+      continue;
+    }
+    documents.push({ source, index, ...start, object: object as Record<string, unknown>, locate: locator(doc, positionOf) });
+  }
+  for (const error of composer.streamInfo().errors) problems.push(fileProblem(source, `YAML: ${firstLine(error.message)}`, positionOf(error.pos[0])));
+  if (documents.length === 0 && problems.length === 0 && index < 0) {
+    problems.push(fileProblem(source, 'no documents: the file is empty', { line: 1, column: 1 }));
+  } else if (documents.length === 0 && problems.length === 0) {
+    problems.push(fileProblem(source, 'no documents: every document in the file is empty', { line: 1, column: 1 }));
+  }
+  return { documents, problems };
+}
+
+function decode(input: Buffer | string): { text: string } | { problem: string } {
+  if (typeof input === 'string') return { text: input.replace(/^\uFEFF/, '') };
+  if (input.includes(0)) return { problem: 'binary data, not a YAML or JSON manifest (or UTF-16 text: save it as UTF-8)' };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(input) };
+  } catch {
+    return { problem: 'not UTF-8 text: a manifest must be UTF-8 encoded YAML or JSON' };
+  }
+}
+
+/**
+ * A cheap over-estimate of nesting, line by line, before the recursive YAML composer sees the text: block
+ * nesting needs a deeper column per level and flow nesting an opening bracket per level. Quotes and comments
+ * are deliberately not interpreted (a scanner that guessed wrong about a quote inside a block scalar could be
+ * led to miss real nesting), so brackets inside strings count too; only absurd text has a hundred unclosed.
+ * Returns where the limit is first exceeded.
+ */
+function deepestLine(text: string): Position | undefined {
+  let flow = 0;
+  let line = 1;
+  let lineStart = 0;
+  let indent = 0;
+  let inIndent = true;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (char === 10 /* \n */) {
+      line++;
+      lineStart = i + 1;
+      indent = 0;
+      inIndent = true;
+      continue;
+    }
+    // Indentation, and the "- ", "? " and ": " indicators of compact nested collections on the same line.
+    if (inIndent) {
+      if (char === 32 || char === 45 || char === 63 || char === 58 || char === 9) indent++;
+      else inIndent = false;
+    }
+    if (char === 91 /* [ */ || char === 123 /* { */) flow++;
+    else if ((char === 93 /* ] */ || char === 125) /* } */ && flow > 0) flow--;
+    if (flow + indent / 2 > limits.nesting) return { line, column: i - lineStart + 1 };
+  }
+  return undefined;
+}
+
+function locator(doc: Document.Parsed, positionOf: (offset: number) => Position): Locator {
+  const walk = (segments: PathSegment[]) => {
+    let node: unknown = doc.contents;
+    let key: Node | undefined;
+    let last: Node = doc.contents as Node;
+    for (const segment of segments) {
+      if (isAlias(node)) node = node.resolve(doc);
+      if (isMap(node) && typeof segment === 'string') {
+        const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === segment);
+        if (!pair) return { node: last, key: undefined, complete: false };
+        key = pair.key as Node;
+        node = pair.value;
+        last = (pair.value as Node | null) ?? key;
+      } else if (isSeq(node) && typeof segment === 'number' && node.items[segment]) {
+        key = undefined;
+        node = node.items[segment];
+        last = node as Node;
+      } else return { node: last, key: undefined, complete: false };
+    }
+    return { node: last, key, complete: true };
+  };
+  return {
+    position(segments, at) {
+      const found = walk(segments);
+      const target = at === 'key' && found.complete && found.key ? found.key : found.node;
+      return positionOf(target?.range?.[0] ?? doc.range[0]);
+    },
+    plainScalar(segments) {
+      const found = walk(segments);
+      if (!found.complete || !isScalar(found.node) || found.node.type !== 'PLAIN') return undefined;
+      return found.node.source;
+    },
+  };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
