@@ -15,7 +15,7 @@ export interface UpdateResult<T> {
   attempts: number;
 }
 
-export async function updateWithRetry<T extends KubeObject = KubeObject>(
+export async function updateWithRetry<T extends { metadata: { resourceVersion?: string } } = KubeObject>(
   kube: KubeClient,
   path: string,
   mutate: (current: T) => Record<string, unknown> | undefined,

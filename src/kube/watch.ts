@@ -1,4 +1,4 @@
-import { CliError, InterruptedError } from '../errors.js';
+import { InterruptedError } from '../errors.js';
 import type { KubeClient, KubeList, KubeObject } from './client.js';
 import { KubeApiError } from './errors.js';
 
@@ -216,33 +216,37 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Waits for the first update that satisfies `done`, bounded by `timeoutMs`; used by --wait style commands. */
-export async function waitForObjects<T extends Meta>(
+/**
+ * Follows a collection until `check` returns something, or until `deadline` (a Date.now() value). Returns
+ * `timedOut: true` with the last state seen rather than throwing, so the caller can say why the thing it
+ * waited for did not come (the run's error, the Deployment's condition).
+ */
+export async function watchUntil<T extends Meta, R>(
   kube: KubeClient,
   path: string,
-  options: WatchObjectsOptions & { timeoutMs: number; what: string },
-  done: (objects: Map<string, T>) => boolean,
-): Promise<Map<string, T>> {
+  options: Omit<WatchObjectsOptions, 'signal'> & { deadline: number; signal?: AbortSignal },
+  check: (objects: Map<string, T>) => R | undefined,
+): Promise<{ result?: R; objects: Map<string, T>; timedOut: boolean }> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
-  const signals = [options.signal, controller.signal].filter((s): s is AbortSignal => Boolean(s));
-  const signal = signals.length > 1 ? AbortSignal.any(signals) : controller.signal;
-  const current = new Map<string, T>();
+  const timer = setTimeout(() => controller.abort(), Math.max(0, options.deadline - Date.now()));
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const objects = new Map<string, T>();
   try {
     for await (const update of watchObjects<T>(kube, path, { ...options, signal })) {
       if (update.type === 'LISTED') {
-        current.clear();
-        for (const item of update.items) current.set(keyOf(item), item);
-      } else if (update.type === 'DELETED') current.delete(keyOf(update.object));
-      else current.set(keyOf(update.object), update.object);
-      if (done(current)) return current;
+        objects.clear();
+        for (const item of update.items) objects.set(item.metadata?.name ?? '', item);
+      } else if (update.type === 'DELETED') objects.delete(update.object.metadata?.name ?? '');
+      else objects.set(update.object.metadata?.name ?? '', update.object);
+      const result = check(objects);
+      if (result !== undefined) return { result, objects, timedOut: false };
     }
   } catch (error) {
-    if (!(controller.signal.aborted && !options.signal?.aborted)) throw error;
+    if (!controller.signal.aborted || options.signal?.aborted) throw error;
   } finally {
     clearTimeout(timer);
     controller.abort();
   }
   if (options.signal?.aborted) throw new InterruptedError();
-  throw new CliError(`timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${options.what}`);
+  return { objects, timedOut: true };
 }
