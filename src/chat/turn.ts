@@ -69,7 +69,9 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
         },
       }).start()
     : undefined;
-  if (options.spinner && !options.json) {
+  // The same test startSpinner makes: when nothing spins, retries are said on their own line instead.
+  const spinning = options.spinner && !options.json && Boolean(ctx.out.stderr.isTTY) && !ctx.env.CI && !ctx.out.quiet && !ctx.out.machine;
+  if (spinning) {
     const { startSpinner } = await import('../ui/spinner.js');
     spinner = await startSpinner(ctx, `waiting for ${instance}`);
   }
@@ -95,7 +97,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
         onDelta,
         signal: AbortSignal.any(signals),
         onRetry: ({ attempt, delayMs, reason }) => {
-          const text = `${reason}: trying again in ${shortDuration(delayMs)} (attempt ${attempt})`;
+          const text = `${reason}: trying again in ${shortDuration(delayMs)} (attempt ${attempt}, same request, no second run)`;
           if (spinner) spinner.update(`waiting for ${instance} (${text})`);
           else ctx.out.info(text);
         },

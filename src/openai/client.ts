@@ -166,11 +166,12 @@ export class EndpointClient {
   private classify(error: unknown): { error: unknown; retryable: boolean; status?: number; retryAfterMs?: number; reason: string } {
     if (error instanceof EndpointError) {
       const retryable = error.status !== undefined && retryableStatuses.has(error.status);
-      return { error, retryable, status: error.status, retryAfterMs: error.retryAfterMs, reason: `HTTP ${error.status ?? '?'}` };
+      const reason = error.status === 429 ? 'rate limited (HTTP 429)' : `the endpoint is unavailable (HTTP ${error.status ?? '?'})`;
+      return { error, retryable, status: error.status, retryAfterMs: error.retryAfterMs, reason };
     }
     const code = socketCode(error);
     if (code) {
-      return { error: connectionFailure(error, this.target, code), retryable: retryableSocketCodes.has(code), reason: code };
+      return { error: connectionFailure(error, this.target, code), retryable: retryableSocketCodes.has(code), reason: `the connection failed (${code})` };
     }
     return { error, retryable: false, reason: String(error) };
   }
