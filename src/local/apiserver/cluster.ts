@@ -1,0 +1,481 @@
+/**
+ * The cluster state machine behind the HTTP layer: the registry and the store, plus every write a real API
+ * server performs (create, update, patch, apply, delete) with upstream's rules for metadata, status split,
+ * generation, optimistic concurrency, finalizers, field validation, no-op writes and dry runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { recordUpdate, serverSideApply } from './apply.js';
+import { applyBuiltinDefaults, builtinTypes, INITIAL_NAMESPACES, resetStatusOnCreate } from './builtins.js';
+import { CRD_STORAGE_KEY, defaultCrd, establishedStatus, isEstablished, typesForCrd, validateCrd } from './crd.js';
+import {
+  alreadyExists,
+  ApiError,
+  badRequest,
+  conflict,
+  goValue,
+  invalid,
+  notFound,
+  successStatus,
+  unsupportedMediaType,
+  type FieldError,
+} from './errors.js';
+import { listKeyResolver } from './fields.js';
+import { deepClone, deepEqual, isObject, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
+import { apiVersionOf, Registry, type ResourceType } from './registry.js';
+import { processCustomResource } from './schema.js';
+import { Store } from './store.js';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface WriteOptions {
+  dryRun: boolean;
+  fieldManager: string | undefined;
+  /** Used as the default field manager (the User-Agent up to the first `/`). */
+  userAgent: string;
+  fieldValidation: FieldValidation;
+  force: boolean;
+}
+
+export interface WriteResult {
+  object: any;
+  /** 200 or 201. */
+  code: number;
+  warnings: string[];
+}
+
+export const PATCH_TYPES = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** The object as a client asked for it: the stored object, relabelled when read through another served version. */
+export function present(t: ResourceType, obj: any): any {
+  const apiVersion = apiVersionOf(t);
+  return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
+}
+
+export interface ClusterOptions {
+  watchWindow: number;
+  crdEstablishDelayMs: number;
+}
+
+export class Cluster {
+  readonly registry = new Registry();
+  readonly store: Store;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  now: () => number = Date.now;
+
+  constructor(private readonly options: ClusterOptions) {
+    this.store = new Store(options.watchWindow);
+    for (const t of builtinTypes()) this.registry.add(t);
+  }
+
+  /** Creates the namespaces every cluster has (skipped for those already restored from a state file). */
+  bootstrap(): void {
+    const ns = this.registry.get('', 'v1', 'namespaces')!;
+    for (const name of INITIAL_NAMESPACES) {
+      if (this.store.get(ns.storageKey, undefined, name)) continue;
+      this.create(ns, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { dryRun: false, fieldManager: undefined, userAgent: 'kube-apiserver', fieldValidation: 'Ignore', force: false });
+    }
+  }
+
+  /** Re-registers the CRDs found in the store (after a state file restore). */
+  registerStoredCrds(): void {
+    for (const crd of this.store.list(CRD_STORAGE_KEY)) if (isEstablished(crd)) for (const t of typesForCrd(crd)) this.registry.add(t);
+  }
+
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // reads
+
+  get(t: ResourceType, namespace: string | undefined, name: string): any {
+    const obj = this.store.get(t.storageKey, t.namespaced ? namespace : undefined, name);
+    if (!obj) throw notFound(t.group, t.resource, name);
+    return obj;
+  }
+
+  list(t: ResourceType, namespace: string | undefined, predicate?: (o: any) => boolean): any[] {
+    const all = this.store.list(t.storageKey, t.namespaced ? namespace : undefined);
+    return predicate ? all.filter(predicate) : all;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // writes
+
+  private managerFor(opts: WriteOptions): string {
+    if (opts.fieldManager) return opts.fieldManager;
+    const ua = opts.userAgent || 'unknown';
+    const slash = ua.indexOf('/');
+    return (slash >= 0 ? ua.slice(0, slash) : ua).slice(0, 128);
+  }
+
+  private requireNamespace(t: ResourceType, namespace: string | undefined): void {
+    if (!t.namespaced) return;
+    if (!namespace) throw badRequest('the server could not find the requested resource');
+    const nsType = this.registry.get('', 'v1', 'namespaces')!;
+    if (!this.store.get(nsType.storageKey, undefined, namespace)) throw notFound('', 'namespaces', namespace);
+  }
+
+  /** Kind/apiVersion, name and namespace checks shared by create and update. */
+  private checkIdentity(t: ResourceType, body: any, namespace: string | undefined, urlName?: string): void {
+    if (!isObject(body)) throw badRequest('Object \'Kind\' is missing in \'null\'');
+    if (!isObject(body.metadata)) body.metadata = {};
+    if (body.kind !== undefined && body.kind !== t.kind) {
+      throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: the kind of the provided object (${body.kind}) does not match the expected kind (${t.kind})`);
+    }
+    if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(t)) {
+      const bodyGroup = String(body.apiVersion).includes('/') ? String(body.apiVersion).split('/')[0] : '';
+      if (bodyGroup !== t.group) throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersionOf(t)})`);
+    }
+    body.apiVersion = apiVersionOf(t);
+    body.kind = t.kind;
+    if (t.namespaced) {
+      if (body.metadata.namespace !== undefined && body.metadata.namespace !== '' && body.metadata.namespace !== namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      body.metadata.namespace = namespace;
+    } else delete body.metadata.namespace;
+    if (urlName !== undefined && body.metadata.name !== undefined && body.metadata.name !== urlName) {
+      throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${urlName})`);
+    }
+    if (urlName !== undefined) body.metadata.name = urlName;
+  }
+
+  /** Defaulting, pruning, validation and unknown-field handling; returns warnings. */
+  private normalise(t: ResourceType, obj: any, isCreate: boolean, opts: WriteOptions): string[] {
+    const warnings: string[] = [];
+    const errors: FieldError[] = [];
+    if (t.kind === 'CustomResourceDefinition') {
+      defaultCrd(obj);
+      errors.push(...validateCrd(obj));
+    } else if (t.custom) {
+      const outcome = processCustomResource(obj, t.schema);
+      if (outcome.unknownFields.length) {
+        if (opts.fieldValidation === 'Strict') {
+          throw badRequest(`strict decoding error: ${outcome.unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
+        }
+        if (opts.fieldValidation === 'Warn') for (const f of outcome.unknownFields) warnings.push(`unknown field "${f}"`);
+      }
+      errors.push(...outcome.errors);
+    } else {
+      applyBuiltinDefaults(obj, isCreate);
+    }
+    const name: unknown = obj.metadata.name;
+    if (typeof name === 'string') {
+      const pattern = t.kind === 'Namespace' || t.kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
+      if (!pattern.test(name) || name.length > 253) {
+        const what = pattern === DNS_LABEL ? 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character' : 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
+        errors.push({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: ${goValue(name)}: ${what}` });
+      }
+    }
+    if (t.kind === 'Secret' && isObject(obj.data)) {
+      for (const [k, v] of Object.entries(obj.data)) {
+        if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) {
+          errors.push({ reason: 'FieldValueInvalid', field: `data[${k}]`, message: `Invalid value: ${goValue(v)}: illegal base64 data` });
+        }
+      }
+    }
+    if (errors.length) throw invalid(t.group, t.kind, String(name ?? ''), errors);
+    return warnings;
+  }
+
+  create(t: ResourceType, namespace: string | undefined, body: any, opts: WriteOptions, applied?: any): WriteResult {
+    if (t.kind === 'SelfSubjectAccessReview') return this.accessReview(body);
+    this.checkIdentity(t, body, namespace);
+    this.requireNamespace(t, namespace);
+    const obj = deepClone(body);
+    const meta = obj.metadata;
+    if (!meta.name) {
+      if (!meta.generateName) {
+        throw invalid(t.group, t.kind, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+      }
+      do {
+        let suffix = '';
+        for (let i = 0; i < 5; i++) suffix += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+        meta.name = `${meta.generateName}${suffix}`;
+      } while (this.store.get(t.storageKey, meta.namespace, meta.name));
+    }
+    if (this.store.get(t.storageKey, t.namespaced ? namespace : undefined, meta.name)) throw alreadyExists(t.group, t.resource, meta.name);
+    for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink']) delete meta[k];
+    if (t.statusSubresource) {
+      if (t.custom) delete obj.status;
+      else resetStatusOnCreate(obj);
+    }
+    const warnings = this.normalise(t, obj, true, opts);
+    meta.uid = randomUUID();
+    meta.creationTimestamp = rfc3339(this.now());
+    if (t.hasGeneration) meta.generation = 1;
+    const ctx = { manager: this.managerFor(opts), apiVersion: apiVersionOf(t), keyFor: listKeyResolver(t), now: rfc3339(this.now()) };
+    if (applied) {
+      const result = serverSideApply(undefined, applied, ctx, opts.force, t.statusSubresource);
+      meta.managedFields = result.object.metadata.managedFields;
+    } else {
+      delete meta.managedFields;
+      recordUpdate(undefined, obj, ctx, t.statusSubresource);
+    }
+    if (t.kind === 'CustomResourceDefinition') return this.createCrd(t, obj, opts, warnings);
+    if (opts.dryRun) return { object: obj, code: 201, warnings };
+    this.store.write(t.storageKey, obj);
+    return { object: obj, code: 201, warnings };
+  }
+
+  private accessReview(body: any): WriteResult {
+    const review = isObject(body) ? deepClone(body) : {};
+    review.apiVersion = 'authorization.k8s.io/v1';
+    review.kind = 'SelfSubjectAccessReview';
+    review.metadata = { creationTimestamp: null };
+    review.status = { allowed: true, reason: 'the local emulator allows everything for its admin' };
+    return { object: review, code: 201, warnings: [] };
+  }
+
+  private createCrd(t: ResourceType, obj: any, opts: WriteOptions, warnings: string[]): WriteResult {
+    if (opts.dryRun) return { object: obj, code: 201, warnings };
+    if (this.options.crdEstablishDelayMs <= 0) {
+      obj.status = establishedStatus(obj, obj.metadata.creationTimestamp);
+      this.store.write(t.storageKey, obj);
+      for (const rt of typesForCrd(obj)) this.registry.add(rt);
+      return { object: obj, code: 201, warnings };
+    }
+    obj.status = { conditions: [], acceptedNames: { kind: '', plural: '' }, storedVersions: [] };
+    this.store.write(t.storageKey, obj);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      const current = this.store.get(t.storageKey, undefined, obj.metadata.name);
+      if (!current || current.metadata.uid !== obj.metadata.uid) return;
+      const next = { ...current, status: establishedStatus(current, rfc3339(this.now())) };
+      this.store.write(t.storageKey, next);
+      for (const rt of typesForCrd(next)) this.registry.add(rt);
+    }, this.options.crdEstablishDelayMs);
+    this.timers.add(timer);
+    return { object: obj, code: 201, warnings };
+  }
+
+  /**
+   * The common tail of update, patch and apply: status split, metadata carried over, generation, validation,
+   * managedFields, no-op detection, finalizer completion, dry run and the store write.
+   */
+  private commitUpdate(
+    t: ResourceType,
+    prev: any,
+    next: any,
+    opts: WriteOptions,
+    subresource: 'status' | undefined,
+    managed: 'record' | 'keep',
+  ): WriteResult {
+    const meta = next.metadata;
+    const prevMeta = prev.metadata;
+    if (subresource === 'status') {
+      // Only .status changes through /status; everything else comes from the stored object.
+      const statusOnly = { ...deepClone(prev), status: next.status };
+      if (managed === 'keep') statusOnly.metadata.managedFields = meta.managedFields;
+      next = statusOnly;
+    } else if (t.statusSubresource) {
+      if (prev.status === undefined) delete next.status;
+      else next.status = deepClone(prev.status);
+    }
+    const m = next.metadata;
+    for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+      if (prevMeta[k] === undefined) delete m[k];
+      else m[k] = prevMeta[k];
+    }
+    m.name = prevMeta.name;
+    if (t.namespaced) m.namespace = prevMeta.namespace;
+    m.resourceVersion = prevMeta.resourceVersion;
+    const warnings = this.normalise(t, next, false, opts);
+    if (t.hasGeneration && specChanged(t, prev, next)) m.generation = (prevMeta.generation ?? 0) + 1;
+    const ctx = {
+      manager: this.managerFor(opts),
+      apiVersion: apiVersionOf(t),
+      subresource,
+      keyFor: listKeyResolver(t),
+      now: rfc3339(this.now()),
+    };
+    if (managed === 'record') recordUpdate(prev, next, ctx, t.statusSubresource);
+    if (deepEqual(next, prev)) return { object: prev, code: 200, warnings };
+    if (t.kind === 'CustomResourceDefinition' && subresource !== 'status') {
+      next.status = prev.status;
+    }
+    if (opts.dryRun) return { object: next, code: 200, warnings };
+    if (m.deletionTimestamp && (!Array.isArray(m.finalizers) || m.finalizers.length === 0)) {
+      return { object: this.finishDelete(t, prev), code: 200, warnings };
+    }
+    this.store.write(t.storageKey, next);
+    if (t.kind === 'CustomResourceDefinition' && isEstablished(next)) {
+      this.registry.removeCrd(next.metadata.name);
+      for (const rt of typesForCrd(next)) this.registry.add(rt);
+    }
+    return { object: next, code: 200, warnings };
+  }
+
+  update(t: ResourceType, namespace: string | undefined, name: string, body: any, opts: WriteOptions, subresource?: 'status'): WriteResult {
+    this.checkIdentity(t, body, namespace, name);
+    const prev = this.store.get(t.storageKey, t.namespaced ? namespace : undefined, name);
+    if (!prev) throw notFound(t.group, t.resource, name);
+    const rv = body.metadata.resourceVersion;
+    if (rv === undefined || rv === '') {
+      if (t.custom || t.kind === 'CustomResourceDefinition') {
+        throw invalid(t.group, t.kind, name, [{ reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
+      }
+    } else if (String(rv) !== prev.metadata.resourceVersion) throw conflict(t.group, t.resource, name);
+    const next = deepClone(body);
+    // A PUT that omits managedFields keeps the stored ones (upstream treats an empty list as "unchanged").
+    if (!Array.isArray(next.metadata.managedFields) || next.metadata.managedFields.length === 0) {
+      if (prev.metadata.managedFields) next.metadata.managedFields = prev.metadata.managedFields;
+    }
+    return this.commitUpdate(t, prev, next, opts, subresource, 'record');
+  }
+
+  patch(
+    t: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    contentType: string,
+    rawBody: string,
+    opts: WriteOptions,
+    subresource?: 'status',
+  ): WriteResult {
+    const type = contentType.split(';')[0]!.trim().toLowerCase();
+    const accepted = t.custom
+      ? [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.apply]
+      : [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.strategic, PATCH_TYPES.apply];
+    if (!(accepted as string[]).includes(type)) {
+      throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+    }
+    let patchBody: unknown;
+    try {
+      patchBody = type === PATCH_TYPES.apply ? parseYaml(rawBody) : JSON.parse(rawBody);
+    } catch (err) {
+      throw badRequest(`error decoding patch: ${(err as Error).message}`);
+    }
+    const prev = this.store.get(t.storageKey, t.namespaced ? namespace : undefined, name);
+    if (type === PATCH_TYPES.apply) return this.apply(t, namespace, name, prev, patchBody, opts, subresource);
+    if (opts.force) throw badRequest('force: Invalid value: true: may not be specified for non-apply patch');
+    if (!prev) throw notFound(t.group, t.resource, name);
+    let patched: any;
+    if (type === PATCH_TYPES.json) patched = jsonPatch(prev, patchBody);
+    else if (type === PATCH_TYPES.merge) {
+      if (!isObject(patchBody)) throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+      patched = mergePatch(prev, patchBody);
+    } else patched = strategicMergePatch(prev, patchBody, t.kind);
+    if (!isObject(patched)) throw badRequest('the patched object is not a JSON object');
+    patched = deepClone(patched);
+    if (!isObject(patched.metadata)) patched.metadata = {};
+    if (patched.metadata.resourceVersion !== undefined && String(patched.metadata.resourceVersion) !== prev.metadata.resourceVersion) {
+      throw conflict(t.group, t.resource, name);
+    }
+    if (patched.metadata.name !== undefined && patched.metadata.name !== name) {
+      throw badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    this.checkIdentity(t, patched, namespace, name);
+    return this.commitUpdate(t, prev, patched, opts, subresource, 'record');
+  }
+
+  private apply(t: ResourceType, namespace: string | undefined, name: string, prev: any, applied: unknown, opts: WriteOptions, subresource?: 'status'): WriteResult {
+    if (!opts.fieldManager) throw badRequest('PATCH requests with apply content type require a fieldManager');
+    if (!isObject(applied)) throw badRequest('error decoding YAML: the applied configuration must be an object');
+    if (!applied.apiVersion || !applied.kind) throw badRequest('apply patches must set apiVersion and kind');
+    const appliedCopy = deepClone(applied);
+    this.checkIdentity(t, appliedCopy, namespace, name);
+    if (!prev) {
+      if (subresource) throw notFound(t.group, t.resource, name);
+      return this.create(t, namespace, deepClone(appliedCopy), opts, appliedCopy);
+    }
+    if (appliedCopy.metadata.resourceVersion !== undefined && String(appliedCopy.metadata.resourceVersion) !== prev.metadata.resourceVersion) {
+      throw conflict(t.group, t.resource, name);
+    }
+    const ctx = { manager: opts.fieldManager, apiVersion: apiVersionOf(t), subresource, keyFor: listKeyResolver(t), now: rfc3339(this.now()) };
+    const { object } = serverSideApply(prev, appliedCopy, ctx, opts.force, t.statusSubresource);
+    return this.commitUpdate(t, prev, object, opts, subresource, 'keep');
+  }
+
+  delete(t: ResourceType, namespace: string | undefined, name: string, options: any, opts: Pick<WriteOptions, 'dryRun'>): WriteResult {
+    const prev = this.store.get(t.storageKey, t.namespaced ? namespace : undefined, name);
+    if (!prev) throw notFound(t.group, t.resource, name);
+    const pre = isObject(options?.preconditions) ? options.preconditions : {};
+    if (pre.uid && pre.uid !== prev.metadata.uid) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${t.group ? `${t.resource}.${t.group}` : t.resource} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${prev.metadata.uid}`, { name, group: t.group, kind: t.resource });
+    }
+    if (pre.resourceVersion && pre.resourceVersion !== prev.metadata.resourceVersion) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${t.group ? `${t.resource}.${t.group}` : t.resource} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${prev.metadata.resourceVersion}`, { name, group: t.group, kind: t.resource });
+    }
+    const finalizers: unknown[] = Array.isArray(prev.metadata.finalizers) ? prev.metadata.finalizers : [];
+    if (finalizers.length > 0) {
+      if (prev.metadata.deletionTimestamp) return { object: prev, code: 200, warnings: [] };
+      const next = deepClone(prev);
+      next.metadata.deletionTimestamp = rfc3339(this.now());
+      next.metadata.deletionGracePeriodSeconds = 0;
+      if (t.hasGeneration) next.metadata.generation = (prev.metadata.generation ?? 0) + 1;
+      if (opts.dryRun) return { object: next, code: 200, warnings: [] };
+      this.store.write(t.storageKey, next);
+      return { object: next, code: 200, warnings: [] };
+    }
+    if (opts.dryRun) return { object: this.deleteReply(t, prev), code: 200, warnings: [] };
+    const gone = this.finishDelete(t, prev);
+    return { object: this.deleteReply(t, gone), code: 200, warnings: [] };
+  }
+
+  private deleteReply(t: ResourceType, obj: any): any {
+    if (t.deleteReturnsObject) return obj;
+    return successStatus({ name: obj.metadata.name, group: t.group, kind: t.resource, uid: obj.metadata.uid });
+  }
+
+  /** Removes an object for good, cascading for namespaces and CRDs. */
+  private finishDelete(t: ResourceType, prev: any): any {
+    if (t.kind === 'Namespace') {
+      const ns = prev.metadata.name;
+      for (const rt of this.registry.all()) {
+        if (!rt.namespaced) continue;
+        for (const o of [...this.store.list(rt.storageKey, ns)]) this.store.remove(rt.storageKey, ns, o.metadata.name);
+      }
+    }
+    if (t.kind === 'CustomResourceDefinition') {
+      const types = this.registry.removeCrd(prev.metadata.name);
+      const keys = new Set(types.map((x) => x.storageKey));
+      if (types.length === 0) {
+        const spec = prev.spec ?? {};
+        keys.add(`${spec.group}/${spec.names?.plural}`);
+      }
+      for (const key of keys) {
+        for (const o of [...this.store.list(key)]) this.store.remove(key, o.metadata.namespace, o.metadata.name);
+        this.store.terminateWatchers(key);
+        this.store.dropTable(key);
+      }
+    }
+    return this.store.remove(t.storageKey, t.namespaced ? prev.metadata.namespace : undefined, prev.metadata.name);
+  }
+
+  deleteCollection(t: ResourceType, namespace: string | undefined, predicate: ((o: any) => boolean) | undefined, options: any, opts: Pick<WriteOptions, 'dryRun'>): any {
+    const items: any[] = [];
+    for (const o of [...this.list(t, namespace, predicate)]) {
+      const result = this.delete(t, o.metadata.namespace, o.metadata.name, options, opts);
+      items.push(isObject(result.object) && result.object.kind === 'Status' ? o : result.object);
+    }
+    return { apiVersion: apiVersionOf(t), kind: t.listKind, metadata: { resourceVersion: String(this.store.rv) }, items };
+  }
+}
+
+/** True when anything outside metadata (and outside status, when status is a subresource) changed. */
+function specChanged(t: ResourceType, prev: any, next: any): boolean {
+  const keys = new Set([...Object.keys(prev), ...Object.keys(next)]);
+  for (const k of keys) {
+    if (k === 'metadata' || k === 'apiVersion' || k === 'kind') continue;
+    if (k === 'status' && t.statusSubresource) continue;
+    if (!deepEqual(prev[k], next[k])) return true;
+  }
+  return false;
+}

@@ -1,0 +1,71 @@
+/**
+ * Optional persistence to one JSON state file so `sympozium dev` keeps its objects across restarts. Writes are
+ * debounced and atomic (temp file, fsync, rename), so a crash mid-write leaves the previous state intact.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface StateSnapshot {
+  version: 1;
+  resourceVersion: number;
+  objects: Array<{ storageKey: string; object: any }>;
+}
+
+export function readState(file: string): StateSnapshot | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const parsed = JSON.parse(text) as StateSnapshot;
+  if (parsed?.version !== 1 || !Array.isArray(parsed.objects)) throw new Error(`${file} is not an emulator state file`);
+  return parsed;
+}
+
+export function writeStateAtomically(file: string, snapshot: StateSnapshot): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(snapshot));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Coalesces bursts of writes into one file write shortly after the last change. */
+export class StateWriter {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly snapshot: () => StateSnapshot,
+    private readonly delayMs = 25,
+  ) {}
+
+  schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    writeStateAtomically(this.file, this.snapshot());
+  }
+}

@@ -1,0 +1,385 @@
+/**
+ * The HTTP front of the emulator: 127.0.0.1 only, bearer-token authentication, the request log, fault
+ * injection, the non-resource endpoints (version, health, discovery, OpenAPI, the test-only `/__emulator/*`
+ * paths) and the port-forward upgrade; resource paths go to handlers.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { stringify as toYaml } from 'yaml';
+import { Cluster } from './cluster.js';
+import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
+import { ApiError, badRequest, internalError, notFound, unauthorized, unknownResource } from './errors.js';
+import { Faults, ruleFromJson, type FaultInjector, type FaultRule } from './faults.js';
+import { handleResource, parseResourcePath } from './handlers.js';
+import { readBody, sendError, sendJson } from './http-util.js';
+import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_STUB, OpenApi } from './openapi.js';
+import { readState, StateWriter } from './persistence.js';
+import { handlePortForwardUpgrade, type PortTarget } from './portforward/index.js';
+import { selfSignedCertificate } from './tls-cert.js';
+
+export interface ApiServerOptions {
+  /** Default 0: a random free port. The server always binds 127.0.0.1. */
+  port?: number;
+  /** Default: random per start. */
+  token?: string;
+  /** Optional persistence (atomic writes, survives a crash mid-write). */
+  stateFile?: string;
+  /** Events retained for watch replay; a watch from an older resourceVersion gets 410. Default 10000. */
+  watchWindow?: number;
+  /** Default 60000. */
+  bookmarkIntervalMs?: number;
+  /** Default 0: CRDs are Established synchronously on create. */
+  crdEstablishDelayMs?: number;
+  /** Request log sink (one line per request). */
+  log?: (line: string) => void;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  query: string;
+  headers: { 'user-agent'?: string; 'content-type'?: string; accept?: string };
+  status: number;
+  /** ISO timestamp of the request's arrival. */
+  time: string;
+}
+
+export interface ApiServer {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /**
+   * `https://127.0.0.1:PORT`: the same server over TLS (self-signed). The kubeconfig uses it because kubectl
+   * never sends credentials to an `http://` server.
+   */
+  httpsUrl: string;
+  port: number;
+  token: string;
+  /** A kubeconfig that works for kubectl and client-node (http + insecure-skip-tls-verify + token). */
+  kubeconfigYaml(opts?: { contextName?: string; namespace?: string }): string;
+  faults: FaultInjector;
+  requestLog: RequestLogEntry[];
+  /** Points `pods/<pod>/portforward` for one container port at a local TCP target; returns an unregister function. */
+  registerPortForward(namespace: string, pod: string, port: number, target: { host: string; port: number }): () => void;
+  close(): Promise<void>;
+}
+
+const VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2025-01-01T00:00:00Z',
+  goVersion: 'go1.23.4',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
+const MAX_LOG = 20_000;
+export const PORT_FORWARD_ANNOTATION = 'local.sympozium.ai/port-forward';
+
+function parseHostPort(value: string): PortTarget | undefined {
+  const i = value.lastIndexOf(':');
+  if (i <= 0) return undefined;
+  const host = value.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(value.slice(i + 1));
+  return Number.isInteger(port) && port > 0 && port < 65536 ? { host, port } : undefined;
+}
+
+export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
+  const token = options.token ?? randomBytes(24).toString('hex');
+  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
+  const cluster = new Cluster({ watchWindow: options.watchWindow ?? 10_000, crdEstablishDelayMs: options.crdEstablishDelayMs ?? 0 });
+  const openapi = new OpenApi(cluster.registry);
+  const faults = new Faults();
+  const requestLog: RequestLogEntry[] = [];
+  const portForwards = new Map<string, PortTarget>();
+
+  let writer: StateWriter | undefined;
+  if (options.stateFile) {
+    const state = readState(options.stateFile);
+    if (state) {
+      for (const { storageKey, object } of state.objects) cluster.store.load(storageKey, object);
+      cluster.store.rv = state.resourceVersion;
+      cluster.store.compactedRv = state.resourceVersion;
+      cluster.registerStoredCrds();
+    }
+    const file = options.stateFile;
+    writer = new StateWriter(file, () => ({
+      version: 1,
+      resourceVersion: cluster.store.rv,
+      objects: cluster.store.storageKeys().flatMap((storageKey) => cluster.store.list(storageKey).map((object) => ({ storageKey, object }))),
+    }));
+    cluster.store.onChange(() => writer!.schedule());
+  }
+  cluster.bootstrap();
+
+  const authenticated = (req: http.IncomingMessage): boolean => req.headers.authorization === `Bearer ${token}`;
+
+  const logRequest = (req: http.IncomingMessage, url: URL): RequestLogEntry => {
+    const entry: RequestLogEntry = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.search.replace(/^\?/, ''),
+      headers: {},
+      status: 0,
+      time: new Date().toISOString(),
+    };
+    for (const h of ['user-agent', 'content-type', 'accept'] as const) {
+      const v = req.headers[h];
+      if (typeof v === 'string') entry.headers[h] = v;
+    }
+    requestLog.push(entry);
+    if (requestLog.length > MAX_LOG) requestLog.splice(0, requestLog.length - MAX_LOG);
+    return entry;
+  };
+
+  const emitLog = (entry: RequestLogEntry) => {
+    options.log?.(`${entry.method} ${entry.path}${entry.query ? `?${entry.query}` : ''} ${entry.status} ${entry.headers['user-agent'] ?? ''}`);
+  };
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse, url: URL, fault: FaultRule | undefined): Promise<void> {
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const accept = req.headers.accept;
+    if (path === '/version') return sendJson(res, 200, VERSION);
+    if (path === '/healthz' || path === '/livez' || path === '/readyz' || /^\/(healthz|livez|readyz)\//.test(path)) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+      res.end('ok');
+      return;
+    }
+    if (path === '/__emulator/faults') {
+      if (req.method === 'POST') {
+        let rule: FaultRule;
+        try {
+          rule = ruleFromJson(JSON.parse((await readBody(req)).toString('utf8')));
+        } catch (err) {
+          throw badRequest((err as Error).message);
+        }
+        faults.add(rule);
+        return sendJson(res, 201, { rules: faults.rules.length });
+      }
+      if (req.method === 'DELETE') {
+        faults.clear();
+        return sendJson(res, 200, { rules: 0 });
+      }
+      return sendJson(res, 200, { rules: faults.rules.map((r) => ({ ...r, path: String(r.path) })) });
+    }
+    if (path === '/__emulator/requests') return sendJson(res, 200, { items: requestLog });
+    if (path === '/openapi/v2') {
+      res.writeHead(200, { 'Content-Type': OPENAPI_V2_CONTENT_TYPE, 'Content-Length': OPENAPI_V2_STUB.length });
+      res.end(OPENAPI_V2_STUB);
+      return;
+    }
+    if (path === '/openapi/v3') return sendJson(res, 200, openapi.root());
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = openapi.document(path.slice('/openapi/v3/'.length));
+      if (!doc) throw unknownResource();
+      const etag = `"${doc.hash}"`;
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { ETag: etag, 'Content-Type': 'application/json' });
+        res.end();
+        return;
+      }
+      const cache = url.searchParams.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private';
+      return sendJson(res, 200, doc.json, { ETag: etag, 'Cache-Control': cache });
+    }
+    if (path === '/api' || path === '/apis') {
+      const aggregated = wantsAggregated(accept);
+      if (aggregated) {
+        const contentType = aggregated === 'v2' ? AGGREGATED_CONTENT_TYPE : AGGREGATED_CONTENT_TYPE.replace('v=v2', 'v=v2beta1');
+        return sendJson(res, 200, aggregatedDiscovery(cluster.registry, path === '/api', aggregated), {}, contentType);
+      }
+      return sendJson(res, 200, path === '/api' ? apiVersions() : apiGroupList(cluster.registry));
+    }
+    if (segments[0] === 'apis' && segments.length === 2) {
+      const doc = apiGroupDocument(cluster.registry, segments[1]!);
+      if (!doc) throw unknownResource();
+      return sendJson(res, 200, doc);
+    }
+    const parsed = parseResourcePath(cluster, segments);
+    if (parsed === 'discovery') {
+      const group = segments[0] === 'api' ? '' : segments[1]!;
+      const version = segments[0] === 'api' ? segments[1]! : segments[2]!;
+      const doc = apiResourceList(cluster.registry, group, version);
+      if (!doc) throw unknownResource();
+      return sendJson(res, 200, doc);
+    }
+    if (!parsed) throw unknownResource();
+    return handleResource(req, res, url, parsed, { cluster, bookmarkIntervalMs, fault });
+  }
+
+  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const entry = logRequest(req, url);
+    const done = () => {
+      if (entry.status === 0) entry.status = res.statusCode;
+      emitLog(entry);
+    };
+    res.once('finish', done);
+    res.once('close', () => {
+      if (entry.status === 0) done();
+    });
+    const run = async () => {
+      if (!PUBLIC_PATHS.has(url.pathname) && !authenticated(req)) throw unauthorized();
+      const isWatch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+      const fault = faults.take(req.method ?? 'GET', url.pathname, isWatch);
+      if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault?.respond) {
+        const { status, reason, message } = fault.respond;
+        throw new ApiError(status, reason ?? defaultReason(status), message ?? `injected fault: ${status}`, {});
+      }
+      await route(req, res, url, isWatch ? fault : undefined);
+      if (isWatch) entry.status = res.statusCode;
+    };
+    run().catch((err: unknown) => {
+      const apiErr = err instanceof ApiError ? err : internalError((err as Error)?.message ?? String(err));
+      if (!(err instanceof ApiError)) options.log?.(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendError(res, apiErr);
+    });
+  };
+
+  const handleUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const entry = logRequest(req, url);
+    const reject = (err: ApiError) => {
+      entry.status = err.code;
+      emitLog(entry);
+      const body = JSON.stringify(err.toStatus());
+      socket.end(
+        `HTTP/1.1 ${err.code} ${http.STATUS_CODES[err.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    };
+    socket.on('error', () => socket.destroy());
+    if (!authenticated(req)) return reject(unauthorized());
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward\/?$/.exec(url.pathname);
+    if (!m) return reject(badRequest('upgrade is only supported for pods/portforward'));
+    const namespace = decodeURIComponent(m[1]!);
+    const podName = decodeURIComponent(m[2]!);
+    const podType = cluster.registry.get('', 'v1', 'pods')!;
+    const pod = cluster.store.get(podType.storageKey, namespace, podName);
+    if (!pod) return reject(notFound('', 'pods', podName));
+    const phase = pod.status?.phase;
+    if (phase !== 'Running') {
+      return reject(badRequest(`unable to upgrade connection: pod ${podName} is not running. Current status=${phase ?? 'Pending'}`));
+    }
+    let annotated: Record<string, string> = {};
+    try {
+      const raw = pod.metadata.annotations?.[PORT_FORWARD_ANNOTATION];
+      if (typeof raw === 'string') annotated = JSON.parse(raw) as Record<string, string>;
+    } catch {
+      annotated = {};
+    }
+    const resolveTarget = (port: number): PortTarget | undefined => {
+      const registered = portForwards.get(`${namespace}/${podName}/${port}`);
+      if (registered) return registered;
+      const value = annotated[String(port)];
+      return typeof value === 'string' ? parseHostPort(value) : undefined;
+    };
+    entry.status = 101;
+    emitLog(entry);
+    try {
+      handlePortForwardUpgrade(req, socket, head, resolveTarget, { podUid: pod.metadata.uid });
+    } catch (err) {
+      reject(internalError((err as Error).message));
+    }
+  };
+
+  // One port speaks both HTTP and HTTPS: the first byte of a TLS connection is a handshake record (0x16).
+  const httpServer = http.createServer(handleRequest);
+  const tlsServer = https.createServer(selfSignedCertificate(), handleRequest);
+  for (const s of [httpServer, tlsServer]) {
+    s.on('upgrade', handleUpgrade);
+    s.keepAliveTimeout = 65_000;
+  }
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      socket.unshift(chunk);
+      (chunk[0] === 0x16 ? tlsServer : httpServer).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const httpsUrl = `https://127.0.0.1:${port}`;
+
+  return {
+    url,
+    httpsUrl,
+    port,
+    token,
+    faults,
+    requestLog,
+    kubeconfigYaml(opts = {}) {
+      const name = opts.contextName ?? 'sympozium-local';
+      return toYaml({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name, cluster: { server: httpsUrl, 'insecure-skip-tls-verify': true } }],
+        contexts: [{ name, context: { cluster: name, user: name, namespace: opts.namespace ?? 'default' } }],
+        'current-context': name,
+        users: [{ name, user: { token } }],
+        preferences: {},
+      });
+    },
+    registerPortForward(namespace, pod, podPort, target) {
+      const key = `${namespace}/${pod}/${podPort}`;
+      const value = { host: target.host, port: target.port };
+      portForwards.set(key, value);
+      return () => {
+        if (portForwards.get(key) === value) portForwards.delete(key);
+      };
+    },
+    async close() {
+      cluster.close();
+      cluster.store.terminateWatchers();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        httpServer.closeAllConnections();
+        tlsServer.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      });
+      writer?.flush();
+    },
+  };
+}
+
+function defaultReason(status: number): string {
+  const reasons: Record<number, string> = {
+    400: 'BadRequest',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'NotFound',
+    405: 'MethodNotAllowed',
+    409: 'Conflict',
+    410: 'Expired',
+    415: 'UnsupportedMediaType',
+    422: 'Invalid',
+    429: 'TooManyRequests',
+    500: 'InternalError',
+    503: 'ServiceUnavailable',
+    504: 'Timeout',
+  };
+  return reasons[status] ?? 'Unknown';
+}
