@@ -1,5 +1,244 @@
-// PLACEHOLDER: owned by a helper, replaced by the real implementation.
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
-const pending = () => { throw new CliError('this command is being built'); };
-export async function apply(_o: { paths: string[]; dryRun?: 'client' | 'server'; forceConflicts: boolean; wait: boolean; timeoutMs: number }, _c: Context): Promise<void> { pending(); }
+import { CliError, ExitCode, usageError } from '../errors.js';
+import type { KubeClient, KubeObject } from '../kube/client.js';
+import { resourcePath } from '../kube/client.js';
+import { watchUntil } from '../kube/watch.js';
+import {
+  applyInTiers,
+  describeConflict,
+  displayName,
+  planObject,
+  type AppliedObject,
+  type FailedObject,
+  type PlannedObject,
+} from '../sympozium/apply.js';
+import { instancePath } from '../sympozium/kinds.js';
+import { readManifests, type ManifestDocument, type Problem } from '../sympozium/manifests.js';
+import type { SympoziumInstance } from '../sympozium/types.js';
+import { formatProblem, sortProblems, validateDocuments } from '../sympozium/validate.js';
+import { shortDuration } from '../ui/format.js';
+import { startSpinner } from '../ui/spinner.js';
+
+export interface ApplyOptions {
+  paths: string[];
+  dryRun?: 'client' | 'server';
+  forceConflicts: boolean;
+  wait: boolean;
+  timeoutMs: number;
+}
+
+const sourceOf = (document: ManifestDocument) => `${document.source}:${document.line}`;
+
+/**
+ * `sympozium apply -f ...`: read and validate everything (bundled schemas plus the cluster's CRDs), and send
+ * nothing unless every document is valid, every kind is served and every namespace exists; then server-side
+ * apply tier by tier.
+ */
+export async function apply(options: ApplyOptions, ctx: Context): Promise<void> {
+  if (options.paths.length === 0) throw usageError('nothing to apply', 'Pass -f <file|directory|->, e.g. sympozium apply -f demo.yaml.');
+  const read = await readManifests(options.paths, { cwd: ctx.cwd, stdin: ctx.stdin });
+  if (read.documents.length === 0 && read.problems.length === 0) {
+    throw usageError(`no manifests found in ${options.paths.join(', ')}`, 'Files must end in .yaml, .yml or .json; directories are searched recursively.');
+  }
+
+  let kube: KubeClient | undefined;
+  const problems: Problem[] = [...read.problems];
+  let extraSchemas: Map<string, unknown> | undefined;
+  try {
+    kube = await ctx.kube();
+    const { clusterSchemas } = await import('../sympozium/cluster-schemas.js');
+    const checked = await clusterSchemas(read.documents, kube);
+    extraSchemas = checked.schemas;
+    problems.push(...checked.problems);
+    for (const note of checked.notes) ctx.out.debug(note);
+  } catch (error) {
+    // A client dry run is a validation: it may go on without a cluster. Everything else needs one.
+    if (options.dryRun !== 'client') throw error;
+    ctx.out.warn(`the cluster could not be checked (${error instanceof Error ? error.message : String(error)}); validated against the bundled schemas only`);
+    kube = undefined;
+  }
+  problems.push(...validateDocuments(read.documents, { extraSchemas }));
+  problems.push(...duplicates(read.documents));
+  const errors = sortProblems(problems).filter((problem) => problem.severity === 'error');
+  if (errors.length > 0) {
+    for (const problem of errors) ctx.out.stderr.write(`${formatProblem(problem)}\n`);
+    const files = new Set(errors.map((problem) => problem.source)).size;
+    throw new CliError(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}: nothing was applied`, {
+      exitCode: ExitCode.usage,
+      hint: 'Fix them and apply again; `sympozium validate -f <path>` checks without a cluster.',
+    });
+  }
+
+  // A document marked as a placeholder (init's Secret template) would put a fake key on the cluster.
+  const documents = read.documents;
+  if (!kube) {
+    for (const document of documents) {
+      const object = document.object as KubeObject;
+      ctx.out.result(`${String(object.kind).toLowerCase()}/${object.metadata?.name} valid (dry run, cluster not checked)`);
+    }
+    return;
+  }
+
+  const planned = await plan(kube, documents, ctx);
+  await checkNamespaces(kube, planned);
+
+  if (options.dryRun === 'client') {
+    const results = await Promise.all(planned.map(async (item) => ({ item, exists: Boolean(await kube!.getOrUndefined(item.path)) })));
+    for (const { item, exists } of results.sort((a, b) => a.item.tier - b.item.tier)) {
+      ctx.out.result(`${displayName(item)} ${exists ? 'configured' : 'created'} (dry run)`);
+    }
+    return;
+  }
+
+  const dryRun = options.dryRun === 'server';
+  const suffix = dryRun ? ' (server dry run)' : '';
+  const machine = ctx.out.format === 'json' || ctx.out.format === 'yaml';
+  const started = Date.now();
+  const outcome = await applyInTiers(kube, planned, {
+    force: options.forceConflicts,
+    dryRun,
+    onTier: (applied) => {
+      if (machine) return;
+      for (const item of applied) {
+        if (ctx.out.format === 'name') ctx.out.result(displayName(item.planned));
+        else ctx.out.result(`${displayName(item.planned)} ${item.outcome}${suffix}`);
+      }
+    },
+  });
+  ctx.out.debug(`applied ${outcome.applied.length} objects in ${Date.now() - started}ms`);
+  if (machine) {
+    ctx.out.document({
+      items: [
+        ...outcome.applied.map((item) => ({ ...identity(item.planned), outcome: item.outcome })),
+        ...outcome.failed.map((item) => ({ ...identity(item.planned), outcome: 'failed', error: item.error instanceof Error ? item.error.message : String(item.error) })),
+        ...outcome.skipped.map((item) => ({ ...identity(item), outcome: 'not applied' })),
+      ],
+      dryRun: options.dryRun ?? null,
+    });
+  }
+  if (outcome.failed.length > 0) throw failure(outcome.applied, outcome.failed, outcome.skipped, ctx);
+
+  if (options.wait && !dryRun) await waitForInstances(kube, outcome.applied, options.timeoutMs, ctx);
+}
+
+function identity(planned: PlannedObject) {
+  return { apiVersion: planned.object.apiVersion, kind: planned.resource.kind, namespace: planned.namespace ?? null, name: planned.name };
+}
+
+/** The same object twice would race within a tier; it is almost always a copy-paste mistake. */
+function duplicates(documents: ManifestDocument[]): Problem[] {
+  const seen = new Map<string, ManifestDocument>();
+  const problems: Problem[] = [];
+  for (const document of documents) {
+    const object = document.object as KubeObject;
+    if (!object.kind || !object.metadata?.name) continue;
+    const key = `${object.apiVersion}/${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+    const first = seen.get(key);
+    if (first) {
+      problems.push({
+        source: document.source,
+        line: document.line,
+        column: document.column,
+        path: 'metadata.name',
+        message: `${object.kind} ${object.metadata.name} is defined twice (first at ${sourceOf(first)})`,
+        severity: 'error',
+      });
+    } else seen.set(key, document);
+  }
+  return problems;
+}
+
+async function plan(kube: KubeClient, documents: ManifestDocument[], ctx: Context): Promise<PlannedObject[]> {
+  const results = await Promise.allSettled(documents.map((document) => planObject(kube, sourceOf(document), document.object as KubeObject, kube.namespace)));
+  const failures = results.flatMap((result, index) => (result.status === 'rejected' ? [{ document: documents[index]!, error: result.reason }] : []));
+  if (failures.length > 0) {
+    const first = failures[0]!;
+    for (const { document, error } of failures) ctx.out.stderr.write(`${sourceOf(document)}: ${error instanceof Error ? error.message : String(error)}\n`);
+    throw new CliError(`${failures.length} document${failures.length === 1 ? '' : 's'} cannot be applied to this cluster: nothing was applied`, {
+      hint: first.error instanceof CliError ? first.error.hint : 'Run `sympozium doctor` to see what the cluster serves.',
+    });
+  }
+  return results.map((result) => (result as PromiseFulfilledResult<PlannedObject>).value);
+}
+
+/** Every namespace an object goes into must exist already or be created by this apply. */
+async function checkNamespaces(kube: KubeClient, planned: PlannedObject[]): Promise<void> {
+  const created = new Set(planned.filter((item) => item.resource.kind === 'Namespace' && !item.resource.group).map((item) => item.name));
+  const needed = [...new Set(planned.map((item) => item.namespace).filter((ns): ns is string => Boolean(ns) && !created.has(ns!)))];
+  const missing = (
+    await Promise.all(
+      needed.map(async (namespace) => ((await kube.getOrUndefined(resourcePath({ group: '', version: 'v1', plural: 'namespaces', name: namespace }))) ? undefined : namespace)),
+    )
+  ).filter((namespace): namespace is string => Boolean(namespace));
+  if (missing.length > 0) {
+    const users = planned.filter((item) => item.namespace === missing[0]).map(displayName);
+    throw new CliError(`namespace${missing.length === 1 ? '' : 's'} ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist (needed by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ', ...' : ''}): nothing was applied`, {
+      hint: `Create it first (kubectl create namespace ${missing[0]}), add a Namespace document to the files, or pass -n <namespace> to use another.`,
+    });
+  }
+}
+
+function failure(applied: AppliedObject[], failed: FailedObject[], skipped: PlannedObject[], ctx: Context): CliError {
+  for (const { planned, error } of failed) {
+    const conflict = describeConflict(error);
+    const message = error instanceof Error ? error.message : String(error);
+    if (conflict) {
+      ctx.out.error(
+        `${displayName(planned)}: ${conflict.fields.length ? `field${conflict.fields.length === 1 ? '' : 's'} ${conflict.fields.join(', ')}` : 'some fields'} ${conflict.fields.length === 1 ? 'is' : 'are'} owned by ${conflict.managers.map((manager) => `"${manager}"`).join(', ') || 'another field manager'}, which set a different value`,
+      );
+    } else ctx.out.error(`${displayName(planned)} (${planned.source}): ${message}`, error instanceof CliError ? error.hint : undefined);
+  }
+  const parts = [
+    applied.length ? `applied: ${applied.map((item) => displayName(item.planned)).join(', ')}` : 'nothing was applied',
+    `failed: ${failed.map((item) => displayName(item.planned)).join(', ')}`,
+    skipped.length ? `not applied: ${skipped.map(displayName).join(', ')}` : '',
+  ].filter(Boolean);
+  const conflicted = failed.some((item) => describeConflict(item.error));
+  return new CliError(`apply stopped: ${parts.join('; ')}`, {
+    hint: conflicted
+      ? 'Another tool manages those fields. Take them over with --force-conflicts, or change them with that tool instead.'
+      : 'Fix the failure and run the same apply again: objects already applied come back unchanged.',
+  });
+}
+
+/** --wait: until every applied instance has left Pending (Running or Serving), or says Error. */
+async function waitForInstances(kube: KubeClient, applied: AppliedObject[], timeoutMs: number, ctx: Context): Promise<void> {
+  const instances = applied.filter((item) => item.planned.resource.group === 'sympozium.ai' && (item.planned.resource.kind === 'SympoziumInstance' || item.planned.resource.kind === 'Agent'));
+  if (instances.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  const spinner = await startSpinner(ctx, `waiting for ${instances.length === 1 ? `${instances[0]!.planned.name} to leave Pending` : `${instances.length} instances to leave Pending`}`);
+  try {
+    const results = await Promise.all(
+      instances.map(async (item) => {
+        const kind = { kind: item.planned.resource.kind, plural: item.planned.resource.plural, group: item.planned.resource.group, version: item.planned.resource.version } as Parameters<typeof instancePath>[0];
+        const name = item.planned.name;
+        const watched = await watchUntil<SympoziumInstance, string>(
+          kube,
+          instancePath(kind, item.planned.namespace),
+          { fieldSelector: `metadata.name=${name}`, deadline, signal: ctx.signal },
+          (objects) => {
+            const phase = objects.get(name)?.status?.phase;
+            return phase && phase !== 'Pending' ? phase : undefined;
+          },
+        );
+        return { name, phase: watched.result, timedOut: watched.timedOut, namespace: item.planned.namespace };
+      }),
+    );
+    spinner.stop();
+    for (const result of results) if (result.phase) ctx.out.info(`${result.name} is ${result.phase}`);
+    const pending = results.filter((result) => result.timedOut);
+    const broken = results.filter((result) => result.phase === 'Error');
+    if (pending.length > 0) {
+      throw new CliError(`${pending.map((result) => result.name).join(', ')} still Pending after ${shortDuration(timeoutMs)}`, {
+        hint: `Is the Sympozium controller running? Check with \`sympozium doctor\` and \`sympozium instances describe ${pending[0]!.name}\`.`,
+      });
+    }
+    if (broken.length > 0) {
+      throw new CliError(`${broken.map((result) => result.name).join(', ')} ${broken.length === 1 ? 'is' : 'are'} in phase Error`, {
+        hint: `See why: sympozium instances describe ${broken[0]!.name}`,
+      });
+    }
+  } finally {
+    spinner.stop();
+  }
+}
