@@ -141,7 +141,10 @@ export class OpenApi {
           components: { schemas },
         };
         const json = JSON.stringify(doc);
-        const hash = createHash('sha512').update(json).digest('hex').toUpperCase();
+        // The hash also covers what the document does not show (printer columns), so any CRD change gives
+        // clients a new URL and a fresh fetch past their HTTP cache.
+        const extra = JSON.stringify(types.map((t) => [t.printerColumns ?? null, t.shortNames, t.categories]));
+        const hash = createHash('sha512').update(json).update(extra).digest('hex').toUpperCase();
         docs.set(gvPath(group, version), { json, hash });
       }
     }

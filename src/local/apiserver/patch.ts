@@ -70,12 +70,12 @@ function containerAt(doc: any, tokens: string[], op: string, path: string): any 
   for (const t of tokens) {
     if (Array.isArray(cur)) {
       const i = Number(t);
-      if (!/^\d+$/.test(t) || i >= cur.length) throw patchFailure(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
+      if (!/^\d+$/.test(t) || i >= cur.length) throw patchFailure(`${op} operation does not apply: doc is missing path: ${path}: missing value`);
       cur = cur[i];
     } else if (isObject(cur)) {
-      if (!Object.prototype.hasOwnProperty.call(cur, t)) throw patchFailure(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
+      if (!Object.prototype.hasOwnProperty.call(cur, t)) throw patchFailure(`${op} operation does not apply: doc is missing path: ${path}: missing value`);
       cur = cur[t];
-    } else throw patchFailure(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
+    } else throw patchFailure(`${op} operation does not apply: doc is missing path: ${path}: missing value`);
   }
   return cur;
 }
@@ -123,7 +123,7 @@ function addAt(doc: any, path: string, value: unknown, op: string, replace: bool
       throw patchFailure(`${op} operation does not apply: doc is missing key: ${path}: missing value`);
     }
     parent[last] = value;
-  } else throw patchFailure(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
+  } else throw patchFailure(`${op} operation does not apply: doc is missing path: ${path}: missing value`);
   return doc;
 }
 
