@@ -140,3 +140,39 @@ export const SI_PATH = '/apis/sympozium.ai/v1alpha1/namespaces/default/sympozium
 export function si(name: string, spec: Record<string, unknown> = { model: 'gpt-4o', replicas: 1 }, labels: Record<string, string> = {}): Record<string, unknown> {
   return { apiVersion: 'sympozium.ai/v1alpha1', kind: 'SympoziumInstance', metadata: { name, labels }, spec };
 }
+
+export interface WatchEvent {
+  type: string;
+  object: any;
+}
+
+/** Opens a raw watch stream and collects its events until `stop()`; `ended` resolves when the server closes it. */
+export function rawWatch(server: ApiServer, pathAndQuery: string, headers: Record<string, string> = {}): { events: WatchEvent[]; stop: () => void; ended: Promise<void>; status: Promise<number> } {
+  const events: WatchEvent[] = [];
+  const controller = new AbortController();
+  let resolveStatus: (n: number) => void = () => {};
+  const status = new Promise<number>((r) => (resolveStatus = r));
+  const ended = (async () => {
+    try {
+      const res = await fetch(`${server.url}${pathAndQuery}`, { headers: { Authorization: `Bearer ${server.token}`, ...headers }, signal: controller.signal });
+      resolveStatus(res.status);
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let i: number;
+        while ((i = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, i);
+          buffer = buffer.slice(i + 1);
+          if (line.trim()) events.push(JSON.parse(line) as WatchEvent);
+        }
+      }
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError') throw err;
+    }
+  })();
+  return { events, stop: () => controller.abort(), ended, status };
+}
