@@ -136,7 +136,7 @@ async function readCapped(stream: NodeJS.ReadableStream): Promise<{ buffer: Buff
 }
 
 function tooLargeMessage(bytes: number, partial: boolean): string {
-  const size = `${(bytes / 1024 / 1024).toFixed(1)} MiB${partial ? ' or more' : ''}`;
+  const size = partial ? `more than ${limits.fileBytes / 1024 / 1024} MiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
   return `too large to be a manifest (${size}; the limit is ${limits.fileBytes / 1024 / 1024} MiB, the API server accepts at most 3 MiB)`;
 }
 
