@@ -1,0 +1,30 @@
+import type { TokenUsage } from '../../sympozium/types.js';
+
+/** What a run asks of a model: the task, the system prompt and the instance's model name. */
+export interface AgentRequest {
+  task: string;
+  systemPrompt?: string;
+  model: string;
+  /** Aborted when the run times out, is deleted, or the control plane stops. */
+  signal: AbortSignal;
+}
+
+export interface AgentAnswer {
+  text: string;
+  usage: TokenUsage;
+}
+
+/**
+ * A model provider. `run` calls `onChunk` with each piece of the answer as it is produced (the web proxy streams
+ * them to the client) and resolves with the whole answer, or rejects with an Error whose message is the
+ * provider's own (it becomes the run's status.error).
+ */
+export interface AgentProvider {
+  readonly name: string;
+  run(request: AgentRequest, onChunk: (text: string) => void): Promise<AgentAnswer>;
+}
+
+/** A rough token count (about four characters a token) for providers that do not report usage. */
+export function estimateTokens(text: string): number {
+  return text ? Math.max(1, Math.ceil(text.length / 4)) : 0;
+}

@@ -1,0 +1,50 @@
+import type { KubeClient, KubeObject } from '../../kube/client.js';
+import type { AgentRun, SympoziumInstance } from '../../sympozium/types.js';
+import type { RunStreams } from '../agent/streams.js';
+import type { ProxyManager } from '../webproxy/index.js';
+import type { Informer } from './informer.js';
+import type { WorkQueue } from './queue.js';
+import type { Secret } from './resources.js';
+import type { Timings } from './timings.js';
+
+export interface Deployment extends KubeObject {
+  spec?: Record<string, unknown>;
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    updatedReplicas?: number;
+    unavailableReplicas?: number;
+    conditions?: unknown[];
+  };
+}
+
+export interface Pod extends KubeObject {
+  spec?: Record<string, unknown>;
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+/** Everything the reconcilers share: the API clients, the watch caches, the queue and the proxies. */
+export interface ControllerContext {
+  /** For reads and writes. */
+  client: KubeClient;
+  timings: Timings;
+  log: (line: string) => void;
+  gatewayBaseDomain?: string;
+  historyLimit: number;
+  instances: Informer<SympoziumInstance>;
+  runs: Informer<AgentRun>;
+  secrets: Informer<Secret>;
+  deployments: Informer<Deployment>;
+  services: Informer<KubeObject>;
+  pods: Informer<Pod>;
+  queue: WorkQueue;
+  proxies: ProxyManager;
+  streams: RunStreams;
+}
+
+export const queueKeys = {
+  instance: (namespace: string, name: string) => `instance:${namespace}/${name}`,
+  run: (namespace: string, name: string) => `run:${namespace}/${name}`,
+};

@@ -1,0 +1,214 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { components, labels, names, runInstance, type AgentRun } from '../../sympozium/types.js';
+import { queueKeys, type ControllerContext, type Deployment, type Pod } from './context.js';
+import { agentRunLabel, createIfMissing, deleteIfExists, isNotFound, now, ownerReference, pathOf, stableJson } from './resources.js';
+
+/**
+ * The AgentRun side of a server-mode run, doing what upstream's AgentRun reconciler, the ReplicaSet controller
+ * and the kubelet would: a Deployment and a ClusterIP Service `<run>-server` (port 8080), one Running and Ready
+ * pod after the pod start-up delay, the Deployment's status, and the run's phase Serving. The pod's
+ * `local.sympozium.ai/port-forward` annotation tells the emulator's port-forward to bridge port 8080 to the
+ * local web proxy, so `kubectl port-forward svc/<run>-server` reaches it like in a cluster.
+ */
+
+export const portForwardAnnotation = 'local.sympozium.ai/port-forward';
+const agentImage = 'ghcr.io/sympozium-ai/sympozium/agent-runner:local';
+const proxyImage = 'ghcr.io/sympozium-ai/sympozium/web-proxy:local';
+
+export class ServerRuns {
+  /** When the pod of a Deployment that has none may appear (simulated scheduling and start-up). */
+  private readonly podDue = new Map<string, number>();
+
+  constructor(private readonly c: ControllerContext) {}
+
+  /** The run is gone: remove what was created for it (owner references are not garbage-collected here). */
+  async cleanup(namespace: string, runName: string): Promise<void> {
+    const serverName = names.serverDeployment(runName);
+    this.podDue.delete(`${namespace}/${runName}`);
+    if (this.c.deployments.get(namespace, serverName)) await deleteIfExists(this.c.client, pathOf('deployments', namespace, serverName));
+    if (this.c.services.get(namespace, serverName)) await deleteIfExists(this.c.client, pathOf('services', namespace, serverName));
+    for (const pod of this.podsOf(namespace, runName)) await deleteIfExists(this.c.client, pathOf('pods', namespace, pod.metadata.name));
+  }
+
+  private podsOf(namespace: string, runName: string): Pod[] {
+    return this.c.pods.list((pod) => pod.metadata.namespace === namespace && pod.metadata.labels?.[agentRunLabel] === runName);
+  }
+
+  async reconcile(run: AgentRun): Promise<void> {
+    const c = this.c;
+    const namespace = run.metadata.namespace ?? 'default';
+    const runName = run.metadata.name;
+    const instance = runInstance(run) ?? '';
+    const serverName = names.serverDeployment(runName);
+    const key = `${namespace}/${runName}`;
+    if (run.metadata.deletionTimestamp) return;
+    // The instance reconcile starts the proxy; until it has, there is nothing for the pod to point at.
+    const port = c.proxies.port(namespace, instance);
+    if (port === undefined) {
+      c.queue.add(queueKeys.instance(namespace, instance));
+      return;
+    }
+    const podLabels = { [labels.instance]: instance, [labels.component]: components.webEndpoint, [agentRunLabel]: runName };
+
+    let deployment = c.deployments.get(namespace, serverName);
+    if (!deployment) {
+      deployment = (await createIfMissing<Deployment>(c.client, pathOf('deployments', namespace), deploymentManifest(run, serverName, podLabels))) ?? undefined;
+      if (deployment) c.log(`agentrun ${key}: created Deployment ${serverName}`);
+    }
+    if (!c.services.get(namespace, serverName)) {
+      const service = await createIfMissing(c.client, pathOf('services', namespace), serviceManifest(run, serverName, podLabels));
+      if (service) c.log(`agentrun ${key}: created Service ${serverName}`);
+    }
+    if (!deployment) return;
+
+    await this.patchRunStatus(run, { phase: 'Serving', deploymentName: serverName, serviceName: serverName });
+
+    const generation = deployment.metadata.generation ?? 1;
+    const pods = this.podsOf(namespace, runName).filter((pod) => !pod.metadata.deletionTimestamp);
+    const rollingOut = deployment.status?.observedGeneration !== undefined && deployment.status.observedGeneration !== generation;
+    if (rollingOut && pods.length > 0) {
+      // A changed pod template (e.g. `kubectl rollout restart`): replace the pod, as a rolling update would.
+      for (const pod of pods) await deleteIfExists(c.client, pathOf('pods', namespace, pod.metadata.name));
+      await this.patchDeploymentStatus(deployment, { observedGeneration: generation, replicas: 1, updatedReplicas: 0, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: 1 });
+      c.log(`agentrun ${key}: restarting the server pod (Deployment generation ${generation})`);
+      return;
+    }
+    if (pods.length === 0) {
+      const due = this.podDue.get(key);
+      if (due === undefined) {
+        this.podDue.set(key, Date.now() + c.timings.podReadyMs);
+        c.queue.addAfter(queueKeys.run(namespace, runName), c.timings.podReadyMs);
+        await this.patchDeploymentStatus(deployment, { observedGeneration: generation, replicas: 1, updatedReplicas: 1, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: 1 });
+        return;
+      }
+      if (Date.now() < due) {
+        c.queue.addAfter(queueKeys.run(namespace, runName), due - Date.now());
+        return;
+      }
+      this.podDue.delete(key);
+      const pod = await this.createPod(deployment, run, podLabels, port);
+      await this.patchRunStatus(run, { podName: pod.metadata.name });
+    } else {
+      const pod = pods[0]!;
+      const wanted = JSON.stringify({ '8080': `127.0.0.1:${port}` });
+      if (pod.metadata.annotations?.[portForwardAnnotation] !== wanted) {
+        await c.client.mergePatch(pathOf('pods', namespace, pod.metadata.name), { metadata: { annotations: { [portForwardAnnotation]: wanted } } });
+      }
+      for (const extra of pods.slice(1)) await deleteIfExists(c.client, pathOf('pods', namespace, extra.metadata.name));
+      await this.patchRunStatus(run, { podName: pod.metadata.name });
+    }
+    const changed = await this.patchDeploymentStatus(deployment, {
+      observedGeneration: generation,
+      replicas: 1,
+      updatedReplicas: 1,
+      readyReplicas: 1,
+      availableReplicas: 1,
+      unavailableReplicas: 0,
+      conditions: [
+        { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' },
+        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${serverName}" has successfully progressed.` },
+      ],
+    });
+    // The instance's web endpoint becomes Ready when the Deployment does.
+    if (changed) c.queue.add(queueKeys.instance(namespace, instance));
+  }
+
+  private async createPod(deployment: Deployment, run: AgentRun, podLabels: Record<string, string>, port: number): Promise<Pod> {
+    const namespace = run.metadata.namespace ?? 'default';
+    const template = stableJson((deployment.spec as { template?: unknown } | undefined)?.template ?? {});
+    const hash = createHash('sha256').update(template).digest('hex').slice(0, 10);
+    const name = `${deployment.metadata.name}-${hash}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    const started = now();
+    const pod = await this.c.client.create<Pod>(pathOf('pods', namespace), {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace,
+        labels: podLabels,
+        annotations: { [portForwardAnnotation]: JSON.stringify({ '8080': `127.0.0.1:${port}` }) },
+        ownerReferences: [{ ...ownerReference(deployment), apiVersion: 'apps/v1', kind: 'Deployment' }],
+      },
+      spec: podSpec(),
+    });
+    const status = {
+      phase: 'Running',
+      podIP: '127.0.0.1',
+      hostIP: '127.0.0.1',
+      startTime: started,
+      conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: started })),
+      containerStatuses: ['agent', 'web-proxy'].map((container) => ({
+        name: container,
+        ready: true,
+        started: true,
+        restartCount: 0,
+        image: container === 'agent' ? agentImage : proxyImage,
+        imageID: '',
+        state: { running: { startedAt: started } },
+      })),
+    };
+    try {
+      await this.c.client.mergePatch(pathOf('pods', namespace, name, 'status'), { status });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.c.client.mergePatch(pathOf('pods', namespace, name), { status });
+    }
+    this.c.log(`agentrun ${namespace}/${run.metadata.name}: pod ${name} Running (port 8080 -> 127.0.0.1:${port})`);
+    return pod;
+  }
+
+  private async patchRunStatus(run: AgentRun, fields: Record<string, unknown>): Promise<void> {
+    const current = (run.status ?? {}) as Record<string, unknown>;
+    if (Object.entries(fields).every(([field, value]) => current[field] === value)) return;
+    const status = { ...fields, ...(current.startedAt ? {} : { startedAt: now() }) };
+    await this.c.client.mergePatch(pathOf('runs', run.metadata.namespace, run.metadata.name, 'status'), { status });
+    if (fields.phase && current.phase !== fields.phase) this.c.log(`agentrun ${run.metadata.namespace}/${run.metadata.name}: ${fields.phase}`);
+  }
+
+  private async patchDeploymentStatus(deployment: Deployment, status: Record<string, unknown>): Promise<boolean> {
+    const current = (deployment.status ?? {}) as Record<string, unknown>;
+    if (Object.entries(status).every(([field, value]) => stableJson(current[field]) === stableJson(value))) return false;
+    await this.c.client.mergePatch(pathOf('deployments', deployment.metadata.namespace, deployment.metadata.name, 'status'), { status });
+    return true;
+  }
+}
+
+function podSpec() {
+  return {
+    containers: [
+      { name: 'agent', image: agentImage },
+      { name: 'web-proxy', image: proxyImage, ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] },
+    ],
+  };
+}
+
+function deploymentManifest(run: AgentRun, name: string, podLabels: Record<string, string>) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name,
+      namespace: run.metadata.namespace,
+      labels: podLabels,
+      ownerReferences: [ownerReference(run)],
+    },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { [agentRunLabel]: podLabels[agentRunLabel] } },
+      template: { metadata: { labels: podLabels }, spec: podSpec() },
+    },
+  };
+}
+
+function serviceManifest(run: AgentRun, name: string, podLabels: Record<string, string>) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: run.metadata.namespace, labels: podLabels, ownerReferences: [ownerReference(run)] },
+    spec: {
+      type: 'ClusterIP',
+      selector: { [agentRunLabel]: podLabels[agentRunLabel] },
+      ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }],
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { Informer } from '../controller/informer.js';
+import { decodeSecret, type Secret } from '../controller/resources.js';
+import { sendError } from './http.js';
+import { McpSessions } from './mcp.js';
+import { chatCompletions, listModels, type RouteContext } from './openai.js';
+import { TokenBucket } from './rate-limit.js';
+import type { RunBroker } from './runs.js';
+
+export { RunBroker } from './runs.js';
+
+/**
+ * The web proxy of one serving instance: the local stand-in for upstream's web-proxy sidecar. It listens on
+ * 127.0.0.1 (the emulator's port-forward bridges the server pod's port 8080 to it), checks the Bearer key
+ * against the key Secret on every request (read from the shared Secret watch, so a rotated key works at once),
+ * applies the token bucket, and turns each chat or MCP call into a task AgentRun.
+ */
+
+export interface ProxyConfig {
+  namespace: string;
+  instance: string;
+  rpm: number;
+  burst: number;
+  /** The Secret holding the key under `api-key`. */
+  keySecretName: string;
+}
+
+export interface ProxyDeps {
+  broker: RunBroker;
+  secrets: Informer<Secret>;
+  runTimeout: string;
+  version: string;
+  log: (line: string) => void;
+}
+
+export class WebProxy {
+  private readonly server: http.Server;
+  private readonly bucket: TokenBucket;
+  private readonly mcp: McpSessions;
+  private config: ProxyConfig;
+  port = 0;
+
+  constructor(config: ProxyConfig, private readonly deps: ProxyDeps) {
+    this.config = config;
+    this.bucket = new TokenBucket(config.rpm, config.burst);
+    this.mcp = new McpSessions(deps.version);
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error) => {
+        deps.log(`web proxy ${this.name}: ${req.method} ${req.url} failed: ${(error as Error).message}`);
+        if (!res.headersSent) sendError(res, 500, 'internal error in the web proxy');
+        else res.end();
+      });
+    });
+    this.server.keepAliveTimeout = 30_000;
+  }
+
+  get name(): string {
+    return `${this.config.namespace}/${this.config.instance}`;
+  }
+
+  async listen(port = 0): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  configure(config: ProxyConfig): void {
+    if (config.rpm !== this.config.rpm || config.burst !== this.config.burst) {
+      this.bucket.configure(config.rpm, config.burst);
+      this.deps.log(`web proxy ${this.name}: rate limit now ${config.rpm}/min, burst ${config.burst}`);
+    }
+    this.config = config;
+  }
+
+  async close(): Promise<void> {
+    this.mcp.closeAll();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private context(): RouteContext {
+    return { namespace: this.config.namespace, instance: this.config.instance, broker: this.deps.broker, runTimeout: this.deps.runTimeout, log: this.deps.log };
+  }
+
+  private authorized(req: http.IncomingMessage): { ok: true } | { ok: false; message: string } {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match) return { ok: false, message: 'missing API key: send Authorization: Bearer sk-...' };
+    const expected = decodeSecret(this.deps.secrets.get(this.config.namespace, this.config.keySecretName))?.['api-key']?.trim();
+    if (!expected) return { ok: false, message: `no API key is configured (Secret ${this.config.keySecretName} has no api-key)` };
+    const given = Buffer.from(match[1]!.trim());
+    const wanted = Buffer.from(expected);
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return { ok: false, message: 'invalid API key' };
+    return { ok: true };
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = `${req.method} ${url.pathname}`;
+    if ((req.method === 'GET' || req.method === 'HEAD') && (url.pathname === '/health' || url.pathname === '/healthz')) {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+      return;
+    }
+    const known = ['POST /v1/chat/completions', 'GET /v1/models', 'GET /sse', 'POST /message'];
+    if (!known.includes(route)) return sendError(res, 404, `no route ${route}`);
+    // Newer upstream checks the rate limit before auth, so a flood of bad keys is throttled too.
+    const token = this.bucket.take();
+    if (!token.ok) {
+      return sendError(res, 429, `rate limit exceeded (${this.config.rpm} requests per minute, burst ${this.config.burst})`, {
+        'Retry-After': String(token.retryAfterSeconds),
+      });
+    }
+    const auth = this.authorized(req);
+    if (!auth.ok) return sendError(res, 401, auth.message, { 'WWW-Authenticate': 'Bearer' });
+    const ctx = this.context();
+    switch (route) {
+      case 'POST /v1/chat/completions':
+        return chatCompletions(req, res, ctx);
+      case 'GET /v1/models':
+        return listModels(res, ctx);
+      case 'GET /sse':
+        return this.mcp.open(res);
+      case 'POST /message':
+        return this.mcp.message(req, res, url, ctx);
+    }
+  }
+}
+
+/** One proxy per serving instance, started and reconfigured by the controller. */
+export class ProxyManager {
+  private readonly proxies = new Map<string, WebProxy>();
+  private readonly starting = new Map<string, Promise<WebProxy>>();
+
+  constructor(private readonly deps: ProxyDeps) {}
+
+  /** Starts the instance's proxy if needed and applies the config; returns its port. */
+  async ensure(config: ProxyConfig): Promise<number> {
+    const key = `${config.namespace}/${config.instance}`;
+    let proxy = this.proxies.get(key) ?? (await this.starting.get(key));
+    if (!proxy) {
+      const starting = (async () => {
+        const created = new WebProxy(config, this.deps);
+        await created.listen();
+        this.deps.log(`web proxy ${key}: listening on 127.0.0.1:${created.port}`);
+        return created;
+      })();
+      this.starting.set(key, starting);
+      try {
+        proxy = await starting;
+      } finally {
+        this.starting.delete(key);
+      }
+      this.proxies.set(key, proxy);
+    }
+    proxy.configure(config);
+    return proxy.port;
+  }
+
+  port(namespace: string, instance: string): number | undefined {
+    return this.proxies.get(`${namespace}/${instance}`)?.port;
+  }
+
+  async stop(namespace: string, instance: string): Promise<void> {
+    const key = `${namespace}/${instance}`;
+    const proxy = this.proxies.get(key);
+    if (!proxy) return;
+    this.proxies.delete(key);
+    await proxy.close();
+    this.deps.log(`web proxy ${key}: stopped`);
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.proxies.values()];
+    this.proxies.clear();
+    await Promise.all(all.map((proxy) => proxy.close()));
+  }
+}

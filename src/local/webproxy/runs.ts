@@ -1,0 +1,129 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { KubeClient } from '../../kube/client.js';
+import { apiVersion, labels, names, sources, type AgentRun, type SympoziumInstance } from '../../sympozium/types.js';
+import { isWebEndpointSkill } from '../../sympozium/web-endpoint.js';
+import type { RunStreams } from '../agent/streams.js';
+import type { Informer } from '../controller/informer.js';
+import { pathOf } from '../controller/resources.js';
+
+/**
+ * How the proxy turns a request into a task AgentRun and waits for it: the run is created through the API (so
+ * `kubectl get agentruns` and `sympozium runs` see it like any other) and its end is observed through the shared
+ * AgentRun watch, exactly as upstream's web-proxy sidecar does.
+ */
+
+export interface RunRequest {
+  namespace: string;
+  instance: string;
+  source: 'web' | 'mcp';
+  task: string;
+  /** System messages of the request, joined after the instance's memory.systemPrompt. */
+  systemMessages: string[];
+  timeout: string;
+  /** The Idempotency-Key header with a fingerprint of the request it came with. */
+  idempotency?: { key: string; fingerprint: string };
+}
+
+export class IdempotencyConflict extends Error {}
+
+const idempotencyWindowMs = 15 * 60_000;
+
+export class RunBroker {
+  private readonly idempotent = new Map<string, { fingerprint: string; runName: string; at: number }>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly runs: Informer<AgentRun>,
+    private readonly instances: Informer<SympoziumInstance>,
+    readonly streams: RunStreams,
+  ) {}
+
+  instance(namespace: string, name: string): SympoziumInstance | undefined {
+    return this.instances.get(namespace, name);
+  }
+
+  /** Creates the run (or finds the one an identical earlier request with the same Idempotency-Key created). */
+  async create(request: RunRequest): Promise<{ name: string; reused: boolean }> {
+    const cacheKey = request.idempotency ? `${request.namespace}/${request.instance}/${request.idempotency.key}` : undefined;
+    if (cacheKey) {
+      this.expireIdempotencyKeys();
+      const earlier = this.idempotent.get(cacheKey);
+      if (earlier) {
+        if (earlier.fingerprint !== request.idempotency!.fingerprint) {
+          throw new IdempotencyConflict('this Idempotency-Key was already used for a different request');
+        }
+        if (this.runs.get(request.namespace, earlier.runName)) return { name: earlier.runName, reused: true };
+      }
+    }
+    const instance = this.instances.get(request.namespace, request.instance);
+    const spec = instance?.spec;
+    const systemPrompt = [spec?.memory?.systemPrompt, ...request.systemMessages].filter((part) => part && part.trim()).join('\n\n');
+    const authRef = spec?.authRefs?.[0];
+    const body = {
+      apiVersion,
+      kind: 'AgentRun',
+      metadata: {
+        generateName: request.source === 'mcp' ? names.mcpRunPrefix(request.instance) : names.chatRunPrefix(request.instance),
+        namespace: request.namespace,
+        labels: { [labels.instance]: request.instance, [labels.source]: sources.webProxy },
+      },
+      spec: {
+        instanceRef: request.instance,
+        agentId: 'primary',
+        sessionKey: `${request.source}-${randomUUID()}`,
+        task: request.task,
+        ...(systemPrompt ? { systemPrompt } : {}),
+        model: {
+          provider: authRef?.provider ?? (spec?.agents?.default?.baseURL ? 'custom' : 'openai'),
+          model: spec?.agents?.default?.model ?? 'unknown',
+          ...(spec?.agents?.default?.baseURL ? { baseURL: spec.agents.default.baseURL } : {}),
+          authSecretRef: authRef?.secret ?? '',
+        },
+        skills: (spec?.skills ?? []).filter((skill) => !isWebEndpointSkill(skill)),
+        timeout: request.timeout,
+        mode: 'task',
+      },
+    };
+    const created = await this.client.create<AgentRun>(pathOf('runs', request.namespace), body);
+    const name = created.metadata.name;
+    if (cacheKey) this.idempotent.set(cacheKey, { fingerprint: request.idempotency!.fingerprint, runName: name, at: Date.now() });
+    return { name, reused: false };
+  }
+
+  /** Resolves with the run once it has Succeeded or Failed; rejects if it is deleted or the signal aborts. */
+  waitForEnd(namespace: string, name: string, signal: AbortSignal): Promise<AgentRun> {
+    return new Promise((resolve, reject) => {
+      const finish = (action: () => void) => {
+        off();
+        signal.removeEventListener('abort', onAbort);
+        action();
+      };
+      const check = (run: AgentRun) => {
+        const phase = run.status?.phase;
+        if (phase === 'Succeeded' || phase === 'Failed') finish(() => resolve(run));
+      };
+      const off = this.runs.on((event, run) => {
+        if (run.metadata.namespace !== namespace || run.metadata.name !== name) return;
+        if (event === 'delete') finish(() => reject(new Error(`the AgentRun ${name} was deleted before it finished`)));
+        else check(run);
+      });
+      const onAbort = () => finish(() => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')));
+      signal.addEventListener('abort', onAbort, { once: true });
+      const existing = this.runs.get(namespace, name);
+      if (existing) check(existing);
+    });
+  }
+
+  private expireIdempotencyKeys(): void {
+    const oldest = Date.now() - idempotencyWindowMs;
+    for (const [key, entry] of this.idempotent) if (entry.at < oldest) this.idempotent.delete(key);
+  }
+}
+
+export function fingerprint(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+export function streamKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
