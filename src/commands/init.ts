@@ -1,6 +1,380 @@
-// PLACEHOLDER: owned by a helper, replaced by the real implementation.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
-const pending = () => { throw new CliError('this command is being built'); };
-export interface InitOptions { name?: string; [flag: string]: unknown }
-export async function init(_o: InitOptions, _c: Context): Promise<void> { pending(); }
+import { CliError, ExitCode, usageError } from '../errors.js';
+import { resolveAnswer, type AskContext } from '../ui/prompts.js';
+import { writeFileAtomic } from '../sympozium/atomic-write.js';
+import { parseManifests } from '../sympozium/manifests.js';
+import {
+  builtinSkills,
+  kubectlSecretCommand,
+  providerNames,
+  providers,
+  scaffold,
+  secretKeys,
+  type ChannelType,
+  type InitAnswers,
+  type Provider,
+  type SkillAnswer,
+  type Thinking,
+} from '../sympozium/scaffold.js';
+import { policyPresets } from '../sympozium/schema-packs.js';
+import { channelTypes } from '../sympozium/schema-instance.js';
+import { webEndpointDefaults, webEndpointSkill } from '../sympozium/types.js';
+import { formatProblem, hasErrors, validateDocuments } from '../sympozium/validate.js';
+
+/** The flags of `sympozium init`, as cli.ts passes them. */
+export interface InitOptions {
+  name?: string;
+  provider?: Provider;
+  model?: string;
+  baseUrl?: string;
+  thinking?: Thinking;
+  skill?: string[];
+  policy?: string;
+  channel?: string[];
+  allowedSender?: string[];
+  /** --memory / --no-memory; undefined when neither was given. */
+  memory?: boolean;
+  systemPrompt?: string;
+  observability?: string;
+  webEndpoint?: boolean;
+  rpm?: number;
+  burst?: number;
+  hostname?: string;
+  apiKeyEnv?: string;
+  out?: string;
+  force?: boolean;
+  apply?: boolean;
+}
+
+const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Instance names become parts of other names (<name>-web-endpoint-server is a Service: 63 characters at most). */
+function checkName(value: string): true | string {
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(value)) return 'lowercase letters, digits and "-", starting with a letter and ending with a letter or digit';
+  if (value.length > 37) return 'at most 37 characters (the web endpoint Service name adds 26)';
+  return true;
+}
+const checkObjectName = (value: string): true | string =>
+  subdomain.test(value) && value.length <= 253 ? true : 'a Kubernetes name: lowercase letters, digits, "-" and "."';
+const checkUrl = (value: string): true | string => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? true : 'an http:// or https:// URL';
+  } catch {
+    return 'an http:// or https:// URL, e.g. http://ollama:11434/v1';
+  }
+};
+const checkNotEmpty = (value: string): true | string => (value.trim() ? true : 'must not be empty');
+
+/** Applies a check to a flag's value: a bad flag is a usage error naming the flag. */
+function flag<T extends string | undefined>(name: string, value: T, check: (value: string) => true | string): T {
+  if (value === undefined) return value;
+  const verdict = check(value);
+  if (verdict !== true) throw usageError(`${name} "${value}" is not valid: ${verdict}`);
+  return value;
+}
+
+/** `--skill ref[:k=v,k2=v2]`. */
+export function parseSkillFlag(value: string): SkillAnswer {
+  const colon = value.indexOf(':');
+  const ref = colon < 0 ? value : value.slice(0, colon);
+  if (!subdomain.test(ref)) throw usageError(`--skill "${value}": "${ref}" is not a SkillPack name`, 'Use --skill <name>[:key=value,...], e.g. --skill k8s-ops:CLUSTER=prod.');
+  const params: Record<string, string> = {};
+  if (colon >= 0) {
+    for (const part of value.slice(colon + 1).split(',')) {
+      const equals = part.indexOf('=');
+      if (equals <= 0) throw usageError(`--skill "${value}": "${part}" is not key=value`, 'Use --skill <name>[:key=value,...], e.g. --skill k8s-ops:CLUSTER=prod.');
+      params[part.slice(0, equals).trim()] = part.slice(equals + 1);
+    }
+  }
+  return { ref, params };
+}
+
+/** `--channel type:secret`. */
+export function parseChannelFlag(value: string): { type: ChannelType; secret: string } {
+  const [type, secret, ...rest] = value.split(':');
+  if (!type || !channelTypes.includes(type) || !secret || rest.length > 0) {
+    throw usageError(`--channel "${value}" is not <type>:<secret>`, `Types: ${channelTypes.join(', ')}; e.g. --channel telegram:telegram-creds.`);
+  }
+  flag('--channel secret', secret, checkObjectName);
+  return { type: type as ChannelType, secret };
+}
+
+/**
+ * The provider key(s) from the environment: `--api-key-env VAR` for a one-key provider, or `KEY=VAR` pairs;
+ * Bedrock's other keys come from the variables of their own names.
+ */
+export function readKeys(provider: Provider, spec: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const keys = secretKeys(provider);
+  const sources = new Map<string, string>();
+  for (const item of spec.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const [key, variable] = item.includes('=') ? item.split('=', 2) as [string, string] : [keys.includes(item) || keys.length !== 1 ? item : keys[0]!, item];
+    if (!keys.includes(key)) {
+      throw usageError(`--api-key-env: ${provider} keeps no ${key} in its Secret`, `Its keys are ${keys.join(', ')}; name them as KEY=VARIABLE.`);
+    }
+    sources.set(key, variable);
+  }
+  const values: Record<string, string> = {};
+  for (const key of keys) {
+    const variable = sources.get(key) ?? key;
+    const value = env[variable];
+    if (!value) {
+      throw usageError(`environment variable ${variable} is not set`, `Export it first (export ${variable}=...), or drop --api-key-env to write a placeholder instead.`);
+    }
+    values[key] = value;
+  }
+  return values;
+}
+
+export async function init(options: InitOptions, ctx: Context): Promise<void> {
+  if (options.apply && options.out === '-') {
+    throw usageError('--apply needs a file, and --out - writes to stdout', 'Drop --out - (init writes <name>.yaml), or pipe: sympozium init ... --out - | sympozium apply -f -');
+  }
+  const answers = await gatherAnswers(options, ctx);
+  const target = options.out ?? `${answers.name}.yaml`;
+  const file = target === '-' ? undefined : path.resolve(ctx.cwd, target);
+  const result = scaffold(answers);
+  if (options.apply && result.placeholder) {
+    throw usageError(`--apply would store a placeholder key in Secret ${result.secretName}`, `Pass --api-key-env ${secretKeys(answers.provider)[0]} to read the key from your environment, or drop --apply.`);
+  }
+  assertValid(result.text);
+
+  if (!file) {
+    ctx.out.write(result.text);
+  } else {
+    if (!options.force && existsSync(file)) throw refuseOverwrite(target);
+    try {
+      await writeFileAtomic(file, result.text, { mode: result.holdsKey ? 0o600 : 0o644, overwrite: Boolean(options.force) });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw refuseOverwrite(target);
+      throw new CliError(`cannot write ${target}: ${(error as Error).message}`, { cause: error, hint: 'Choose another place with --out <file>.' });
+    }
+    ctx.out.success(`wrote ${target}: Secret ${result.secretName} and SympoziumInstance ${answers.name}${result.holdsKey ? ' (mode 0600: it holds your key)' : ''}`);
+  }
+  printNextSteps(answers, result, target, options, ctx);
+  if (options.apply && file) {
+    const { apply } = await import('./apply.js');
+    await apply({ paths: [file], dryRun: undefined, forceConflicts: false, wait: false, timeoutMs: 120_000 }, ctx);
+  }
+}
+
+function refuseOverwrite(target: string): CliError {
+  return new CliError(`${target} already exists`, {
+    exitCode: ExitCode.usage,
+    hint: 'Pass --force to overwrite it, or --out <file> to write somewhere else.',
+  });
+}
+
+/** Everything init writes must pass validate; if it does not, that is a bug in sympozium, not the user's fault. */
+function assertValid(text: string): void {
+  const parsed = parseManifests(text, '<generated>');
+  const problems = [...parsed.problems, ...validateDocuments(parsed.documents)];
+  if (hasErrors(problems)) throw new Error(`init generated an invalid manifest:\n${problems.map(formatProblem).join('\n')}`);
+}
+
+function printNextSteps(answers: InitAnswers, result: ReturnType<typeof scaffold>, target: string, options: InitOptions, ctx: Context): void {
+  const file = target === '-' ? '<file>' : target;
+  const steps: string[] = target === '-' ? ['save the manifest to a file, or pipe it straight into: sympozium apply -f -'] : [];
+  if (result.placeholder) {
+    const [key] = secretKeys(answers.provider);
+    ctx.out.warn(`${target === '-' ? 'the manifest' : file} holds a placeholder instead of your ${providers[answers.provider].label} key.`);
+    steps.push(`create the Secret from your environment (then delete its document from ${target === '-' ? 'the manifest' : file}):`, `  ${kubectlSecretCommand(answers)}`);
+    steps.push(`  or run init again with --api-key-env ${key} to put the key in the file`);
+  }
+  for (const channel of answers.channels) steps.push(`create Secret ${channel.secret} with the ${channel.type} token before applying`);
+  if (!options.apply) {
+    steps.push(`sympozium validate -f ${file}`, `sympozium apply -f ${file} --wait`);
+  }
+  steps.push(answers.webEndpoint ? `sympozium chat ${answers.name} "hello"` : `sympozium enable web-endpoint ${answers.name}    # then: sympozium chat ${answers.name} "hello"`);
+  ctx.out.hint(['Next:', ...steps.map((step) => `  ${step}`)].join('\n'));
+}
+
+async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAnswers> {
+  const ask: AskContext = { prompt: ctx.prompt, interactive: ctx.interactive, yes: ctx.globals.yes };
+  const asking = ask.interactive && !ask.yes;
+
+  let name = flag('the instance name', options.name, checkName);
+  if (name === undefined) {
+    if (ask.yes) name = 'my-agent';
+    else if (asking) name = await ctx.prompt.input({ message: 'Instance name', default: 'my-agent', validate: checkName });
+    else throw usageError('missing the instance name', 'Pass it as the argument (sympozium init <name>), add --yes for "my-agent", or run in a terminal to be asked.');
+  }
+  if (!options.force && options.out !== '-' && existsSync(path.resolve(ctx.cwd, options.out ?? `${name}.yaml`))) {
+    throw refuseOverwrite(options.out ?? `${name}.yaml`);
+  }
+
+  let namespace = flag('--namespace', ctx.globals.namespace, (value) => (label.test(value) ? true : 'a namespace name'));
+  if (namespace === undefined && asking) {
+    namespace = (await ctx.prompt.input({ message: "Namespace (empty: your kubectl context's)", default: '' })).trim() || undefined;
+  }
+
+  const provider = await resolveAnswer<Provider>(ask, {
+    value: options.provider,
+    default: 'openai',
+    flag: '--provider',
+    ask: (prompt) =>
+      prompt.select({ message: 'Model provider', choices: providerNames.map((value) => ({ value, name: providers[value].label })), default: 'openai' }),
+  });
+  const info = providers[provider];
+
+  const model = await resolveAnswer(ask, {
+    value: flag('--model', options.model, checkNotEmpty),
+    default: info.model,
+    flag: '--model',
+    ask: (prompt) => prompt.input({ message: 'Model', default: info.model, validate: checkNotEmpty }),
+  });
+
+  let baseURL = flag('--base-url', options.baseUrl, checkUrl);
+  if (baseURL === undefined && info.baseURL !== 'optional') {
+    const fallback = typeof info.baseURL === 'object' ? info.baseURL.default : undefined;
+    baseURL = await resolveAnswer(ask, {
+      value: undefined,
+      default: fallback,
+      flag: '--base-url',
+      ask: (prompt) => prompt.input({ message: `${info.label} base URL`, default: fallback, validate: checkUrl }),
+    });
+  }
+
+  let keys: Record<string, string> | undefined;
+  let keySpec = options.apiKeyEnv;
+  if (keySpec === undefined && asking && provider !== 'ollama') {
+    const [first] = secretKeys(provider);
+    keySpec = (await ctx.prompt.input({ message: `Environment variable holding your ${info.label} key (empty: write a placeholder, e.g. ${first})`, default: '' })).trim() || undefined;
+  }
+  if (keySpec !== undefined) keys = readKeys(provider, keySpec, ctx.env);
+
+  const thinking = await resolveAnswer<Thinking>(ask, {
+    value: options.thinking,
+    default: 'off',
+    flag: '--thinking',
+    ask: (prompt) => prompt.select({ message: 'Reasoning effort', choices: (['off', 'low', 'medium', 'high'] as const).map((value) => ({ value })), default: 'off' }),
+  });
+
+  const skills = options.skill ? options.skill.map(parseSkillFlag) : undefined;
+  const chosenSkills = await resolveAnswer<SkillAnswer[]>(ask, {
+    value: skills,
+    default: [],
+    flag: '--skill',
+    ask: async (prompt) =>
+      (await prompt.checkbox({ message: 'Skills (SkillPacks) to mount', choices: builtinSkills.map((skill) => ({ value: skill.name, description: skill.description })) })).map(
+        (ref) => ({ ref, params: {} }),
+      ),
+  });
+  const duplicate = chosenSkills.find((skill, index) => chosenSkills.findIndex((other) => other.ref === skill.ref) !== index);
+  if (duplicate) throw usageError(`--skill ${duplicate.ref} is given twice`, 'Give each SkillPack once, with all its params: --skill name:k=v,k2=v2.');
+
+  const policy = await resolveAnswer(ask, {
+    value: flag('--policy', options.policy, checkObjectName),
+    default: 'default',
+    flag: '--policy',
+    ask: async (prompt) => {
+      const choice = await prompt.select({
+        message: 'Policy (SympoziumPolicy)',
+        choices: [...policyPresets.map((value) => ({ value })), { value: '(another)', name: 'another policy...' }],
+        default: 'default',
+      });
+      return choice === '(another)' ? prompt.input({ message: 'Policy name', validate: checkObjectName }) : choice;
+    },
+  });
+
+  const channels = await resolveAnswer(ask, {
+    value: options.channel?.map(parseChannelFlag),
+    default: [],
+    flag: '--channel',
+    ask: async (prompt) => {
+      const types = await prompt.checkbox<ChannelType>({ message: 'Chat channels', choices: channelTypes.map((value) => ({ value: value as ChannelType })) });
+      const chosen: { type: ChannelType; secret: string }[] = [];
+      for (const type of types) {
+        chosen.push({ type, secret: await prompt.input({ message: `Secret holding the ${type} token`, default: `${name}-${type}`, validate: checkObjectName }) });
+      }
+      return chosen;
+    },
+  });
+  let allowedSenders = options.allowedSender?.map((sender) => flag('--allowed-sender', sender, checkNotEmpty)) ?? [];
+  if (allowedSenders.length > 0 && channels.length === 0) throw usageError('--allowed-sender needs a channel', 'Add --channel <type>:<secret>.');
+  if (options.allowedSender === undefined && channels.length > 0 && asking) {
+    const answer = await ctx.prompt.input({ message: 'Allowed sender IDs, comma-separated (empty: everyone)', default: '' });
+    allowedSenders = answer.split(',').map((sender) => sender.trim()).filter(Boolean);
+  }
+
+  if (options.memory === false && options.systemPrompt !== undefined) {
+    ctx.out.debug('init: --system-prompt with --no-memory: the prompt is kept, memory stays off');
+  }
+  const memory = await resolveAnswer(ask, {
+    value: options.memory ?? (options.systemPrompt !== undefined ? true : undefined),
+    default: false,
+    flag: '--memory',
+    ask: (prompt) => prompt.confirm({ message: 'Keep memory between runs?', default: false }),
+  });
+  let systemPrompt = options.systemPrompt;
+  if (systemPrompt === undefined && memory && asking) {
+    systemPrompt = (await ctx.prompt.input({ message: 'System prompt (empty: none)', default: '' })).trim() || undefined;
+  }
+
+  const observability = await resolveAnswer(ask, {
+    value: flag('--observability', options.observability, checkNotEmpty),
+    default: '',
+    flag: '--observability',
+    ask: (prompt) => prompt.input({ message: 'OpenTelemetry OTLP endpoint (empty: off)', default: '' }),
+  });
+
+  const impliedWeb = options.rpm !== undefined || options.burst !== undefined || options.hostname !== undefined;
+  const fromSkill = chosenSkills.find((skill) => skill.ref === webEndpointSkill);
+  const web = await resolveAnswer(ask, {
+    value: options.webEndpoint ?? (impliedWeb || fromSkill ? true : undefined),
+    default: false,
+    flag: '--web-endpoint',
+    ask: (prompt) => prompt.confirm({ message: 'Serve it as an OpenAI-compatible API (web endpoint)?', default: false }),
+  });
+  let webEndpoint: InitAnswers['webEndpoint'];
+  if (web) {
+    const number = (value: string) => (/^[1-9][0-9]*$/.test(value.trim()) ? true : 'a positive whole number');
+    const fromParams = (key: string) => {
+      const value = fromSkill?.params[key];
+      if (value === undefined) return undefined;
+      if (number(value) !== true) throw usageError(`--skill web-endpoint: ${key} must be a positive whole number, not "${value}"`);
+      return Number(value);
+    };
+    const rpm = options.rpm ?? fromParams('rate_limit_rpm') ?? Number(await resolveAnswer(ask, {
+      value: undefined,
+      default: String(webEndpointDefaults.rpm),
+      flag: '--rpm',
+      ask: (prompt) => prompt.input({ message: 'Rate limit: requests per minute', default: String(webEndpointDefaults.rpm), validate: number }),
+    }));
+    const burst = options.burst ?? fromParams('rate_limit_burst') ?? Number(await resolveAnswer(ask, {
+      value: undefined,
+      default: String(webEndpointDefaults.burst),
+      flag: '--burst',
+      ask: (prompt) => prompt.input({ message: 'Rate limit: burst size', default: String(webEndpointDefaults.burst), validate: number }),
+    }));
+    const hostname = flag('--hostname', options.hostname ?? fromSkill?.params.hostname, checkObjectName) ??
+      ((await resolveAnswer(ask, {
+        value: undefined,
+        default: '',
+        flag: '--hostname',
+        ask: (prompt) => prompt.input({ message: 'Public hostname (empty: reachable inside the cluster only)', default: '', validate: (value) => (value === '' ? true : checkObjectName(value)) }),
+      })) || undefined);
+    webEndpoint = { rpm, burst, hostname, params: fromSkill?.params };
+  }
+
+  return {
+    name,
+    namespace,
+    provider,
+    model: model!,
+    baseURL,
+    thinking,
+    skills: chosenSkills.filter((skill) => skill.ref !== webEndpointSkill),
+    policy,
+    channels,
+    allowedSenders,
+    memory,
+    systemPrompt,
+    observability: observability || undefined,
+    webEndpoint,
+    keys,
+  };
+}
