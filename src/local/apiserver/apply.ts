@@ -209,9 +209,16 @@ export function serverSideApply(live: any | undefined, applied: any, ctx: Manage
   // Fields this manager applied before but no longer does go away, unless another manager still owns them.
   if (own) {
     const dropped = [...own.set].filter((p) => !appliedFields.has(p));
-    dropped.sort((a, b) => b.length - a.length);
+    // Whole list items go first (their fields go with them), then fields deepest first.
+    const isItem = (p: string) => p.endsWith(',"."]');
+    dropped.sort((a, b) => Number(isItem(b)) - Number(isItem(a)) || b.length - a.length);
     for (const encoded of dropped) {
       if (entries.some((e) => e !== own && e.set.has(encoded))) continue;
+      if (isItem(encoded)) {
+        // Keep an item another manager still owns fields of.
+        const prefix = encoded.slice(0, -'"."]'.length);
+        if (entries.some((e) => e !== own && [...e.set].some((p) => p.startsWith(prefix)))) continue;
+      }
       removeAt(merged, JSON.parse(encoded) as string[]);
     }
   }
