@@ -55,7 +55,8 @@ export function ownerReference(owner: SympoziumInstance | AgentRun | KubeObject)
 /** Writes that may race with the cache: a 404 on delete or a 409 on create is the desired state already. */
 export async function deleteIfExists(client: KubeClient, path: string): Promise<boolean> {
   try {
-    await client.delete(path);
+    // No DeleteOptions body: KubeClient sends bodies without Content-Length, which a DELETE cannot carry.
+    await client.request({ method: 'DELETE', path, query: { propagationPolicy: 'Background' } });
     return true;
   } catch (error) {
     if (error instanceof KubeApiError && error.code === 404) return false;

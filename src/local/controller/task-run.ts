@@ -37,6 +37,11 @@ export class TaskRuns {
       this.scheduled.set(key, timer);
       return;
     }
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      // Pruned here, once the watch shows the run completed, so the newest completion is always counted.
+      await this.prune(run.metadata.namespace ?? 'default', runInstance(run) ?? '');
+      return;
+    }
     if (phase === 'Running' && !this.active.has(key) && !this.scheduled.has(key)) {
       // Nothing in this process runs it: it was left Running by a control plane that stopped.
       await this.finish(run, { phase: 'Failed', error: 'the local control plane restarted while this run was running', exitCode: 1 });
@@ -99,7 +104,6 @@ export class TaskRuns {
       this.active.delete(key);
       c.streams.end(key);
       c.queue.add(queueKeys.instance(namespace, instanceName));
-      await this.prune(namespace, instanceName).catch((error) => c.log(`pruning runs of ${namespace}/${instanceName}: ${(error as Error).message}`));
     }
   }
 
@@ -116,8 +120,10 @@ export class TaskRuns {
     const completed = this.c.runs
       .list((run) => run.metadata.namespace === namespace && runInstance(run) === instance && run.spec?.mode !== 'server')
       .filter((run) => run.status?.phase === 'Succeeded' || run.status?.phase === 'Failed')
-      .sort((a, b) => (b.status?.completedAt ?? '').localeCompare(a.status?.completedAt ?? '') || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
+      // Timestamps have one-second resolution; the resourceVersion of the completing write breaks ties.
+      .sort((a, b) => (b.status?.completedAt ?? '').localeCompare(a.status?.completedAt ?? '') || Number(b.metadata.resourceVersion ?? 0) - Number(a.metadata.resourceVersion ?? 0));
     for (const run of completed.slice(this.c.historyLimit)) {
+      if (run.metadata.deletionTimestamp) continue;
       await deleteIfExists(this.c.client, pathOf('runs', namespace, run.metadata.name));
       this.c.log(`agentrun ${namespace}/${run.metadata.name}: pruned (history limit ${this.c.historyLimit})`);
     }
