@@ -244,6 +244,7 @@ export class SpdySession extends EventEmitter {
   private readonly streams = new Map<number, SpdyStream>();
   private incoming: Promise<void> = Promise.resolve();
   private lastStreamId = 0;
+  /** Set by the client's GOAWAY: no new streams; the session ends when the open ones have. */
   private goneAway = false;
   private closed = false;
 

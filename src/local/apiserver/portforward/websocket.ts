@@ -85,15 +85,10 @@ export function servePortForwardOverWebSocket(ws: WebSocket, ports: number[], co
       sockets[index] = socket;
       for (const chunk of held) socket.write(chunk);
       socket.on('data', (chunk: Buffer) => {
-        send(index * 2, chunk);
-        if (ws.bufferedAmount > MAX_BUFFERED) {
-          socket.pause();
-          const resume = (): void => {
-            if (ws.bufferedAmount <= MAX_BUFFERED || ws.readyState !== ws.OPEN) socket.resume();
-            else setTimeout(resume, 10);
-          };
-          setTimeout(resume, 10);
-        }
+        send(index * 2, chunk, () => {
+          if (socket.isPaused() && ws.bufferedAmount <= MAX_BUFFERED) socket.resume();
+        });
+        if (ws.bufferedAmount > MAX_BUFFERED) socket.pause();
       });
       socket.on('error', () => socket.destroy());
       socket.on('close', finishOne);
