@@ -24,6 +24,8 @@ export class RunTracker {
   private readonly options: RunTrackerOptions;
   private readonly abort = new AbortController();
   private readonly existing = new Set<string>();
+  /** Runs created before this (to the second, as Kubernetes records it) are not ours. */
+  private readonly startedAt = Math.floor(Date.now() / 1000) * 1000;
   private readonly latest = new Map<string, AgentRun>();
   private waiters: (() => void)[] = [];
   /** The run this request created, once recognised. */
@@ -84,7 +86,8 @@ export class RunTracker {
       maxRetries: 2,
     })) {
       if (update.type === 'LISTED') {
-        if (!update.relist) for (const item of update.items) this.existing.add(item.metadata.name);
+        // The request races the list: a run created before the list was answered can still be ours.
+        if (!update.relist) for (const item of update.items) if (!this.createdSinceStart(item)) this.existing.add(item.metadata.name);
         for (const item of update.items) this.see(item);
         continue;
       }
@@ -107,6 +110,11 @@ export class RunTracker {
       this.latest.set(name, run);
     }
     this.notify();
+  }
+
+  private createdSinceStart(run: AgentRun): boolean {
+    const created = Date.parse(run.metadata.creationTimestamp ?? '');
+    return Number.isFinite(created) && created >= this.startedAt;
   }
 
   private isOurs(run: AgentRun): boolean {

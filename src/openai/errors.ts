@@ -92,7 +92,7 @@ export function httpError(status: number, body: string, endpoint: EndpointDescri
         hint: `The limit is per proxy, shared by every client. Wait a minute, or raise it with ${cmd(endpoint, 'enable web-endpoint')} --rpm <n> --burst <n>.`,
       });
     case 500:
-      return new EndpointError(`the agent run failed${said || ' (500)'}`, {
+      return new EndpointError(serverMessage ? `the web endpoint reports a failure (500): ${serverMessage}` : 'the agent run failed (500)', {
         ...options,
         hint: `See what happened with \`sympozium runs list --instance ${endpoint.instance}\` and \`sympozium runs get <run>\`.`,
       });

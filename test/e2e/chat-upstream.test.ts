@@ -127,7 +127,7 @@ describe('chat --url against the upstream proxy behaviour', () => {
       expect(chatRequests(before), `status ${status}`).toHaveLength(1);
       if (status === 504) expect(result.stderr).toContain('did not answer in time (504 Gateway Timeout)');
       if (status === 404) expect(result.stderr).toContain('sympozium enable web-endpoint demo');
-      if (status === 500) expect(result.stderr).toContain('the agent run failed: agent run failed');
+      if (status === 500) expect(result.stderr).toContain('the web endpoint reports a failure (500): agent run failed');
     }
   });
 

@@ -168,8 +168,8 @@ export async function startUpstreamProxy(options: UpstreamProxyOptions = {}): Pr
     }
     res.writeHead(202).end();
     if (message.id === undefined) return;
-    const reply = (payload: Record<string, unknown>) =>
-      stream.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: message.id, ...payload })}\n\n`);
+    const reply = (payload: Record<string, unknown>): void =>
+      void stream.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: message.id, ...payload })}\n\n`);
     switch (message.method) {
       case 'initialize':
         return reply({ result: { protocolVersion: '2024-11-05', capabilities: { tools: {} }, serverInfo: { name: 'sympozium-agent', version: '0.5.8' } } });
@@ -233,4 +233,64 @@ function defaultMessage(status: number): string {
       504: 'timeout waiting for agent response',
     }[status] ?? `HTTP ${status}`
   );
+}
+
+/**
+ * A flaky gateway in front of a real proxy: forwards requests unless told to fail the next ones. `forward-then-503`
+ * lets the proxy start (and finish) the run and then loses its answer, which is exactly when only the
+ * Idempotency-Key keeps a retry from starting a second run.
+ */
+export type FrontFault = 'forward-then-503' | '503' | 'reset';
+
+export interface FaultyFront {
+  url: string;
+  seen: { path: string; idempotencyKey?: string; fault?: FrontFault }[];
+  enqueue(...faults: FrontFault[]): void;
+  stop(): Promise<void>;
+}
+
+export async function startFaultyFront(target: string): Promise<FaultyFront> {
+  const faults: FrontFault[] = [];
+  const seen: FaultyFront['seen'] = [];
+  const sockets = new Set<Socket>();
+  const forward = (req: http.IncomingMessage, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const outgoing = http.request(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, async (res) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of res) chunks.push(chunk as Buffer);
+        resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) });
+      });
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  const server = http.createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const fault = req.url?.startsWith('/v1/chat/completions') ? faults.shift() : undefined;
+    seen.push({ path: new URL(req.url ?? '/', 'http://front').pathname, idempotencyKey: req.headers['idempotency-key'] as string | undefined, fault });
+    if (fault === 'reset') return req.socket.destroy();
+    if (fault === '503') return void res.writeHead(503, { 'Content-Type': 'text/html' }).end('<html><body>503 Service Unavailable</body></html>');
+    try {
+      const answer = await forward(req, body);
+      if (fault === 'forward-then-503') return void res.writeHead(503, { 'Content-Type': 'text/html' }).end('<html><body>upstream connect error</body></html>');
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+    } catch {
+      res.writeHead(502).end();
+    }
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    enqueue: (...more) => void faults.push(...more),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
