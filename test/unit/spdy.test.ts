@@ -18,7 +18,7 @@ import {
   decodeHeaderBlock,
   encodeHeaderBlock,
   type Frame,
-} from '../../src/local/apiserver/portforward/spdy.js';
+} from '../../src/local/apiserver/portforward/spdy-frames.js';
 
 const u32s = (...values: number[]): Buffer => {
   const buf = Buffer.alloc(values.length * 4);

@@ -24,8 +24,6 @@ export const CHANNEL_PROTOCOL = 'v4.channel.k8s.io';
 export type PortForwardOptions = {
   /** The pod's uid, quoted in error messages as the kubelet does. */
   podUid?: string;
-  /** Refuse the WebSocket-tunnelled SPDY upgrade so kubectl falls back to plain SPDY (for tests of that path). */
-  refuseSpdyTunnel?: boolean;
 };
 
 let webSocketServer: WebSocketServer | undefined;
@@ -71,7 +69,7 @@ export function handlePortForwardUpgrade(
   socket.on('error', () => socket.destroy());
   const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
   if (upgrade === 'websocket') {
-    handleWebSocket(req, socket, head, url, context, options);
+    handleWebSocket(req, socket, head, url, context);
   } else if (upgrade === 'spdy/3.1') {
     handleSpdy(req, socket, head, context);
   } else {
@@ -92,10 +90,9 @@ function handleWebSocket(
   head: Buffer,
   url: URL,
   context: ForwardContext,
-  options: PortForwardOptions,
 ): void {
   const offered = requestedProtocols(req.headers['sec-websocket-protocol']);
-  const tunnel = offered.includes(SPDY_TUNNEL_PROTOCOL) && !options.refuseSpdyTunnel;
+  const tunnel = offered.includes(SPDY_TUNNEL_PROTOCOL);
   if (!tunnel && !offered.includes(CHANNEL_PROTOCOL)) {
     // kubectl treats any non-101 answer to its tunnelling attempt as "not supported" and falls back to SPDY.
     rejectUpgrade(

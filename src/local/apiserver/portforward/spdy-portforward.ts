@@ -5,7 +5,8 @@
  * error stream is closed when the connection is over, because kubectl waits for it before closing its local socket.
  */
 import type { Socket } from 'node:net';
-import { RstStatus, type SpdySession, type SpdyStream } from './spdy.js';
+import { RstStatus } from './spdy-frames.js';
+import type { SpdySession, SpdyStream } from './spdy.js';
 import { bridge, connectTarget, forwardErrorMessage, type ForwardContext } from './target.js';
 
 /** How long a lone stream waits for its partner, as the kubelet's streamCreationTimeout. */
