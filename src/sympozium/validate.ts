@@ -149,18 +149,26 @@ function checkString(value: string, schema: Schema, path: PathSegment[], ctx: Ch
   }
   if (schema.maxLength !== undefined && value.length > schema.maxLength) error(`must be at most ${schema.maxLength} characters long`);
   if (schema.pattern && value !== '') {
-    let matches = true;
-    try {
-      matches = new RegExp(schema.pattern, 'u').test(value);
-    } catch {
-      // A cluster schema may use a regex dialect JavaScript does not read; the API server checks it anyway.
-    }
-    if (!matches) error(`${JSON.stringify(value)} ${patternMessages[schema.pattern] ?? `does not match ${schema.pattern}`}`);
+    const regex = compiled(schema.pattern);
+    if (regex && !regex.test(value)) error(`${JSON.stringify(value)} ${patternMessages[schema.pattern] ?? `does not match ${schema.pattern}`}`);
   }
   if (schema.format === 'byte' && !base64.test(value.replace(/\s/g, ''))) {
     error('must be base64-encoded (put plain text under stringData instead of data)');
   }
   if (schema.format === 'date-time' && !dateTime.test(value)) error('must be an RFC 3339 time such as 2026-03-25T12:00:00Z');
+}
+
+const patterns = new Map<string, RegExp | undefined>();
+function compiled(pattern: string): RegExp | undefined {
+  if (!patterns.has(pattern)) {
+    try {
+      patterns.set(pattern, new RegExp(pattern, 'u'));
+    } catch {
+      // A cluster schema may use a regex dialect JavaScript does not read; the API server checks it anyway.
+      patterns.set(pattern, undefined);
+    }
+  }
+  return patterns.get(pattern);
 }
 
 function checkObject(value: Record<string, unknown>, schema: Schema, path: PathSegment[], ctx: CheckContext): void {
