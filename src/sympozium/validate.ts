@@ -315,3 +315,17 @@ export function formatProblem(problem: Problem): string {
 export function hasErrors(problems: Problem[]): boolean {
   return problems.some((problem) => problem.severity === 'error');
 }
+
+/**
+ * Read and check in one call, for commands such as apply that must refuse everything if anything is wrong:
+ * the documents as read, and every problem (YAML and schema) in reading order.
+ */
+export async function checkManifests(
+  paths: string[],
+  io: { cwd: string; stdin: NodeJS.ReadableStream },
+  options: ValidateOptions = {},
+): Promise<{ documents: ManifestDocument[]; problems: Problem[] }> {
+  const { readManifests } = await import('./manifests.js');
+  const read = await readManifests(paths, io);
+  return { documents: read.documents, problems: sortProblems([...read.problems, ...validateDocuments(read.documents, options)]) };
+}

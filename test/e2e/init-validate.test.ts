@@ -129,3 +129,43 @@ describe('sympozium validate (built bin)', () => {
     expect(result.stderr).toBe('✔ 2 documents in 2 files valid, 1 note\n');
   });
 });
+
+describe('sympozium init on a terminal', () => {
+  it('walks through the questions with inquirer and writes the answers', async () => {
+    const { spawnPty } = await import('../support/pty.js');
+    const cwd = freshDir();
+    const env = { ...process.env, CI: '', FORCE_COLOR: '0', HOME: cwd };
+    const session = spawnPty(process.execPath, [build.bin, 'init'], { cwd, env });
+    try {
+      // Each question is looked for after the previous one, so a repeated word cannot match an old prompt.
+      let cursor = 0;
+      const answer = async (question: RegExp, keys: string) => {
+        const found = await session.waitFor(question, cursor);
+        cursor = session.output().indexOf(found, cursor) + found.length;
+        session.write(keys);
+      };
+      await answer(/Instance name/, 'tty\r');
+      await answer(/Namespace/, '\r');
+      await answer(/Model provider/, '\r');
+      await answer(/Model \(gpt-4\.1\)/, '\r');
+      await answer(/Environment variable holding your OpenAI key/, '\r');
+      await answer(/Reasoning effort/, '\r');
+      await answer(/Skills \(SkillPacks\) to mount/, ' \r');
+      await answer(/Policy \(SympoziumPolicy\)/, '\r');
+      await answer(/Chat channels/, '\r');
+      await answer(/Keep memory between runs/, 'n\r');
+      await answer(/OTLP endpoint/, '\r');
+      await answer(/web endpoint\)\?/, 'y\r');
+      await answer(/requests per minute/, '\r');
+      await answer(/burst size/, '\r');
+      await answer(/Public hostname/, '\r');
+      expect(await session.exited(15_000)).toBe(0);
+    } finally {
+      session.kill();
+    }
+    const text = readFileSync(path.join(cwd, 'tty.yaml'), 'utf8');
+    expect(text).toContain('    - skillPackRef: k8s-ops\n');
+    expect(text).toContain('    - skillPackRef: web-endpoint\n      params:\n        rate_limit_rpm: "60"\n        rate_limit_burst: "10"\n');
+    expect((await sympozium(['validate', '-f', 'tty.yaml'], { cwd })).code).toBe(0);
+  });
+});
