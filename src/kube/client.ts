@@ -270,13 +270,20 @@ export class KubeClient {
     if (options.body !== undefined) {
       payload = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       headers['Content-Type'] = options.contentType ?? contentTypes.json;
+      // An explicit length rather than chunked encoding: some servers refuse a chunked DELETE body.
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const signals = [options.signal, this.signal].filter((s): s is AbortSignal => Boolean(s));
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs ?? 30_000;
     const transport = this.secure ? https : http;
     return new Promise((resolvePromise, reject) => {
       const startedAt = Date.now();
+      let responded = false;
       const request = transport.request(url, { method: options.method ?? 'GET', headers, agent: this.agent }, (response) => {
+        responded = true;
+        response.once('close', () => {
+          for (const signal of signals) signal.removeEventListener('abort', onAbort);
+        });
         (response as unknown as { startedAt: number }).startedAt = startedAt;
         resolvePromise(response);
       });
@@ -289,10 +296,20 @@ export class KubeClient {
           ),
         );
       }
+      // Listeners are removed when the request closes: a command making hundreds of requests on one
+      // signal must not pile them up (Node warns past ten).
+      const onAbort = () => request.destroy(new InterruptedError());
       for (const signal of signals) {
         if (signal.aborted) request.destroy(new InterruptedError());
-        signal.addEventListener('abort', () => request.destroy(new InterruptedError()), { once: true });
+        signal.addEventListener('abort', onAbort, { once: true });
       }
+      const cleanup = () => {
+        for (const signal of signals) signal.removeEventListener('abort', onAbort);
+      };
+      // A streamed response (a watch) outlives its request's 'close': keep the listener until the response ends.
+      request.once('close', () => {
+        if (!responded) cleanup();
+      });
       request.on('error', (error) => reject(error instanceof CliError ? error : connectionError(error, this.config)));
       request.end(payload);
     });

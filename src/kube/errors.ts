@@ -56,7 +56,10 @@ export class KubeApiError extends CliError {
         return new KubeApiError(serverMessage, code, status);
       case 422:
       case 400:
-        return new KubeApiError(serverMessage, code, status, 'Check the manifest with `sympozium validate -f <file>`.');
+        return new KubeApiError(serverMessage, code, status,
+          ['POST', 'PUT', 'PATCH'].includes(method.toUpperCase())
+            ? 'Check the manifest with `sympozium validate -f <file>`.'
+            : 'The cluster refused the request itself: run again with --verbose and report it if it persists.');
       case 429:
         return new KubeApiError(`${serverMessage} (the API server is throttling requests)`, code, status, 'Wait a moment and try again.');
       default:

@@ -111,40 +111,44 @@ export async function* watchObjects<T extends Meta = KubeObject>(
         return { iterator, first };
       });
       let next = stream.first;
-      while (!next.done) {
-        const event = next.value;
-        failures = 0;
-        if (event.type === 'ERROR') {
-          const status = event.object as unknown as { code?: number; reason?: string; message?: string };
-          if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone') {
-            expired = true;
-            break;
-          }
-          throw new KubeApiError(status.message ?? 'the watch failed', status.code ?? 500, status as never);
-        }
-        const eventRv = event.object?.metadata?.resourceVersion;
-        if (event.type === 'BOOKMARK') {
-          if (eventRv) resourceVersion = eventRv;
-        } else {
-          if (eventRv) resourceVersion = eventRv;
-          const key = keyOf(event.object);
-          const previous = known.get(key);
-          if (event.type === 'DELETED') {
-            // A DELETED for an object the consumer never saw is a replay of one it already got, unless
-            // the watch started from a caller's resourceVersion without a list.
-            if (previous || startedWithoutList) {
-              known.delete(key);
-              yield { type: 'DELETED', object: event.object };
+      try {
+        while (!next.done) {
+          const event = next.value;
+          failures = 0;
+          if (event.type === 'ERROR') {
+            const status = event.object as unknown as { code?: number; reason?: string; message?: string };
+            if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone') {
+              expired = true;
+              break;
             }
-          } else if (!previous || previous.metadata?.resourceVersion !== eventRv) {
-            // A replay after resuming repeats what the consumer already saw; only new versions go out.
-            known.set(key, event.object);
-            yield { type: previous ? 'MODIFIED' : 'ADDED', object: event.object };
+            throw new KubeApiError(status.message ?? 'the watch failed', status.code ?? 500, status as never);
           }
+          const eventRv = event.object?.metadata?.resourceVersion;
+          if (event.type === 'BOOKMARK') {
+            if (eventRv) resourceVersion = eventRv;
+          } else {
+            if (eventRv) resourceVersion = eventRv;
+            const key = keyOf(event.object);
+            const previous = known.get(key);
+            if (event.type === 'DELETED') {
+              // A DELETED for an object the consumer never saw is a replay of one it already got, unless
+              // the watch started from a caller's resourceVersion without a list.
+              if (previous || startedWithoutList) {
+                known.delete(key);
+                yield { type: 'DELETED', object: event.object };
+              }
+            } else if (!previous || previous.metadata?.resourceVersion !== eventRv) {
+              // A replay after resuming repeats what the consumer already saw; only new versions go out.
+              known.set(key, event.object);
+              yield { type: previous ? 'MODIFIED' : 'ADDED', object: event.object };
+            }
+          }
+          next = await stream.iterator.next();
         }
-        next = await stream.iterator.next();
+      } finally {
+        // Ends the HTTP response whether the stream expired, failed or the consumer stopped early.
+        await stream.iterator.return?.(undefined);
       }
-      if (expired) await stream.iterator.return?.(undefined);
     } catch (error) {
       if (options.signal?.aborted) return;
       if (error instanceof KubeApiError && error.code === 410) expired = true;
