@@ -278,7 +278,7 @@ describe('SPDY/3.1 port-forward endpoint', () => {
     await targetClosed[closedBefore];
   });
 
-  it('refuses a WebSocket port-forward without ports, and one offering no protocol it speaks', async () => {
+  it('refuses a WebSocket port-forward without ports, or offering only protocols it does not speak', async () => {
     const attempt = (query: string, protocols: string[]): Promise<number> =>
       new Promise((resolve) => {
         const ws = new WebSocket(`ws://127.0.0.1:${apiPort}/api/v1/namespaces/default/pods/web-1/portforward${query}`, protocols);
@@ -292,5 +292,6 @@ describe('SPDY/3.1 port-forward endpoint', () => {
     expect(await attempt('', ['v4.channel.k8s.io'])).toBe(400);
     expect(await attempt('?ports=8080', ['v5.channel.k8s.io'])).toBe(400);
     expect(await attempt('?ports=8080', ['v5.channel.k8s.io', 'v4.channel.k8s.io'])).toBe(101);
+    expect(await attempt('?ports=8080', [])).toBe(101);
   });
 });

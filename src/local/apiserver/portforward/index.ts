@@ -93,7 +93,8 @@ function handleWebSocket(
 ): void {
   const offered = requestedProtocols(req.headers['sec-websocket-protocol']);
   const tunnel = offered.includes(SPDY_TUNNEL_PROTOCOL);
-  if (!tunnel && !offered.includes(CHANNEL_PROTOCOL)) {
+  // Like the kubelet, a client that offers no subprotocol at all gets the binary channel protocol.
+  if (!tunnel && offered.length > 0 && !offered.includes(CHANNEL_PROTOCOL)) {
     // kubectl treats any non-101 answer to its tunnelling attempt as "not supported" and falls back to SPDY.
     rejectUpgrade(
       socket,
