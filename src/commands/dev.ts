@@ -1,10 +1,355 @@
-// PLACEHOLDER: owned by a helper, replaced by the real implementation.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-const pending = () => { throw new CliError('this command is being built'); };
-interface DevUpOptions { foreground: boolean; port?: number; persist: boolean; mergeKubeconfig: boolean; stateDir?: string }
-export async function devUp(_o: DevUpOptions, _c: Context): Promise<void> { pending(); }
-export async function devDown(_o: { stateDir?: string }, _c: Context): Promise<void> { pending(); }
-export async function devStatus(_o: { stateDir?: string }, _c: Context): Promise<void> { pending(); }
-export async function devEnv(_o: { stateDir?: string }, _c: Context): Promise<void> { pending(); }
-export async function devLogs(_o: { stateDir?: string }, _c: Context): Promise<void> { pending(); }
+import type { DevServerInfo } from '../local/dev-server.js';
+import { humanDuration } from '../ui/format.js';
+import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+
+/**
+ * `sympozium dev up|down|status|env|logs`: the local control plane as a background process (or in this
+ * terminal with --foreground), with its kubeconfig, log and optional persisted objects in a per-user state
+ * directory. The CLI talks to it like to any cluster, through the kubeconfig it writes.
+ */
+
+interface DevUpOptions {
+  foreground: boolean;
+  port?: number;
+  persist: boolean;
+  mergeKubeconfig: boolean;
+  stateDir?: string;
+}
+
+const readyTimeoutMs = 30_000;
+
+/** --state-dir, else $SYMPOZIUM_DEV_HOME, else $XDG_STATE_HOME/sympozium/dev, else ~/.local/state/sympozium/dev. */
+export function devStateDir(ctx: Pick<Context, 'env' | 'cwd'>, flag?: string): string {
+  if (flag) return resolve(ctx.cwd, flag);
+  if (ctx.env.SYMPOZIUM_DEV_HOME) return resolve(ctx.cwd, ctx.env.SYMPOZIUM_DEV_HOME);
+  if (ctx.env.XDG_STATE_HOME) return join(ctx.env.XDG_STATE_HOME, 'sympozium', 'dev');
+  return join(ctx.env.HOME ?? homedir(), '.local', 'state', 'sympozium', 'dev');
+}
+
+async function devServerModule() {
+  return import('../local/dev-server.js');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The running server of this state directory, or undefined (removing a stale record). */
+async function runningServer(stateDir: string): Promise<DevServerInfo | undefined> {
+  const { readDevServerInfo, devFiles } = await devServerModule();
+  const info = readDevServerInfo(stateDir);
+  if (!info) return undefined;
+  if (alive(info.pid) && (await healthy(info.url))) return info;
+  if (!alive(info.pid)) rmSync(devFiles(stateDir).info, { force: true });
+  return undefined;
+}
+
+/** Where the bundled server entry point is: next to the CLI bundle (dist/), from a chunk or from sources. */
+function devServerEntry(): string {
+  const candidates = ['../dev-server.js', './dev-server.js', '../../dist/dev-server.js'].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new CliError('cannot find dist/dev-server.js', { hint: 'Build the CLI first: npm run build' });
+  return found;
+}
+
+function usageLines(info: DevServerInfo): string[] {
+  return [
+    `Local control plane running at ${info.url} (pid ${info.pid})`,
+    `  kubeconfig  ${info.kubeconfig} (context sympozium-dev)`,
+    `  log         ${info.logFile}`,
+    `  state       ${info.persist ? `${info.stateDir} (objects kept across restarts)` : `${info.stateDir} (objects are lost on down; --persist keeps them)`}`,
+    '',
+    'Use it:',
+    '  eval "$(sympozium dev env)"',
+    '  sympozium init demo --yes --web-endpoint --apply',
+    '  sympozium chat demo "hello"',
+    '  sympozium dev down',
+  ];
+}
+
+function report(ctx: Context, info: DevServerInfo, state: 'started' | 'already-running'): void {
+  if (ctx.out.machine) {
+    ctx.out.document({ state, ...info, context: 'sympozium-dev' });
+    return;
+  }
+  if (state === 'already-running') ctx.out.info('The local control plane is already running.');
+  ctx.out.result(usageLines(info).join('\n'));
+}
+
+export async function devUp(options: DevUpOptions, ctx: Context): Promise<void> {
+  const stateDir = devStateDir(ctx, options.stateDir);
+  const module = await devServerModule();
+  const files = module.devFiles(stateDir);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+
+  const existing = await runningServer(stateDir);
+  if (existing) {
+    if (options.mergeKubeconfig) await merge(ctx, existing);
+    report(ctx, module.readDevServerInfo(stateDir) ?? existing, 'already-running');
+    return;
+  }
+
+  if (options.foreground) {
+    ctx.out.info('Starting the local control plane in this terminal (Ctrl-C stops it)...');
+    await module.serveDev({
+      stateDir,
+      port: options.port,
+      persist: options.persist,
+      timings: ctx.env.SYMPOZIUM_DEV_TIMINGS === 'fast' ? 'fast' : 'realistic',
+      signal: ctx.signal,
+      onReady: (info) => {
+        void (async () => {
+          if (options.mergeKubeconfig) await merge(ctx, info);
+          report(ctx, info, 'started');
+        })();
+      },
+    });
+    if (options.mergeKubeconfig) await unmerge(ctx, module.readDevServerInfo(stateDir));
+    ctx.out.info('Stopped.');
+    return;
+  }
+
+  const logFd = openSync(files.log, 'a', 0o600);
+  const args = [devServerEntry(), '--state-dir', stateDir, ...(options.port ? ['--port', String(options.port)] : []), ...(options.persist ? ['--persist'] : [])];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: ctx.env });
+  closeSync(logFd);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  child.unref();
+
+  const deadline = Date.now() + readyTimeoutMs;
+  let info: DevServerInfo | undefined;
+  while (!info) {
+    if (ctx.signal.aborted) {
+      child.kill('SIGTERM');
+      throw new CliError('interrupted while the local control plane was starting', { exitCode: 130 });
+    }
+    const candidate = module.readDevServerInfo(stateDir);
+    if (candidate && candidate.pid === child.pid && (await healthy(candidate.url))) info = candidate;
+    else if (exited !== undefined) {
+      throw new CliError(`the local control plane exited during start-up (code ${exited})`, {
+        hint: `See the end of its log: ${files.log}\n${tail(files.log, 8)}`,
+      });
+    } else if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new CliError(`the local control plane did not become ready within ${readyTimeoutMs / 1000}s`, { hint: `See its log: ${files.log}` });
+    } else await new Promise((resolvePromise) => setTimeout(resolvePromise, 100));
+  }
+  if (options.mergeKubeconfig) info = await merge(ctx, info);
+  report(ctx, info, 'started');
+}
+
+function tail(path: string, lines: number): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export async function devDown(options: { stateDir?: string }, ctx: Context): Promise<void> {
+  const stateDir = devStateDir(ctx, options.stateDir);
+  const module = await devServerModule();
+  const info = module.readDevServerInfo(stateDir);
+  if (!info || !alive(info.pid)) {
+    if (info) rmSync(module.devFiles(stateDir).info, { force: true });
+    await unmerge(ctx, info);
+    if (ctx.out.machine) ctx.out.document({ state: 'not-running', stateDir });
+    else ctx.out.info(`The local control plane is not running (state directory ${stateDir}).`);
+    return;
+  }
+  process.kill(info.pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (alive(info.pid) && Date.now() < deadline) await new Promise((resolvePromise) => setTimeout(resolvePromise, 50));
+  if (alive(info.pid)) {
+    process.kill(info.pid, 'SIGKILL');
+    rmSync(module.devFiles(stateDir).info, { force: true });
+  }
+  await unmerge(ctx, info);
+  rmSync(module.devFiles(stateDir).kubeconfig, { force: true });
+  if (ctx.out.machine) ctx.out.document({ state: 'stopped', pid: info.pid, stateDir });
+  else ctx.out.success(`Stopped the local control plane (pid ${info.pid}).${info.persist ? ` Its objects are kept in ${stateDir}.` : ''}`);
+}
+
+const countedKinds: [string, string][] = [
+  ['sympoziuminstances', '/apis/sympozium.ai/v1alpha1/sympoziuminstances'],
+  ['agentruns', '/apis/sympozium.ai/v1alpha1/agentruns'],
+  ['skillpacks', '/apis/sympozium.ai/v1alpha1/skillpacks'],
+  ['sympoziumpolicies', '/apis/sympozium.ai/v1alpha1/sympoziumpolicies'],
+  ['deployments', '/apis/apps/v1/deployments'],
+  ['services', '/api/v1/services'],
+  ['pods', '/api/v1/pods'],
+  ['secrets', '/api/v1/secrets'],
+];
+
+export async function devStatus(options: { stateDir?: string }, ctx: Context): Promise<void> {
+  const stateDir = devStateDir(ctx, options.stateDir);
+  const info = await runningServer(stateDir);
+  if (!info) {
+    if (ctx.out.machine) ctx.out.document({ running: false, stateDir });
+    throw new CliError('the local control plane is not running', { hint: 'Start it with `sympozium dev up`.' });
+  }
+  const token = readToken(info.kubeconfig);
+  const objects: Record<string, number> = {};
+  for (const [kind, path] of countedKinds) {
+    try {
+      const response = await fetch(`${info.url}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) });
+      if (response.ok) objects[kind] = ((await response.json()) as { items: unknown[] }).items.length;
+    } catch {
+      // A kind the server does not serve is simply not counted.
+    }
+  }
+  const uptimeMs = ctx.now().getTime() - new Date(info.startedAt).getTime();
+  if (ctx.out.machine) {
+    ctx.out.document({ running: true, ...info, context: 'sympozium-dev', uptimeSeconds: Math.round(uptimeMs / 1000), objects });
+    return;
+  }
+  ctx.out.result(
+    [
+      `running     yes (pid ${info.pid}, up ${humanDuration(uptimeMs)})`,
+      `address     ${info.url}`,
+      `kubeconfig  ${info.kubeconfig} (context sympozium-dev)${info.mergedInto ? `, also merged into ${info.mergedInto}` : ''}`,
+      `log         ${info.logFile}`,
+      `state       ${info.stateDir}${info.persist ? ' (persistent)' : ''}`,
+      `timings     ${info.timings}`,
+      `objects     ${Object.entries(objects).map(([kind, count]) => `${kind}=${count}`).join(' ')}`,
+    ].join('\n'),
+  );
+}
+
+export async function devEnv(options: { stateDir?: string }, ctx: Context): Promise<void> {
+  const stateDir = devStateDir(ctx, options.stateDir);
+  const { devFiles } = await devServerModule();
+  const kubeconfig = devFiles(stateDir).kubeconfig;
+  if (!existsSync(kubeconfig)) {
+    throw new CliError(`no kubeconfig in ${stateDir}: the local control plane is not running`, { hint: 'Start it with `sympozium dev up`.' });
+  }
+  if (!(await runningServer(stateDir))) ctx.out.warn('the local control plane is not running; start it with `sympozium dev up`');
+  ctx.out.result(`export KUBECONFIG=${shellQuote(kubeconfig)}`);
+}
+
+export async function devLogs(options: { stateDir?: string }, ctx: Context): Promise<void> {
+  const stateDir = devStateDir(ctx, options.stateDir);
+  const { devFiles } = await devServerModule();
+  const log = devFiles(stateDir).log;
+  if (!existsSync(log)) throw new CliError(`no log in ${stateDir} yet`, { hint: 'Start the local control plane with `sympozium dev up`.' });
+  ctx.out.write(readFileSync(log, 'utf8'));
+}
+
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function readToken(kubeconfig: string): string | undefined {
+  try {
+    return /token:\s*(\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1]?.replace(/^["']|["']$/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The user's kubeconfig: --kubeconfig, else the first KUBECONFIG entry that is not ours, else ~/.kube/config. */
+function userKubeconfig(ctx: Context, own: string): string {
+  if (ctx.globals.kubeconfig) return resolve(ctx.cwd, ctx.globals.kubeconfig);
+  const fromEnv = (ctx.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean).map((path) => resolve(ctx.cwd, path)).filter((path) => path !== own);
+  return fromEnv[0] ?? join(ctx.env.HOME ?? homedir(), '.kube', 'config');
+}
+
+async function merge(ctx: Context, info: DevServerInfo): Promise<DevServerInfo> {
+  const target = userKubeconfig(ctx, info.kubeconfig);
+  mkdirSync(dirname(target), { recursive: true });
+  mergeDevContext(target, readFileSync(info.kubeconfig, 'utf8'));
+  const { writeDevServerInfo } = await devServerModule();
+  const updated = { ...info, mergedInto: target };
+  writeDevServerInfo(updated);
+  ctx.out.info(`Added the context sympozium-dev to ${target} (kubectl --context sympozium-dev ...).`);
+  return updated;
+}
+
+async function unmerge(ctx: Context, info: DevServerInfo | undefined): Promise<void> {
+  if (!info?.mergedInto || !existsSync(info.mergedInto)) return;
+  if (removeDevContext(info.mergedInto)) ctx.out.info(`Removed the context sympozium-dev from ${info.mergedInto}.`);
+}
+
+const devEntries = [
+  ['clusters', 'cluster'],
+  ['users', 'user'],
+  ['contexts', 'context'],
+] as const;
+
+function loadKubeconfigDocument(path: string): Document {
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const doc = parseDocument(text.trim() ? text : 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
+  if (doc.errors.length > 0) throw new CliError(`cannot parse ${path}: ${doc.errors[0]!.message}`, { hint: 'Fix the file, or pass another one with --kubeconfig.' });
+  return doc;
+}
+
+/**
+ * Adds (or refreshes) the sympozium-dev cluster, user and context in the user's kubeconfig, editing the YAML
+ * document in place so other entries and comments survive, and writing it atomically. The current context is
+ * changed only when there is none.
+ */
+function mergeDevContext(path: string, devKubeconfig: string): void {
+  const doc = loadKubeconfigDocument(path);
+  const source = parseDocument(devKubeconfig).toJS() as Record<string, { name: string }[]>;
+  for (const [list, field] of devEntries) {
+    const entry = source[list]?.[0] as Record<string, unknown> | undefined;
+    if (!entry) continue;
+    const named = { name: 'sympozium-dev', [field]: field === 'context' ? { ...(entry.context as object), cluster: 'sympozium-dev', user: 'sympozium-dev' } : entry[field] };
+    let seq = doc.get(list);
+    if (!isSeq(seq)) {
+      doc.set(list, doc.createNode([]));
+      seq = doc.get(list);
+    }
+    if (!isSeq(seq)) continue;
+    const index = seq.items.findIndex((item) => isMap(item) && item.get('name') === 'sympozium-dev');
+    const node = doc.createNode(named);
+    if (index >= 0) seq.items[index] = node;
+    else seq.items.push(node);
+  }
+  if (!doc.get('current-context')) doc.set('current-context', 'sympozium-dev');
+  writeKubeconfig(path, doc.toString());
+}
+
+/** Removes the sympozium-dev entries; returns whether there were any. */
+function removeDevContext(path: string): boolean {
+  const doc = loadKubeconfigDocument(path);
+  let removed = false;
+  for (const [list] of devEntries) {
+    const seq = doc.get(list);
+    if (!isSeq(seq)) continue;
+    const before = seq.items.length;
+    seq.items = seq.items.filter((item) => !(isMap(item) && item.get('name') === 'sympozium-dev'));
+    removed ||= seq.items.length !== before;
+  }
+  if (doc.get('current-context') === 'sympozium-dev') doc.set('current-context', '');
+  if (removed) writeKubeconfig(path, doc.toString());
+  return removed;
+}
+
+function writeKubeconfig(path: string, text: string): void {
+  const temp = `${path}.sympozium-${process.pid}.tmp`;
+  writeFileSync(temp, text, { mode: 0o600 });
+  renameSync(temp, path);
+}

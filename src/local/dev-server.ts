@@ -1,2 +1,140 @@
-// PLACEHOLDER: the local control plane's server process; replaced by the dev helper.
-export {};
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The background process of `sympozium dev up` (bundled as dist/dev-server.js), and the small file format it
+ * shares with `sympozium dev`: in the state directory it writes `kubeconfig` (context sympozium-dev),
+ * `server.json` (pid, address, start time; no credentials) once it is ready, appends to `dev.log`, and keeps
+ * objects in `state.json` with --persist. It removes server.json when it stops.
+ *
+ *   node dist/dev-server.js --state-dir DIR [--port N] [--persist]
+ *
+ * Timings default to the `realistic` preset (the demo); SYMPOZIUM_DEV_TIMINGS=fast makes it quick for tests.
+ */
+
+export const devContext = 'sympozium-dev';
+
+export interface DevServerInfo {
+  pid: number;
+  /** The API server's plain-HTTP address (for status checks). */
+  url: string;
+  port: number;
+  startedAt: string;
+  stateDir: string;
+  kubeconfig: string;
+  logFile: string;
+  persist: boolean;
+  timings: string;
+  /** The user's kubeconfig a `sympozium-dev` context was merged into, so `down` can remove it. */
+  mergedInto?: string;
+}
+
+export const devFiles = (stateDir: string) => ({
+  info: join(stateDir, 'server.json'),
+  kubeconfig: join(stateDir, 'kubeconfig'),
+  log: join(stateDir, 'dev.log'),
+  state: join(stateDir, 'state.json'),
+});
+
+export function readDevServerInfo(stateDir: string): DevServerInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(devFiles(stateDir).info, 'utf8')) as DevServerInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Temp file + rename, so a reader never sees half a file; mode 0600 because kubeconfigs hold a token. */
+export function writeFileAtomic(path: string, text: string): void {
+  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSync(temp, text, { mode: 0o600 });
+  renameSync(temp, path);
+}
+
+export function writeDevServerInfo(info: DevServerInfo): void {
+  writeFileAtomic(devFiles(info.stateDir).info, `${JSON.stringify(info, null, 2)}\n`);
+}
+
+export interface ServeDevOptions {
+  stateDir: string;
+  port?: number;
+  persist: boolean;
+  timings: 'fast' | 'realistic';
+  /** Stops the plane when aborted. */
+  signal: AbortSignal;
+  /** Called once the plane is ready and its files are written. */
+  onReady?: (info: DevServerInfo) => void;
+}
+
+/** Runs the local control plane until the signal aborts; resolves after it has stopped and cleaned up. */
+export async function serveDev(options: ServeDevOptions): Promise<void> {
+  const files = devFiles(options.stateDir);
+  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  const { startLocalControlPlane } = await import('./index.js');
+  const plane = await startLocalControlPlane({
+    port: options.port,
+    stateFile: options.persist ? files.state : undefined,
+    timings: options.timings,
+    logFile: files.log,
+  });
+  const info: DevServerInfo = {
+    pid: process.pid,
+    url: plane.url,
+    port: plane.apiServer.port,
+    startedAt: new Date().toISOString(),
+    stateDir: options.stateDir,
+    kubeconfig: files.kubeconfig,
+    logFile: files.log,
+    persist: options.persist,
+    timings: options.timings,
+  };
+  try {
+    writeFileAtomic(files.kubeconfig, plane.kubeconfigYaml({ contextName: devContext }));
+    writeDevServerInfo(info);
+    options.onReady?.(info);
+    if (!options.signal.aborted) await new Promise((resolve) => options.signal.addEventListener('abort', resolve, { once: true }));
+  } finally {
+    await plane.stop();
+    // Only our own record: a newer server may have replaced it.
+    if (readDevServerInfo(options.stateDir)?.pid === process.pid) rmSync(files.info, { force: true });
+  }
+}
+
+function parseArgs(argv: string[]): { stateDir: string; port?: number; persist: boolean } {
+  let stateDir: string | undefined;
+  let port: number | undefined;
+  let persist = false;
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index];
+    if (arg === '--state-dir') stateDir = argv[++index];
+    else if (arg === '--port') port = Number(argv[++index]);
+    else if (arg === '--persist') persist = true;
+    else throw new Error(`unknown argument ${arg}`);
+  }
+  if (!stateDir) throw new Error('--state-dir is required');
+  return { stateDir, port, persist };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const abort = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => abort.abort());
+  await serveDev({
+    ...args,
+    timings: process.env.SYMPOZIUM_DEV_TIMINGS === 'fast' ? 'fast' : 'realistic',
+    signal: abort.signal,
+    onReady: (info) => console.log(`${new Date().toISOString()} sympozium dev: ready at ${info.url} (pid ${info.pid})`),
+  });
+  console.log(`${new Date().toISOString()} sympozium dev: stopped`);
+}
+
+// Run only as the entry point: `sympozium dev up --foreground` imports this module for serveDev().
+if (/dev-server\.(c|m)?[jt]s$/.test(process.argv[1] ?? '')) {
+  main().then(
+    () => process.exit(0),
+    (error) => {
+      console.error(`${new Date().toISOString()} sympozium dev: failed: ${(error as Error).stack ?? error}`);
+      process.exit(1);
+    },
+  );
+}

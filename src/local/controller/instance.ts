@@ -53,7 +53,6 @@ export class InstanceReconciler {
         observedGeneration: generation,
         conditions: [condition(instance, 'Ready', 'False', 'Reconciling', 'The controller is setting the instance up.')],
       });
-      c.log(`instance ${key}: Pending`);
       c.queue.addAfter(queueKeys.instance(namespace, name), c.timings.instanceReconcileMs);
       return;
     }

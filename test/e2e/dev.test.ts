@@ -1,0 +1,138 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildPrivateCopy, runPrivateBin, type PrivateBuild } from '../support/private-build.js';
+
+/**
+ * `sympozium dev up|status|env|logs|down` through the built bin, with a temporary state directory and HOME:
+ * the background server starts, is found again by a second `up`, answers like a cluster through the
+ * kubeconfig it writes, merges into and is removed from the user's kubeconfig, and keeps objects with --persist.
+ */
+
+let build: PrivateBuild;
+let home: string;
+let stateDir: string;
+
+const env = () => ({ SYMPOZIUM_DEV_TIMINGS: 'fast', HOME: home });
+const dev = (args: string[]) => runPrivateBin(build.bin, ['dev', ...args, '--state-dir', stateDir], { cwd: home, env: env(), timeoutMs: 40_000 });
+
+function serverInfo(): { pid: number; url: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, 'server.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function token(): string {
+  return /token:\s*(\S+)/.exec(readFileSync(join(stateDir, 'kubeconfig'), 'utf8'))![1]!;
+}
+
+beforeAll(() => {
+  build = buildPrivateCopy('sympozium-dev-e2e-');
+  home = mkdtempSync(join(build.dir, 'home-'));
+  stateDir = join(home, 'state');
+});
+
+afterAll(() => {
+  // Never leave a server behind, even when a test failed half-way.
+  const info = serverInfo();
+  if (info) {
+    try {
+      process.kill(info.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  build?.remove();
+});
+
+describe('sympozium dev', () => {
+  test('status before up says it is not running', async () => {
+    const result = await dev(['status']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('not running');
+  });
+
+  test('up starts it in the background, a second up finds it, status/env/logs describe it, down stops it', async () => {
+    mkdirSync(join(home, '.kube'), { recursive: true });
+    writeFileSync(
+      join(home, '.kube', 'config'),
+      '# mine\napiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster: {server: "https://prod.example.com"}\ncontexts:\n- name: prod\n  context: {cluster: prod, user: prod}\ncurrent-context: prod\nusers:\n- name: prod\n  user: {token: abc}\n',
+    );
+    const up = await dev(['up', '--merge-kubeconfig']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/Local control plane running at http:\/\/127\.0\.0\.1:\d+ \(pid \d+\)/);
+    expect(up.stdout).toContain('eval "$(sympozium dev env)"');
+    const info = serverInfo()!;
+    expect(info.pid).toBeGreaterThan(0);
+    expect(existsSync(join(stateDir, 'kubeconfig'))).toBe(true);
+
+    const merged = readFileSync(join(home, '.kube', 'config'), 'utf8');
+    expect(merged).toContain('# mine');
+    expect(merged).toContain('name: prod');
+    expect(merged).toContain('name: sympozium-dev');
+    expect(merged).toMatch(/current-context: prod/);
+
+    const again = await dev(['up']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('already running');
+    expect(serverInfo()!.pid).toBe(info.pid);
+
+    const status = await runPrivateBin(build.bin, ['dev', 'status', '--state-dir', stateDir, '-o', 'json'], { cwd: home, env: env() });
+    expect(status.code, status.stderr).toBe(0);
+    const parsed = JSON.parse(status.stdout);
+    expect(parsed).toMatchObject({ running: true, pid: info.pid, url: info.url, context: 'sympozium-dev', logFile: join(stateDir, 'dev.log') });
+    expect(parsed.objects).toMatchObject({ skillpacks: 10, sympoziumpolicies: 3, sympoziuminstances: 0 });
+    const table = await dev(['status']);
+    expect(table.stdout).toMatch(/address\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(table.stdout).toMatch(/up \d+/);
+
+    const printed = await dev(['env']);
+    expect(printed.stdout.trim()).toBe(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`);
+
+    // It answers like a cluster, with the token of the kubeconfig it wrote.
+    const packs = await fetch(`${info.url}/apis/sympozium.ai/v1alpha1/namespaces/sympozium-system/skillpacks`, { headers: { Authorization: `Bearer ${token()}` } });
+    expect(((await packs.json()) as { items: unknown[] }).items).toHaveLength(10);
+
+    const logs = await dev(['logs']);
+    expect(logs.stdout).toContain('local control plane ready');
+
+    const down = await dev(['down']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toContain('Stopped');
+    expect(() => process.kill(info.pid, 0)).toThrow();
+    expect(serverInfo()).toBeUndefined();
+    const unmerged = readFileSync(join(home, '.kube', 'config'), 'utf8');
+    expect(unmerged).not.toContain('sympozium-dev');
+    expect(unmerged).toContain('name: prod');
+
+    const after = await dev(['status']);
+    expect(after.code).toBe(1);
+    const downAgain = await dev(['down']);
+    expect(downAgain.code).toBe(0);
+    expect(downAgain.stderr).toContain('not running');
+  });
+
+  test('--persist keeps objects across a restart', async () => {
+    const up = await dev(['up', '--persist']);
+    expect(up.code, up.stderr).toBe(0);
+    let info = serverInfo()!;
+    const created = await fetch(`${info.url}/api/v1/namespaces/default/secrets`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token()}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kept' }, stringData: { a: 'b' } }),
+    });
+    expect(created.status).toBe(201);
+    // The emulator writes its state file shortly after a change.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await dev(['down'])).code).toBe(0);
+
+    expect((await dev(['up', '--persist'])).code).toBe(0);
+    info = serverInfo()!;
+    const kept = await fetch(`${info.url}/api/v1/namespaces/default/secrets/kept`, { headers: { Authorization: `Bearer ${token()}` } });
+    expect(kept.status).toBe(200);
+    expect((await dev(['down'])).code).toBe(0);
+    rmSync(join(stateDir, 'state.json'), { force: true });
+  });
+});
