@@ -1,0 +1,233 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
+import { startApiServer, type ApiServer } from '../../src/local/apiserver/index.js';
+import { sympoziumCrds } from '../../src/sympozium/crds.js';
+import { ensureBuilt, runBin } from '../support/bin.js';
+import { follow } from './cluster-support.js';
+
+/**
+ * The built bin against the bare API emulator (no controller): the test plays the controller by writing
+ * objects and status itself, so it can put the key Secret under every name the contract allows and inject
+ * the faults a real cluster produces (dropped watches, 410 Expired, 409 Conflict, 500s, 403).
+ */
+
+const api = '/apis/sympozium.ai/v1alpha1/namespaces/default';
+let server: ApiServer;
+let bare: ApiServer;
+let dir: string;
+let kube: KubeClient;
+
+const kubeconfigFor = (name: string, apiServer: ApiServer) => {
+  const path = join(dir, name);
+  writeFileSync(path, apiServer.kubeconfigYaml());
+  return path;
+};
+let kubeconfig: string;
+const cli = (args: string[], config = kubeconfig) => runBin(args, { env: { KUBECONFIG: config, HOME: dir, SYMPOZIUM_API_KEY: '' } });
+
+const instance = (name: string, spec: Record<string, unknown> = {}) => ({
+  apiVersion: 'sympozium.ai/v1alpha1',
+  kind: 'SympoziumInstance',
+  metadata: { name },
+  spec: { agents: { default: { model: 'gpt-4.1' } }, skills: [{ skillPackRef: 'web-endpoint' }], ...spec },
+});
+const secret = (name: string, key: string, labels?: Record<string, string>) => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, ...(labels ? { labels } : {}) },
+  data: { 'api-key': Buffer.from(key).toString('base64') },
+});
+const run = (name: string, instanceName: string) => ({
+  apiVersion: 'sympozium.ai/v1alpha1',
+  kind: 'AgentRun',
+  metadata: { name, labels: { 'sympozium.ai/instance': instanceName, 'sympozium.ai/source': 'web-proxy' } },
+  spec: { instanceRef: instanceName, agentId: 'primary', sessionKey: 's', task: 'hi', model: { provider: 'openai', model: 'gpt-4.1', authSecretRef: '' } },
+});
+const setPhase = (name: string, status: Record<string, unknown>) => kube.mergePatch(`${api}/agentruns/${name}/status`, { status });
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'sympozium-cluster-faults-'));
+  server = await startApiServer({ bookmarkIntervalMs: 200 });
+  bare = await startApiServer();
+  kubeconfig = kubeconfigFor('kubeconfig', server);
+  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
+  for (const crd of sympoziumCrds()) await kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+});
+
+afterAll(async () => {
+  kube?.close();
+  await server?.close();
+  await bare?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => server.faults.clear());
+
+describe('the key Secret under every name the contract allows', () => {
+  const variants: [string, (name: string) => Promise<string>][] = [
+    ['status.webEndpoint.authSecretName', async (name) => {
+      await kube.mergePatch(`${api}/sympoziuminstances/${name}/status`, { status: { webEndpoint: { status: 'Ready', authSecretName: `${name}-from-status` } } });
+      return `${name}-from-status`;
+    }],
+    ['the auth_secret_ref param', async (name) => {
+      await kube.mergePatch(`${api}/sympoziuminstances/${name}`, { spec: { skills: [{ skillPackRef: 'web-endpoint', params: { auth_secret_ref: 'byo-key' } }] } });
+      return 'byo-key';
+    }],
+    ['the deprecated spec.webEndpoint.authSecretRef', async (name) => {
+      await kube.mergePatch(`${api}/sympoziuminstances/${name}`, { spec: { skills: [], webEndpoint: { enabled: true, authSecretRef: 'legacy-key' } } });
+      return 'legacy-key';
+    }],
+    ["the seed's <instance>-web-endpoint-key", async (name) => `${name}-web-endpoint-key`],
+    ["upstream's <instance>-web-proxy-key", async (name) => `${name}-web-proxy-key`],
+    ["upstream docs' <run>-web-api-key", async (name) => `${name}-web-endpoint-web-api-key`],
+    ['any Secret labelled for the instance and web-proxy', async () => 'some-other-name'],
+  ];
+
+  variants.forEach(([where, prepare], index) => {
+    it(`finds it through ${where}`, async () => {
+      const name = `keys${index}`;
+      await kube.create(`${api}/sympoziuminstances`, instance(name));
+      const secretName = await prepare(name);
+      const key = `sk-${String(index).repeat(48)}`;
+      await kube.create('/api/v1/namespaces/default/secrets', secret(secretName, key, { 'sympozium.ai/instance': name, 'sympozium.ai/component': 'web-proxy' }));
+      const json = await cli(['key', 'show', name, '-o', 'json']);
+      expect(json.stderr).toBe('');
+      expect(JSON.parse(json.stdout)).toEqual({ secret: secretName, namespace: 'default', key: `sk-…${key.slice(-4)}` });
+      const revealed = await cli(['key', 'show', name, '--reveal']);
+      expect(revealed.stdout).toBe(`${key}\n`);
+    });
+  });
+
+  it("prefers the seed's name over upstream's when both exist", async () => {
+    await kube.create(`${api}/sympoziuminstances`, instance('both'));
+    await kube.create('/api/v1/namespaces/default/secrets', secret('both-web-proxy-key', 'sk-upstream-0000000000'));
+    await kube.create('/api/v1/namespaces/default/secrets', secret('both-web-endpoint-key', 'sk-seed-1111111111'));
+    expect(JSON.parse((await cli(['key', 'show', 'both', '-o', 'json'])).stdout).secret).toBe('both-web-endpoint-key');
+  });
+
+  it('says every place it looked, and never prints a key in an error', async () => {
+    await kube.create(`${api}/sympoziuminstances`, instance('nokey'));
+    await kube.create('/api/v1/namespaces/default/secrets', { ...secret('nokey-web-proxy-key', 'x'), data: { other: Buffer.from('sk-secret-value-9999').toString('base64') } });
+    const result = await cli(['key', 'show', 'nokey']);
+    expect(result.code).toBe(1);
+    for (const place of ['status.webEndpoint.authSecretName', 'auth_secret_ref', 'nokey-web-endpoint-key', 'nokey-web-proxy-key', 'nokey-web-endpoint-web-api-key', 'sympozium.ai/instance=nokey,sympozium.ai/component=web-proxy']) {
+      expect(result.stderr).toContain(place);
+    }
+    expect(result.stderr).toContain('exists but has no api-key data');
+    expect(result.stderr).toContain('The web endpoint is enabled but no key Secret exists yet');
+    expect(result.stderr).not.toContain('sk-secret-value');
+  });
+});
+
+describe('faults the emulator injects', () => {
+  it('runs tail survives dropped watches, a 500 and a 410 without missing or repeating a transition', async () => {
+    await kube.create(`${api}/agentruns`, run('tail-a', 'tailer'));
+    const watchPath = /\/agentruns$/;
+    // Every watch is cut after one event (twice), then one fails with a 500, then one expires with 410.
+    server.faults.add({ path: watchPath, watch: true, dropWatchAfterEvents: 1, times: 2 });
+    server.faults.add({ path: watchPath, watch: true, respond: { status: 500, message: 'etcd is having a bad day' }, times: 1 });
+    server.faults.add({ path: watchPath, watch: true, expireWatch: true, times: 1 });
+    const tail = follow(['runs', 'tail', 'tailer', '-o', 'json', '--since', '1h'], { KUBECONFIG: kubeconfig, HOME: dir });
+    const phases = () => tail.lines.map((line) => JSON.parse(line) as { run: string; phase: string; vanished?: boolean }).map((e) => `${e.run}:${e.vanished ? 'vanished' : e.phase}`);
+    const step = async (change: () => Promise<unknown>, expected: string) => {
+      await change();
+      await tail.waitFor(() => phases().includes(expected), expected);
+    };
+    await tail.waitFor(() => phases().includes('tail-a:Pending'), 'the initial Pending');
+    await step(() => setPhase('tail-a', { phase: 'Running', startedAt: new Date().toISOString() }), 'tail-a:Running');
+    await step(() => kube.create(`${api}/agentruns`, run('tail-b', 'tailer')), 'tail-b:Pending');
+    await step(() => setPhase('tail-b', { phase: 'Running' }), 'tail-b:Running');
+    await step(() => setPhase('tail-a', { phase: 'Succeeded', completedAt: new Date().toISOString(), tokenUsage: { totalTokens: 42 } }), 'tail-a:Succeeded');
+    // A status change that is not a transition (tokens only) prints nothing.
+    await setPhase('tail-b', { tokenUsage: { totalTokens: 1 } });
+    await step(() => setPhase('tail-b', { phase: 'Failed', error: 'Job failed' }), 'tail-b:Failed');
+    await step(() => kube.delete(`${api}/agentruns/tail-a`), 'tail-a:vanished');
+    expect(await tail.interrupt()).toBe(130);
+    expect(phases()).toEqual(['tail-a:Pending', 'tail-a:Running', 'tail-b:Pending', 'tail-b:Running', 'tail-a:Succeeded', 'tail-b:Failed', 'tail-a:vanished']);
+    expect(server.faults.rules).toHaveLength(0);
+  });
+
+  it('--until-done exits with the run outcome', async () => {
+    await kube.create(`${api}/agentruns`, run('done-ok', 'x'));
+    await kube.create(`${api}/agentruns`, run('done-bad', 'x'));
+    const ok = follow(['runs', 'tail', '--run', 'done-ok', '--until-done'], { KUBECONFIG: kubeconfig, HOME: dir });
+    const bad = follow(['runs', 'tail', '--run', 'done-bad', '--until-done'], { KUBECONFIG: kubeconfig, HOME: dir });
+    await ok.waitFor((lines) => lines.some((line) => line.includes('Pending')), 'ok to be Pending');
+    await bad.waitFor((lines) => lines.some((line) => line.includes('Pending')), 'bad to be Pending');
+    await setPhase('done-ok', { phase: 'Succeeded' });
+    await setPhase('done-bad', { phase: 'Failed', error: 'agent container exited with code 3' });
+    expect(await ok.exited).toBe(0);
+    expect(await bad.exited).toBe(1);
+    expect(bad.stderr()).toContain('run done-bad failed: agent container exited with code 3');
+  });
+
+  it('a 409 on the read-modify-write of spec.skills is retried, and a stream of them is reported', async () => {
+    await kube.create(`${api}/sympoziuminstances`, instance('contended', { skills: [{ skillPackRef: 'memory' }] }));
+    server.faults.add({ method: 'PATCH', path: `${api}/sympoziuminstances/contended`, respond: { status: 409, reason: 'Conflict', message: 'the object has been modified' }, times: 2 });
+    const ok = await cli(['enable', 'web-endpoint', 'contended', '--no-wait']);
+    expect(ok.stderr).not.toContain('error:');
+    expect(ok.code).toBe(0);
+    const skills = (await kube.get<{ spec: { skills: unknown[] } }>(`${api}/sympoziuminstances/contended`)).spec.skills;
+    expect(skills).toEqual([{ skillPackRef: 'memory' }, { skillPackRef: 'web-endpoint' }]);
+
+    server.faults.add({ method: 'PATCH', path: `${api}/sympoziuminstances/contended`, respond: { status: 409, reason: 'Conflict', message: 'the object has been modified' }, times: 50 });
+    const stuck = await cli(['disable', 'web-endpoint', 'contended', '--no-wait']);
+    expect(stuck.code).toBe(1);
+    expect(stuck.stderr).toContain('kept changing while sympozium tried to update it');
+  });
+
+  it('a 500 is reported as the server failing, with what to do', async () => {
+    server.faults.add({ method: 'GET', path: `${api}/agentruns`, watch: false, respond: { status: 500, message: 'etcdserver: request timed out' } });
+    const result = await cli(['runs', 'list']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('the API server failed: etcdserver: request timed out (HTTP 500)');
+    expect(result.stderr).toContain('try again');
+  });
+
+  it('a 403 names the permission that is missing', async () => {
+    await kube.create(`${api}/sympoziuminstances`, instance('guarded'));
+    server.faults.add({ method: 'GET', path: '/api/v1/namespaces/default/secrets/', respond: { status: 403, reason: 'Forbidden', message: '' }, times: 10 });
+    const result = await cli(['key', 'show', 'guarded']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('forbidden: cannot get secrets in namespace default');
+    expect(result.stderr).toContain('kubectl auth can-i get secrets -n default');
+  });
+
+  it('a server-side apply conflict names the field and its manager; --force-conflicts takes it over', async () => {
+    await kube.create(`${api}/sympoziuminstances`, instance('owned'), { fieldManager: 'kubectl-client-side-apply' });
+    const file = join(dir, 'owned.yaml');
+    writeFileSync(file, `apiVersion: sympozium.ai/v1alpha1\nkind: SympoziumInstance\nmetadata:\n  name: owned\nspec:\n  agents:\n    default:\n      model: gpt-4.1-mini\n`);
+    const conflict = await cli(['apply', '-f', file]);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain('.spec.agents.default.model');
+    expect(conflict.stderr).toContain('"kubectl-client-side-apply"');
+    expect(conflict.stderr).toContain('--force-conflicts');
+    const forced = await cli(['apply', '-f', file, '--force-conflicts']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toBe('sympoziuminstance.sympozium.ai/owned configured\n');
+  });
+
+  it('a cluster without Sympozium says so and how to get it', async () => {
+    const config = kubeconfigFor('bare', bare);
+    const listed = await cli(['instances', 'list'], config);
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain('Sympozium is not installed');
+    expect(listed.stderr).toContain('sympozium dev up');
+    const doctor = await cli(['doctor'], config);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain('✖ fail  sympozium API');
+  });
+
+  it('an unreachable cluster is one line that says what to check', async () => {
+    const config = join(dir, 'down');
+    writeFileSync(config, bare.kubeconfigYaml().replace(/127\.0\.0\.1:\d+/, '127.0.0.1:1'));
+    const result = await cli(['runs', 'list'], config);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot reach the cluster at https:\/\/127\.0\.0\.1:1 .*connection refused/);
+    expect(result.stderr).toContain('sympozium doctor');
+  });
+});
