@@ -16,6 +16,8 @@ export interface RunTrackerOptions {
   instance: string;
   /** The run's expected spec.task: the last user message as sent. */
   task: string;
+  /** When the request was sent (ms since the epoch); runs created earlier are not ours. */
+  since?: number;
   onUpdate?: (run: AgentRun) => void;
   debug?: (message: string) => void;
 }
@@ -25,7 +27,7 @@ export class RunTracker {
   private readonly abort = new AbortController();
   private readonly existing = new Set<string>();
   /** Runs created before this (to the second, as Kubernetes records it) are not ours. */
-  private readonly startedAt = Math.floor(Date.now() / 1000) * 1000;
+  private readonly startedAt: number;
   private readonly latest = new Map<string, AgentRun>();
   private waiters: (() => void)[] = [];
   /** The run this request created, once recognised. */
@@ -33,6 +35,8 @@ export class RunTracker {
 
   constructor(options: RunTrackerOptions) {
     this.options = options;
+    // creationTimestamp has whole seconds: round down so a run created in the same second still counts.
+    this.startedAt = Math.floor((options.since ?? Date.now()) / 1000) * 1000;
   }
 
   /** Starts the watch in the background; failures only end it (the answer does not depend on it). */
@@ -49,6 +53,13 @@ export class RunTracker {
     this.notify();
   }
 
+  /** Our run's name, waiting up to `waitMs` for the watch to recognise it (an error can beat the first list). */
+  async identified(waitMs: number): Promise<string | undefined> {
+    const deadline = Date.now() + waitMs;
+    while (!this.runName && Date.now() < deadline && !this.abort.signal.aborted) await this.changed(deadline - Date.now());
+    return this.runName;
+  }
+
   current(): AgentRun | undefined {
     return this.runName ? this.latest.get(this.runName) : undefined;
   }
@@ -61,7 +72,8 @@ export class RunTracker {
     this.identify(runName);
     const deadline = Date.now() + waitMs;
     const { runPath } = await import('../sympozium/kinds.js');
-    const read = async () => this.latest.get(runName) ?? (await this.options.kube.getOrUndefined<AgentRun>(runPath(this.options.namespace, runName)));
+    // Bounded: with --url the kubeconfig may point at a cluster that is far away or gone.
+    const read = async () => this.latest.get(runName) ?? (await this.readRun(runPath(this.options.namespace, runName), Math.max(1_000, deadline - Date.now())));
     let run = await read();
     while (run && !terminalPhases.has(run.status?.phase ?? '') && Date.now() < deadline && !this.abort.signal.aborted) {
       // Woken by the watch; without one (it failed), this re-reads once the wait is over.
@@ -69,6 +81,15 @@ export class RunTracker {
       run = (await read()) ?? run;
     }
     return run;
+  }
+
+  private async readRun(path: string, timeoutMs: number): Promise<AgentRun | undefined> {
+    try {
+      return (await this.options.kube.request<AgentRun>({ path, timeoutMs, signal: this.abort.signal })).body;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return undefined;
+      throw error;
+    }
   }
 
   stop(): void {

@@ -46,37 +46,47 @@ class RunFailedWhileWaiting extends Error {
 
 export async function runTurn(ctx: Context, connection: Connection, client: EndpointClient, messages: ChatMessage[], options: TurnOptions): Promise<TurnResult> {
   const instance = connection.target.instance;
-  const cluster = await connection.cluster();
-  if (!cluster) ctx.out.debug(`run details skipped: ${connection.clusterSkipped}`);
-
+  const startedAt = Date.now();
   let spinner: Spinner | undefined;
-  let phaseText = '';
+  let printedAny = false;
   const cancel = new AbortController();
   let failTimer: NodeJS.Timeout | undefined;
-  const tracker = cluster
-    ? new RunTracker({
-        kube: cluster.kube,
-        namespace: cluster.namespace,
-        instance,
-        task: taskOf(messages),
-        debug: (m) => ctx.out.debug(m),
-        onUpdate: (run) => {
-          phaseText = `run ${run.metadata.name}: ${run.status?.phase || 'Pending'}`;
-          spinner?.update(`waiting for ${instance} (${phaseText})`);
-          if (run.status?.phase === 'Failed' && !failTimer) {
-            failTimer = setTimeout(() => cancel.abort(new RunFailedWhileWaiting(run)), failedRunGraceMs);
-          }
-        },
-      }).start()
-    : undefined;
+  let tracker: RunTracker | undefined;
+
+  // Nothing the cluster or a spinner needs may delay the request: both are set up while it is on its way.
+  const clusterReady = connection.cluster().then((cluster) => {
+    if (!cluster) {
+      ctx.out.debug(`run details skipped: ${connection.clusterSkipped}`);
+      return undefined;
+    }
+    tracker = new RunTracker({
+      kube: cluster.kube,
+      namespace: cluster.namespace,
+      instance,
+      task: taskOf(messages),
+      since: startedAt,
+      debug: (m) => ctx.out.debug(m),
+      onUpdate: (run) => {
+        spinner?.update(`waiting for ${instance} (run ${run.metadata.name}: ${run.status?.phase || 'Pending'})`);
+        if (run.status?.phase === 'Failed' && !failTimer) {
+          failTimer = setTimeout(() => cancel.abort(new RunFailedWhileWaiting(run)), failedRunGraceMs);
+        }
+      },
+    }).start();
+    return cluster;
+  });
   // The same test startSpinner makes: when nothing spins, retries are said on their own line instead.
   const spinning = options.spinner && !options.json && Boolean(ctx.out.stderr.isTTY) && !ctx.env.CI && !ctx.out.quiet && !ctx.out.machine;
-  if (spinning) {
-    const { startSpinner } = await import('../ui/spinner.js');
-    spinner = await startSpinner(ctx, `waiting for ${instance}`);
-  }
+  let answered = false;
+  const spinnerReady = spinning
+    ? import('../ui/spinner.js')
+        .then(({ startSpinner }) => startSpinner(ctx, `waiting for ${instance}`))
+        .then((started) => {
+          if (answered || printedAny) started.stop();
+          else spinner = started;
+        })
+    : Promise.resolve();
 
-  let printedAny = false;
   let endsWithNewline = true;
   const onDelta = options.json
     ? undefined
@@ -105,18 +115,31 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     );
     completion = outcome.completion;
   } catch (error) {
+    answered = true;
+    await spinnerReady;
     spinner?.stop();
     if (printedAny && !endsWithNewline) ctx.out.write('\n');
-    const runName = tracker?.runName;
-    tracker?.stop();
     clearTimeout(failTimer);
     const reason = cancel.signal.reason;
-    if (reason instanceof RunFailedWhileWaiting) throw runFailedError(reason.run, instance, 'the agent run failed before the web endpoint answered');
-    if (error instanceof InterruptedError || !(error instanceof CliError)) throw error;
-    throw await withRunDetails(error, runName, tracker);
+    if (reason instanceof RunFailedWhileWaiting) {
+      tracker?.stop();
+      throw runFailedError(reason.run, instance, 'the agent run failed before the web endpoint answered');
+    }
+    if (error instanceof InterruptedError || !(error instanceof CliError)) {
+      void clusterReady.then(() => tracker?.stop());
+      throw error;
+    }
+    await clusterReady;
+    const runName = await tracker?.identified(1_500);
+    const detailed = await withRunDetails(error, runName, tracker);
+    tracker?.stop();
+    throw detailed;
   }
+  answered = true;
   clearTimeout(failTimer);
+  await spinnerReady;
   spinner?.stop();
+  const cluster = await clusterReady;
 
   const content = completion.choices?.[0]?.message?.content ?? '';
   if (!options.json) {

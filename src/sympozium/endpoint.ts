@@ -1,10 +1,7 @@
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { isNotFound } from '../kube/errors.js';
-import { discoverInstanceKind, instancePath } from './kinds.js';
 import { names, type SympoziumInstance } from './types.js';
-import { webEndpointEnabled } from './web-endpoint.js';
 
 /**
  * Where an instance's web endpoint can be reached from this machine, in the order CLI.md promises: --url;
@@ -47,9 +44,16 @@ export async function resolveEndpoint(
     return { baseUrl, via: 'flag', close: async () => {} };
   }
 
-  const kube = await ctx.kube();
+  // Loaded only here: with --url, nothing of the cluster client is needed.
+  const [kube, { isNotFound }, { discoverInstanceKind, instancePath }, { webEndpointEnabled }] = await Promise.all([
+    ctx.kube(),
+    import('../kube/errors.js'),
+    import('./kinds.js'),
+    import('./web-endpoint.js'),
+  ]);
+  const cluster: ClusterHelpers = { isNotFound, discoverInstanceKind, instancePath, webEndpointEnabled };
   const namespace = options.namespace ?? kube.namespace;
-  const instance = await readInstance(kube, namespace, instanceName);
+  const instance = await kube.getOrUndefined<SympoziumInstance>(instancePath(await discoverInstanceKind(kube), namespace, instanceName));
   if (!instance) {
     throw new CliError(`instance ${instanceName} does not exist in namespace ${namespace} (${kube.describe()})`, {
       hint: 'List the instances with `sympozium instances list -A`, or pass -n <namespace>. To skip the cluster, pass --url.',
@@ -64,7 +68,7 @@ export async function resolveEndpoint(
   }
 
   const runName = names.webEndpointRun(instanceName);
-  const routeUrl = await httpRouteUrl(kube, namespace, names.httpRoute(runName));
+  const routeUrl = await httpRouteUrl(kube, cluster, namespace, names.httpRoute(runName));
   if (routeUrl) {
     ctx.out.debug(`endpoint: ${routeUrl} (from HTTPRoute ${names.httpRoute(runName)})`);
     return { baseUrl: routeUrl, via: 'httproute', namespace, instance, close: async () => {} };
@@ -72,7 +76,7 @@ export async function resolveEndpoint(
 
   const service = names.serverService(runName);
   const exists = await kube.getOrUndefined(`/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(service)}`);
-  if (!exists) throw notServing(instance, namespace);
+  if (!exists) throw notServing(instance, namespace, cluster);
   const { openPortForward } = await import('../kube/portforward.js');
   const forward = await openPortForward(kube, { namespace, service, port: webProxyPort }, { signal: ctx.signal, debug: (m) => ctx.out.debug(m) });
   ctx.out.debug(`endpoint: ${forward.url} (port-forward to service ${service}, pod ${forward.pod}:${forward.podPort})`);
@@ -95,10 +99,10 @@ export function normalizeBaseUrl(raw: string): string {
   return url.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
 }
 
-function notServing(instance: SympoziumInstance, namespace: string): CliError {
+function notServing(instance: SympoziumInstance, namespace: string, cluster: ClusterHelpers): CliError {
   const name = instance.metadata.name;
   const service = names.serverService(names.webEndpointRun(name));
-  if (!webEndpointEnabled(instance)) {
+  if (!cluster.webEndpointEnabled(instance)) {
     return new CliError(`the web endpoint of instance ${name} is not enabled`, {
       hint: `Enable it with \`sympozium enable web-endpoint ${name}\`${namespace === 'default' ? '' : ` -n ${namespace}`}.`,
     });
@@ -118,13 +122,13 @@ interface HttpRoute {
  * on the cluster at all). Routes are https unless they attach only to a plain-HTTP listener (port 80 or a
  * section named http) or say so with the `sympozium.ai/scheme` annotation.
  */
-async function httpRouteUrl(kube: KubeClient, namespace: string, name: string): Promise<string | undefined> {
+async function httpRouteUrl(kube: KubeClient, cluster: ClusterHelpers, namespace: string, name: string): Promise<string | undefined> {
   let route: HttpRoute | undefined;
   try {
     route = await kube.getOrUndefined<HttpRoute>(`/apis/${httpRouteGroupVersion}/namespaces/${encodeURIComponent(namespace)}/httproutes/${encodeURIComponent(name)}`);
   } catch (error) {
     // A cluster without the Gateway API, or a user who may not read routes, simply has no route to offer.
-    if (isNotFound(error) || (error as { code?: number }).code === 403) return undefined;
+    if (cluster.isNotFound(error) || (error as { code?: number }).code === 403) return undefined;
     throw error;
   }
   const hostname = route?.spec?.hostnames?.find((candidate) => candidate && !candidate.includes('*'));
@@ -137,7 +141,9 @@ async function httpRouteUrl(kube: KubeClient, namespace: string, name: string): 
   return `${plainHttp ? 'http' : 'https'}://${hostname}`;
 }
 
-async function readInstance(kube: KubeClient, namespace: string, name: string): Promise<SympoziumInstance | undefined> {
-  const kind = await discoverInstanceKind(kube);
-  return kube.getOrUndefined<SympoziumInstance>(instancePath(kind, namespace, name));
+interface ClusterHelpers {
+  isNotFound: typeof import('../kube/errors.js').isNotFound;
+  discoverInstanceKind: typeof import('./kinds.js').discoverInstanceKind;
+  instancePath: typeof import('./kinds.js').instancePath;
+  webEndpointEnabled: typeof import('./web-endpoint.js').webEndpointEnabled;
 }
