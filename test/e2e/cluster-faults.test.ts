@@ -222,6 +222,43 @@ describe('faults the emulator injects', () => {
     expect(doctor.stdout).toContain('✖ fail  sympozium API');
   });
 
+  it('a v0.10 cluster that serves Agent instead of SympoziumInstance works the same', async () => {
+    const v010 = await startApiServer();
+    try {
+      const config = kubeconfigFor('v010', v010);
+      const client = createKubeClient({ globals: { kubeconfig: config }, env: {} });
+      for (const crd of sympoziumCrds() as { metadata: { name: string }; spec: { names: Record<string, unknown> } }[]) {
+        if (crd.metadata.name === 'sympoziuminstances.sympozium.ai') {
+          crd.metadata.name = 'agents.sympozium.ai';
+          crd.spec.names = { kind: 'Agent', listKind: 'AgentList', plural: 'agents', singular: 'agent' };
+        }
+        if (crd.metadata.name === 'agentruns.sympozium.ai') {
+          // v0.10 renamed spec.instanceRef to agentRef.
+          const spec = (crd.spec as unknown as { versions: { schema: { openAPIV3Schema: { properties: { spec: { required: string[]; properties: Record<string, unknown> } } } } }[] }).versions[0]!.schema.openAPIV3Schema.properties.spec;
+          spec.required = spec.required.map((field) => (field === 'instanceRef' ? 'agentRef' : field));
+          spec.properties.agentRef = spec.properties.instanceRef;
+          delete spec.properties.instanceRef;
+        }
+        await client.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+      }
+      await client.create(`${api}/agents`, { ...instance('agent1'), kind: 'Agent', spec: { agents: { default: { model: 'gpt-4.1' } } } });
+      const { metadata: _m, ...rest } = run('agent1-run', 'agent1');
+      await client.create(`${api}/agentruns`, { ...rest, metadata: { name: 'agent1-run' }, spec: { ...rest.spec, instanceRef: undefined, agentRef: 'agent1' } });
+      client.close();
+      const listed = await cli(['instances', 'list'], config);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toMatch(/\nagent1\s+Pending\s+gpt-4\.1\s/);
+      const enabled = await cli(['enable', 'web-endpoint', 'agent1', '--no-wait'], config);
+      expect(enabled.code).toBe(0);
+      const runs = await cli(['runs', 'list', '--instance', 'agent1', '-o', 'name'], config);
+      expect(runs.stdout).toBe('agentrun.sympozium.ai/agent1-run\n');
+      const doctor = await cli(['doctor'], config);
+      expect(doctor.stdout).toContain('the cluster serves Agent (v0.10+)');
+    } finally {
+      await v010.close();
+    }
+  });
+
   it('an unreachable cluster is one line that says what to check', async () => {
     const config = join(dir, 'down');
     writeFileSync(config, bare.kubeconfigYaml().replace(/127\.0\.0\.1:\d+/, '127.0.0.1:1'));
