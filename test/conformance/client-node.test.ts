@@ -76,7 +76,7 @@ describe('client-node 1.4.0 against the emulator', () => {
   });
 
   it('P1.32 KubernetesObjectApi.patch with ServerSideApply creates then updates; the default SMP is 415 on a CR', async () => {
-    const spec = si('ssa', { model: 'gpt-4o', replicas: 1 }) as k8s.KubernetesObject & { spec: any };
+    const spec = si('ssa', { model: 'gpt-4o', replicas: 1 }) as unknown as k8s.KubernetesObject & { spec: any };
     (spec.metadata as any).namespace = namespace;
     const before = emu.server.requestLog.length;
     const created = (await objects.patch(spec, undefined, undefined, 'sympozium-cli', true, k8s.PatchStrategy.ServerSideApply)) as any;

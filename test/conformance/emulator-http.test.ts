@@ -222,6 +222,26 @@ describe('emulator HTTP surface', () => {
   });
 });
 
+describe('emulator CRD establishment delay', () => {
+  it('serves a CRD\'s resources only once it is Established', async () => {
+    const emu = await startEmulator({ crdEstablishDelayMs: 300 });
+    try {
+      const crd = parseYaml(readFileSync(fixture('crds.yaml'), 'utf8').split(/^---$/m)[1]!);
+      const created = await api(emu.server, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+      expect(created.status).toBe(201);
+      expect(created.json.status.conditions).toEqual([]);
+      const path = '/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns';
+      expect((await api(emu.server, 'GET', path)).status).toBe(404);
+      await eventually(async () => (await api(emu.server, 'GET', path)).status === 200, 5000, 'the CRD to be served');
+      const crdNow = (await api(emu.server, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/agentruns.sympozium.ai')).json;
+      expect(crdNow.status.conditions.find((c: any) => c.type === 'Established')).toMatchObject({ status: 'True', reason: 'InitialNamesAccepted' });
+      expect(crdNow.status.acceptedNames).toMatchObject({ kind: 'AgentRun', plural: 'agentruns', singular: 'agentrun', listKind: 'AgentRunList' });
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
 describe('emulator persistence', () => {
   it('keeps objects, resourceVersions and CRDs across a restart through an atomically written state file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'emu-state-'));

@@ -199,6 +199,12 @@ spec: {size: 3}
     expect(raw.rc).toBe(1);
   });
 
+  it('auth can-i answers yes for the local admin (SelfSubjectAccessReview)', async () => {
+    const r = await emu.kubectl(['auth', 'can-i', 'create', 'secrets']);
+    expect(r.rc, r.out).toBe(0);
+    expect(r.stdout.trim()).toBe('yes');
+  });
+
   it('P2.49 get --raw /readyz answers ok', async () => {
     const r = await emu.kubectl(['get', '--raw', '/readyz']);
     expect(r.rc).toBe(0);

@@ -13,6 +13,7 @@ import { decodeKubernetesProtobuf } from './protobuf.js';
 import { apiVersionOf, type ResourceType } from './registry.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { buildTable, type IncludeObject } from './tables.js';
+import { jsonOf } from './store.js';
 import { serveWatch } from './watch.js';
 
 export interface ResourceRoute {
@@ -111,6 +112,14 @@ function decodeObjectBody(req: IncomingMessage, body: Buffer): any {
   return parseJsonBody(body);
 }
 
+function safeDecode(req: IncomingMessage, body: Buffer): any {
+  try {
+    return decodeObjectBody(req, body);
+  } catch {
+    return {};
+  }
+}
+
 function listPredicate(t: ResourceType, query: URLSearchParams): ((o: any) => boolean) | undefined {
   const labels = parseLabelSelector(query.get('labelSelector'));
   const fields = parseFieldSelector(query.get('fieldSelector'), t.fieldSelectors, t.kind);
@@ -124,6 +133,22 @@ function listItem(t: ResourceType, obj: any): any {
   if (t.custom) return present(t, obj);
   const { apiVersion: _a, kind: _k, ...rest } = obj;
   return rest;
+}
+
+const listItemCache = new WeakMap<object, string>();
+
+/** The JSON of a list item, cached per stored object (stored objects are immutable). */
+function listItemJson(t: ResourceType, obj: any): string {
+  if (t.custom) {
+    const shown = present(t, obj);
+    return shown === obj ? jsonOf(obj) : JSON.stringify(shown);
+  }
+  let json = listItemCache.get(obj);
+  if (json === undefined) {
+    json = JSON.stringify(listItem(t, obj));
+    listItemCache.set(obj, json);
+  }
+  return json;
 }
 
 interface ContinueToken {
@@ -171,9 +196,10 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     if (!t.verbs.includes('get') && !t.verbs.includes('list')) throw methodNotAllowed();
     const table = tableRequested(accept) ? includeObject(query) : undefined;
     if (name !== undefined) {
-      const obj = present(t, cluster.get(t, namespace, name));
+      const stored = cluster.get(t, namespace, name);
+      const obj = present(t, stored);
       if (table) sendJson(res, 200, buildTable(t, [obj], { include: table, resourceVersion: obj.metadata.resourceVersion }));
-      else sendJson(res, 200, obj);
+      else sendJson(res, 200, obj === stored ? jsonOf(stored) : obj);
       return;
     }
     const predicate = listPredicate(t, query);
@@ -207,7 +233,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     }
     // Serialised by hand so a 10k-object list costs one stringify per item and no intermediate copies.
     const head = JSON.stringify({ kind: t.listKind, apiVersion: apiVersionOf(t), metadata });
-    const items = page.map((o) => JSON.stringify(listItem(t, o))).join(',');
+    const items = page.map((o) => listItemJson(t, o)).join(',');
     sendJson(res, 200, `${head.slice(0, -1)},"items":[${items}]}`);
     return;
   }
@@ -216,7 +242,10 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (method === 'POST') {
     if (name !== undefined) throw methodNotAllowed();
     if (!t.verbs.includes('create')) throw methodNotAllowed();
-    const body = decodeObjectBody(req, await readBody(req));
+    const raw = await readBody(req);
+    // `kubectl auth can-i` posts its review as protobuf; the answer does not depend on it (the local admin may
+    // do everything), so an undecodable review body is not an error.
+    const body = t.kind === 'SelfSubjectAccessReview' ? safeDecode(req, raw) : decodeObjectBody(req, raw);
     const result = cluster.create(t, namespace, body, opts);
     sendJson(res, result.code, present(t, result.object), warningHeaders(result.warnings));
     return;

@@ -134,7 +134,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       if (typeof v === 'string') entry.headers[h] = v;
     }
     requestLog.push(entry);
-    if (requestLog.length > MAX_LOG) requestLog.splice(0, requestLog.length - MAX_LOG);
+    // Trimmed in bulk so a long-running server does not shift a 20k-entry array on every request.
+    if (requestLog.length > MAX_LOG + MAX_LOG / 4) requestLog.splice(0, requestLog.length - MAX_LOG);
     return entry;
   };
 

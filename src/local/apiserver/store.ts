@@ -27,6 +27,21 @@ export interface Watcher {
   terminate(): void;
 }
 
+/**
+ * Serialised form of stored objects. Stored objects never change, so their JSON is computed at most once and
+ * shared by gets, lists and every watcher.
+ */
+const jsonCache = new WeakMap<object, string>();
+
+export function jsonOf(obj: object): string {
+  let json = jsonCache.get(obj);
+  if (json === undefined) {
+    json = JSON.stringify(obj);
+    jsonCache.set(obj, json);
+  }
+  return json;
+}
+
 function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
@@ -41,6 +56,8 @@ export class Store {
   compactedRv = 0;
   private readonly tables = new Map<string, Map<string, any>>();
   private readonly sortedCache = new Map<string, any[]>();
+  /** Per-namespace slices of the sorted lists, rebuilt lazily after a write to that resource. */
+  private readonly namespaceCache = new Map<string, Map<string, any[]>>();
   private events: StoreEvent[] = [];
   /** Index of the oldest retained event; the array is compacted in bulk so trimming stays O(1) amortised. */
   private head = 0;
@@ -62,7 +79,17 @@ export class Store {
       this.sortedCache.set(storageKey, sorted);
     }
     if (namespace === undefined) return sorted;
-    return sorted.filter((o) => o.metadata.namespace === namespace);
+    let byNamespace = this.namespaceCache.get(storageKey);
+    if (!byNamespace) {
+      byNamespace = new Map();
+      this.namespaceCache.set(storageKey, byNamespace);
+    }
+    let slice = byNamespace.get(namespace);
+    if (!slice) {
+      slice = sorted.filter((o) => o.metadata.namespace === namespace);
+      byNamespace.set(namespace, slice);
+    }
+    return slice;
   }
 
   count(storageKey: string): number {
@@ -85,7 +112,7 @@ export class Store {
     const key = keyOf(obj);
     const prev = table.get(key);
     table.set(key, obj);
-    this.sortedCache.delete(storageKey);
+    this.invalidate(storageKey);
     this.emit({ type: prev ? 'MODIFIED' : 'ADDED', rv, storageKey, object: obj, prev });
     return obj;
   }
@@ -97,7 +124,7 @@ export class Store {
     const prev = table?.get(key);
     if (!table || !prev) return undefined;
     table.delete(key);
-    this.sortedCache.delete(storageKey);
+    this.invalidate(storageKey);
     const rv = ++this.rv;
     const object = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(rv) } };
     this.emit({ type: 'DELETED', rv, storageKey, object, prev });
@@ -112,7 +139,7 @@ export class Store {
       this.tables.set(storageKey, table);
     }
     table.set(keyOf(obj), obj);
-    this.sortedCache.delete(storageKey);
+    this.invalidate(storageKey);
   }
 
   /** Events after `rv` for one resource, or undefined when some of them were already dropped (410). */
@@ -170,7 +197,12 @@ export class Store {
   /** Drops a whole resource table (CRD removal after its objects were deleted). */
   dropTable(storageKey: string): void {
     this.tables.delete(storageKey);
+    this.invalidate(storageKey);
+  }
+
+  private invalidate(storageKey: string): void {
     this.sortedCache.delete(storageKey);
+    this.namespaceCache.delete(storageKey);
   }
 
   private emit(event: StoreEvent): void {
