@@ -136,7 +136,7 @@ async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAn
     throw refuseOverwrite(options.out ?? `${name}.yaml`);
   }
 
-  let namespace = flag('--namespace', ctx.globals.namespace, (value) => (namespacePattern.test(value) ? true : 'a namespace name'));
+  let namespace = flag('--namespace', ctx.globals.namespace, (value) => (namespacePattern.test(value) ? true : 'must be a namespace name: lowercase letters, digits and "-"'));
   if (namespace === undefined && asking) {
     namespace = (await ctx.prompt.input({ message: "Namespace (empty: your kubectl context's)", default: '' })).trim() || undefined;
   }
@@ -261,7 +261,7 @@ async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAn
   });
   let webEndpoint: InitAnswers['webEndpoint'];
   if (web) {
-    const number = (value: string) => (/^[1-9][0-9]*$/.test(value.trim()) ? true : 'a positive whole number');
+    const number = (value: string) => (/^[1-9][0-9]*$/.test(value.trim()) ? true : 'must be a positive whole number');
     const fromParams = (key: string) => {
       const value = fromSkill?.params[key];
       if (value === undefined) return undefined;

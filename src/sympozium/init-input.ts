@@ -12,18 +12,18 @@ export const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 
 /** Instance names become parts of other names (<name>-web-endpoint-server is a Service: 63 characters at most). */
 export function checkName(value: string): true | string {
-  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(value)) return 'lowercase letters, digits and "-", starting with a letter and ending with a letter or digit';
-  if (value.length > 37) return 'at most 37 characters (the web endpoint Service name adds 26)';
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(value)) return 'must be lowercase letters, digits and "-", starting with a letter and ending with a letter or digit';
+  if (value.length > 37) return 'must be at most 37 characters (the web endpoint Service name adds 26)';
   return true;
 }
 export const checkObjectName = (value: string): true | string =>
-  subdomain.test(value) && value.length <= 253 ? true : 'a Kubernetes name: lowercase letters, digits, "-" and "."';
+  subdomain.test(value) && value.length <= 253 ? true : 'must be a Kubernetes name: lowercase letters, digits, "-" and "."';
 export const checkUrl = (value: string): true | string => {
   try {
     const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? true : 'an http:// or https:// URL';
+    return url.protocol === 'http:' || url.protocol === 'https:' ? true : 'must be an http:// or https:// URL';
   } catch {
-    return 'an http:// or https:// URL, e.g. http://ollama:11434/v1';
+    return 'must be an http:// or https:// URL, e.g. http://ollama:11434/v1';
   }
 };
 export const checkNotEmpty = (value: string): true | string => (value.trim() ? true : 'must not be empty');
@@ -32,7 +32,7 @@ export const checkNotEmpty = (value: string): true | string => (value.trim() ? t
 export function flag<T extends string | undefined>(name: string, value: T, check: (value: string) => true | string): T {
   if (value === undefined) return value;
   const verdict = check(value);
-  if (verdict !== true) throw usageError(`${name} "${value}" is not valid: ${verdict}`);
+  if (verdict !== true) throw usageError(`${name} "${value}" is not valid: ${verdict}`, 'See `sympozium init --help` for every flag and an example of each.');
   return value;
 }
 

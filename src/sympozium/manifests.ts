@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
@@ -95,6 +96,12 @@ export async function readManifests(
 async function readManifestFile(absolute: string, shown: string): Promise<{ documents: ManifestDocument[]; problems: Problem[] }> {
   try {
     const info = await stat(absolute);
+    if (!info.isFile()) {
+      // A device or a pipe (/dev/stdin, /dev/zero, a FIFO) has no size to check first: read it under the cap.
+      const read = await readCapped(createReadStream(absolute));
+      if (read.tooLarge) return { documents: [], problems: [fileProblem(shown, tooLargeMessage(read.bytes, true))] };
+      return parseManifests(read.buffer, shown);
+    }
     if (info.size > limits.fileBytes) return { documents: [], problems: [fileProblem(shown, tooLargeMessage(info.size, false))] };
     return parseManifests(await readFile(absolute), shown);
   } catch (error) {

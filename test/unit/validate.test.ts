@@ -221,6 +221,11 @@ describe('validate: bad input ends in a clean problem', () => {
     expect(sent).toBeLessThan(10);
   });
 
+  it('an endless device is read only up to the limit', async () => {
+    const result = await read(['/dev/zero']);
+    expect(messages(result.problems)).toEqual(['/dev/zero  too large to be a manifest (more than 4 MiB; the limit is 4 MiB, the API server accepts at most 3 MiB)']);
+  });
+
   it('deeply nested YAML, flow and block', () => {
     const flow = `a: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`;
     expect(check(flow)).toEqual([`demo.yaml:1:104  nested more than 100 levels deep; manifests are never this deep`]);
