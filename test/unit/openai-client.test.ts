@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InterruptedError } from '../../src/errors.js';
+import { EndpointClient } from '../../src/openai/client.js';
+import { EndpointError, httpError } from '../../src/openai/errors.js';
+import { startUpstreamProxy, type UpstreamProxy } from '../support/upstream-proxy.js';
+
+/** The client against a real HTTP server that behaves like the upstream proxy, with short retry waits. */
+
+let proxy: UpstreamProxy;
+beforeAll(async () => {
+  proxy = await startUpstreamProxy();
+});
+afterAll(() => proxy.stop());
+
+const client = (options: ConstructorParameters<typeof EndpointClient>[1] = {}) =>
+  new EndpointClient(
+    { instance: 'demo', baseUrl: proxy.url, via: 'flag', apiKey: proxy.apiKey, keySource: 'the --key flag' },
+    { policy: { baseDelayMs: 10, rateLimitFloorMs: 10, maxDelayMs: 40 }, ...options },
+  );
+const ask = (c: EndpointClient, extra: Parameters<EndpointClient['chat']>[1] = { timeoutMs: 5_000 }) =>
+  c.chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, extra);
+
+describe('EndpointClient', () => {
+  it('gives up after maxAttempts, with the last error', async () => {
+    const before = proxy.requests.length;
+    proxy.enqueue(...Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 503 })));
+    const failure = await ask(client({ policy: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 10 } })).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(EndpointError);
+    expect((failure as EndpointError).status).toBe(503);
+    expect(proxy.requests.length - before).toBe(3);
+  });
+
+  it('honours Retry-After, and says so when it asks for more than the budget allows', async () => {
+    proxy.enqueue({ kind: 'status', status: 429, retryAfter: '0' });
+    const retries: number[] = [];
+    const outcome = await ask(client(), { timeoutMs: 5_000, onRetry: (r) => retries.push(r.delayMs) });
+    expect(retries).toEqual([0]);
+    expect(outcome.attempts).toBe(2);
+
+    proxy.enqueue({ kind: 'status', status: 429, retryAfter: '120' });
+    const failure = await ask(client()).catch((e: unknown) => e);
+    expect((failure as Error).message).toBe('the web endpoint is rate limiting requests (429) and asks to wait 2m');
+  });
+
+  it('a Ctrl-C during a retry wait stops at once', async () => {
+    const abort = new AbortController();
+    proxy.enqueue({ kind: 'status', status: 429, retryAfter: '30' });
+    const pending = ask(client({ signal: abort.signal }), { timeoutMs: 60_000, onRetry: () => setTimeout(() => abort.abort(new InterruptedError()), 10) });
+    await expect(pending).rejects.toBeInstanceOf(InterruptedError);
+  });
+
+  it('the same Idempotency-Key on every attempt; a caller can pass its own', async () => {
+    const before = proxy.requests.length;
+    proxy.enqueue({ kind: 'status', status: 502 });
+    const outcome = await ask(client(), { timeoutMs: 5_000, idempotencyKey: 'my-key-1' });
+    expect(outcome.idempotencyKey).toBe('my-key-1');
+    expect(proxy.requests.slice(before).map((r) => r.headers['idempotency-key'])).toEqual(['my-key-1', 'my-key-1']);
+  });
+});
+
+describe('error messages', () => {
+  const endpoint = { instance: 'demo', baseUrl: 'https://demo.example.com', via: 'status' as const, keySource: 'Secret demo-web-endpoint-key', namespaceFlag: 'team-a' };
+
+  it('401 names where the key came from and how to get the right one, never the key', () => {
+    const error = httpError(401, '{"error":{"message":"invalid API key","type":"error"}}', endpoint, 'POST /v1/chat/completions');
+    expect(error.message).toBe('the web endpoint at https://demo.example.com rejected the API key (401 Unauthorized)');
+    expect(error.hint).toContain('from Secret demo-web-endpoint-key');
+    expect(error.hint).toContain('`sympozium key show demo -n team-a` --reveal');
+  });
+
+  it('404 says the endpoint is not enabled or not ready, or that --url may be wrong', () => {
+    expect(httpError(404, '', endpoint, 'GET /v1/models').hint).toContain('`sympozium enable web-endpoint demo -n team-a`');
+    expect(httpError(404, '', { ...endpoint, via: 'flag' }, 'GET /v1/models').hint).toMatch(/^Check --url/);
+  });
+
+  it('a gateway page is shortened to its text', () => {
+    expect(httpError(502, '<html><body><h1>502 Bad Gateway</h1></body></html>', endpoint, 'x').message).toBe(
+      'the web endpoint is unavailable (502): 502 Bad Gateway, even after several tries',
+    );
+  });
+});
