@@ -163,3 +163,44 @@ export function resetStatusOnCreate(obj: any): void {
       break;
   }
 }
+
+const OBJECT_META_FIELDS = [
+  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
+  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
+];
+
+const TOP_LEVEL_FIELDS: Record<string, string[]> = {
+  Namespace: ['spec', 'status'],
+  Secret: ['data', 'stringData', 'type', 'immutable'],
+  ConfigMap: ['data', 'binaryData', 'immutable'],
+  Service: ['spec', 'status'],
+  Pod: ['spec', 'status'],
+  Deployment: ['spec', 'status'],
+  ServiceAccount: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
+  Event: ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance'],
+  CustomResourceDefinition: ['spec', 'status'],
+};
+
+/**
+ * Unknown top-level and metadata fields of a built-in object (as `metadata.foo`, `bogus`), removed from it.
+ * Deeper typos in built-in specs are not detected: the emulator carries no full built-in schemas.
+ */
+export function pruneUnknownBuiltinFields(obj: Record<string, any>): string[] {
+  const unknown: string[] = [];
+  const known = TOP_LEVEL_FIELDS[obj.kind];
+  if (known) {
+    for (const key of Object.keys(obj)) {
+      if (key === 'apiVersion' || key === 'kind' || key === 'metadata' || known.includes(key)) continue;
+      unknown.push(key);
+      delete obj[key];
+    }
+  }
+  if (isObject(obj.metadata)) {
+    for (const key of Object.keys(obj.metadata)) {
+      if (OBJECT_META_FIELDS.includes(key)) continue;
+      unknown.push(`metadata.${key}`);
+      delete obj.metadata[key];
+    }
+  }
+  return unknown;
+}

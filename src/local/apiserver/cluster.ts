@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { recordUpdate, serverSideApply } from './apply.js';
-import { applyBuiltinDefaults, builtinTypes, INITIAL_NAMESPACES, resetStatusOnCreate } from './builtins.js';
+import { applyBuiltinDefaults, builtinTypes, INITIAL_NAMESPACES, pruneUnknownBuiltinFields, resetStatusOnCreate } from './builtins.js';
 import { CRD_STORAGE_KEY, defaultCrd, establishedStatus, isEstablished, typesForCrd, validateCrd } from './crd.js';
 import {
   alreadyExists,
@@ -160,19 +160,22 @@ export class Cluster {
   private normalise(t: ResourceType, obj: any, isCreate: boolean, opts: WriteOptions): string[] {
     const warnings: string[] = [];
     const errors: FieldError[] = [];
+    const unknownFields = pruneUnknownBuiltinFields(obj);
+    if (t.custom) {
+      const outcome = processCustomResource(obj, t.schema);
+      unknownFields.push(...outcome.unknownFields);
+      errors.push(...outcome.errors);
+    }
+    if (unknownFields.length) {
+      if (opts.fieldValidation === 'Strict') {
+        throw badRequest(`strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
+      }
+      if (opts.fieldValidation === 'Warn') for (const f of unknownFields) warnings.push(`unknown field "${f}"`);
+    }
     if (t.kind === 'CustomResourceDefinition') {
       defaultCrd(obj);
       errors.push(...validateCrd(obj));
-    } else if (t.custom) {
-      const outcome = processCustomResource(obj, t.schema);
-      if (outcome.unknownFields.length) {
-        if (opts.fieldValidation === 'Strict') {
-          throw badRequest(`strict decoding error: ${outcome.unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
-        }
-        if (opts.fieldValidation === 'Warn') for (const f of outcome.unknownFields) warnings.push(`unknown field "${f}"`);
-      }
-      errors.push(...outcome.errors);
-    } else {
+    } else if (!t.custom) {
       applyBuiltinDefaults(obj, isCreate);
     }
     const name: unknown = obj.metadata.name;
