@@ -172,7 +172,7 @@ export function parseManifests(input: Buffer | string, source: string): { docume
 
   const documents: ManifestDocument[] = [];
   const problems: Problem[] = [];
-  const composer = new Composer({ prettyErrors: false });
+  const composer = new Composer({ prettyErrors: false, merge: true });
   let index = -1;
   for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text), false, text.length)) {
     index++;

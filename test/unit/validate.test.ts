@@ -41,6 +41,20 @@ describe('validate: good manifests', () => {
     expect(check(`---\n---\n${validInstance}---\n`)).toEqual([]);
   });
 
+  it('understands << merge keys, as kubectl (YAML 1.1) does', () => {
+    const text = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: merged
+  labels: &labels {team: a}
+  annotations:
+    <<: *labels
+    extra: b
+`;
+    expect(check(text)).toEqual([]);
+    expect(parseManifests(text, 'x').documents[0]!.object.metadata).toEqual({ name: 'merged', labels: { team: 'a' }, annotations: { team: 'a', extra: 'b' } });
+  });
+
   it('passes documents of unknown kinds with a note instead of rejecting them', () => {
     expect(check('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec: {anything: goes}\n')).toEqual([
       'demo.yaml:1:1  note: no bundled schema for apps/v1 Deployment; only apiVersion, kind and metadata were checked',
