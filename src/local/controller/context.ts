@@ -47,4 +47,5 @@ export interface ControllerContext {
 export const queueKeys = {
   instance: (namespace: string, name: string) => `instance:${namespace}/${name}`,
   run: (namespace: string, name: string) => `run:${namespace}/${name}`,
+  prune: (namespace: string, instance: string) => `prune:${namespace}/${instance}`,
 };

@@ -83,10 +83,11 @@ export class Controller {
     runs.on((event, run, previous) => {
       queue.add(queueKeys.run(ns(run), run.metadata.name));
       if (event === 'delete') this.taskRuns.forget(ns(run), run.metadata.name);
-      // Instance counts change when a run appears, goes, or changes phase.
+      // Instance counts change when a run appears, goes, or changes phase; a burst of run changes (a busy web
+      // endpoint) is coalesced into one instance reconcile.
       if (event !== 'update' || previous?.status?.phase !== run.status?.phase) {
         const instance = runInstance(run);
-        if (instance) queue.add(queueKeys.instance(ns(run), instance));
+        if (instance) queue.addSoon(queueKeys.instance(ns(run), instance), this.c.timings.countsDebounceMs);
       }
     });
     secrets.on((_event, secret) => {
@@ -107,6 +108,7 @@ export class Controller {
     const [kind, rest] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
     const [namespace, name] = rest.split('/') as [string, string];
     if (kind === 'instance') return this.instancesReconciler.reconcile(namespace, name);
+    if (kind === 'prune') return this.taskRuns.prune(namespace, name);
     const run = this.c.runs.get(namespace, name);
     if (!run) return this.serverRuns.cleanup(namespace, name);
     if (run.spec?.mode === 'server') return this.serverRuns.reconcile(run);

@@ -9,6 +9,7 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly soon = new Set<string>();
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -19,6 +20,7 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.stopped) return;
+    this.soon.delete(key);
     if (this.running.has(key)) {
       this.dirty.add(key);
       return;
@@ -37,6 +39,13 @@ export class WorkQueue {
     }, ms);
     timer.unref?.();
     this.timers.add(timer);
+  }
+
+  /** Adds the key once after `ms`, however often it is asked for meanwhile: coalesces bursts of events. */
+  addSoon(key: string, ms: number): void {
+    if (this.stopped || this.soon.has(key)) return;
+    this.soon.add(key);
+    this.addAfter(key, ms);
   }
 
   stop(): void {

@@ -19,6 +19,8 @@ class RunDeleted extends Error {}
 export class TaskRuns {
   private readonly active = new Map<string, AbortController>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  /** Runs pruned but not yet seen gone by the watch, so a lagging cache does not delete them twice. */
+  private readonly pruning = new Set<string>();
 
   constructor(private readonly c: ControllerContext) {}
 
@@ -38,8 +40,9 @@ export class TaskRuns {
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') {
-      // Pruned here, once the watch shows the run completed, so the newest completion is always counted.
-      await this.prune(run.metadata.namespace ?? 'default', runInstance(run) ?? '');
+      // Pruned once the watch shows the run completed, so the newest completion is always counted; one queued
+      // prune per instance however many runs complete at once.
+      this.c.queue.add(queueKeys.prune(run.metadata.namespace ?? 'default', runInstance(run) ?? ''));
       return;
     }
     if (phase === 'Running' && !this.active.has(key) && !this.scheduled.has(key)) {
@@ -51,6 +54,7 @@ export class TaskRuns {
   /** The run was deleted: stop its agent. */
   forget(namespace: string, name: string): void {
     const key = `${namespace}/${name}`;
+    this.pruning.delete(key);
     clearTimeout(this.scheduled.get(key));
     this.scheduled.delete(key);
     this.active.get(key)?.abort(new RunDeleted('deleted'));
@@ -116,14 +120,16 @@ export class TaskRuns {
   }
 
   /** Keeps the newest completed task runs of an instance, as upstream's history limit does. */
-  private async prune(namespace: string, instance: string): Promise<void> {
+  async prune(namespace: string, instance: string): Promise<void> {
     const completed = this.c.runs
       .list((run) => run.metadata.namespace === namespace && runInstance(run) === instance && run.spec?.mode !== 'server')
       .filter((run) => run.status?.phase === 'Succeeded' || run.status?.phase === 'Failed')
       // Timestamps have one-second resolution; the resourceVersion of the completing write breaks ties.
       .sort((a, b) => (b.status?.completedAt ?? '').localeCompare(a.status?.completedAt ?? '') || Number(b.metadata.resourceVersion ?? 0) - Number(a.metadata.resourceVersion ?? 0));
     for (const run of completed.slice(this.c.historyLimit)) {
-      if (run.metadata.deletionTimestamp) continue;
+      const key = `${namespace}/${run.metadata.name}`;
+      if (run.metadata.deletionTimestamp || this.pruning.has(key)) continue;
+      this.pruning.add(key);
       await deleteIfExists(this.c.client, pathOf('runs', namespace, run.metadata.name));
       this.c.log(`agentrun ${namespace}/${run.metadata.name}: pruned (history limit ${this.c.historyLimit})`);
     }

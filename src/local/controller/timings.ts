@@ -13,13 +13,15 @@ export interface Timings {
   podReadyMs: number;
   /** Every instance is reconciled again this often, as a controller's periodic resync does. */
   resyncMs: number;
+  /** Run changes within this window update the instance's counts (activeAgentPods, totalAgentRuns) once. */
+  countsDebounceMs: number;
   /** The `spec.timeout` the web proxy puts on the runs it creates (upstream: 10m). */
   webRunTimeout: string;
 }
 
 export const timingPresets: Record<'fast' | 'realistic', Timings> = {
-  fast: { instanceReconcileMs: 20, runStartMs: 10, echoChunkMs: 5, podReadyMs: 30, resyncMs: 2000, webRunTimeout: '10m' },
-  realistic: { instanceReconcileMs: 800, runStartMs: 600, echoChunkMs: 120, podReadyMs: 1500, resyncMs: 10_000, webRunTimeout: '10m' },
+  fast: { instanceReconcileMs: 20, runStartMs: 10, echoChunkMs: 5, podReadyMs: 30, resyncMs: 2000, countsDebounceMs: 20, webRunTimeout: '10m' },
+  realistic: { instanceReconcileMs: 800, runStartMs: 600, echoChunkMs: 120, podReadyMs: 1500, resyncMs: 10_000, countsDebounceMs: 200, webRunTimeout: '10m' },
 };
 
 export function resolveTimings(preset: keyof typeof timingPresets | undefined, overrides: Partial<Timings> = {}): Timings {
