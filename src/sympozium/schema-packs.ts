@@ -22,6 +22,8 @@ import {
  *   featureGates    named on/off switches for the controller.
  */
 
+const openObject = (description: string): Schema => ({ type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true });
+
 const rbacRule = object(
   'One RBAC rule the sidecar needs.',
   {
@@ -47,6 +49,28 @@ const sidecar = object(
     clusterRBAC: array('Cluster-wide RBAC rules the controller grants the run.', rbacRule),
     secretRef: string('Secret whose keys are mounted as files into the sidecar.'),
     secretMountPath: string('Where secretRef is mounted (default /secrets/<secretRef>).'),
+    hostAccess: object('Host-level access for skills that inspect the node (off unless enabled).', {
+      enabled: boolean('Whether the settings below apply.'),
+      hostNetwork: boolean('Use the node’s network namespace.'),
+      hostPID: boolean('Use the node’s PID namespace.'),
+      privileged: boolean('Run the sidecar privileged.'),
+      runAsRoot: boolean('Run the sidecar as UID 0.'),
+      mounts: array(
+        'hostPath mounts.',
+        object(
+          'One mount.',
+          {
+            hostPath: string('Absolute path on the node.'),
+            mountPath: string('Path inside the sidecar.'),
+            readOnly: boolean('Mount read-only (default true).'),
+          },
+          ['hostPath', 'mountPath'],
+        ),
+      ),
+    }),
+    // Pod volumes are Kubernetes' own large, versioned schema: kept open here, checked by the API server.
+    volumes: array('Extra pod volumes (core/v1 Volume), e.g. CSI secrets or PVCs.', openObject('A core/v1 Volume.')),
+    volumeMounts: array('Mounts of those volumes into the sidecar (core/v1 VolumeMount).', openObject('A core/v1 VolumeMount.')),
     requiresServer: boolean('The sidecar serves requests: the run becomes a Deployment and a Service.'),
     ports: array(
       'Ports of the sidecar, used for the Service when requiresServer is set.',

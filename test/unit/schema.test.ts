@@ -63,8 +63,16 @@ describe('sympoziumCrds', () => {
     ]);
   });
 
-  test('preserves unknown fields nowhere: params and maps are typed string maps', () => {
-    expect(JSON.stringify(crds)).not.toContain('x-kubernetes-preserve-unknown-fields');
+  test('preserves unknown fields only for core/v1 volumes: params and maps are typed string maps', () => {
+    const open: string[] = [];
+    const walk = (schema: Schema, path: string) => {
+      if (schema['x-kubernetes-preserve-unknown-fields']) open.push(path);
+      for (const [name, child] of Object.entries(schema.properties ?? {})) walk(child, `${path}.${name}`);
+      if (schema.items) walk(schema.items, `${path}[]`);
+      if (schema.additionalProperties) walk(schema.additionalProperties, `${path}{}`);
+    };
+    for (const crd of crds) walk(crd.spec.versions[0].schema.openAPIV3Schema, crd.spec.names.kind);
+    expect(open).toEqual(['SkillPack.spec.sidecar.volumes[]', 'SkillPack.spec.sidecar.volumeMounts[]']);
     const skills = crds[0].spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.skills;
     expect(skills.items.properties.params.additionalProperties).toEqual({ type: 'string' });
   });
