@@ -112,7 +112,7 @@ function notServing(instance: SympoziumInstance, namespace: string, cluster: Clu
   });
 }
 
-interface HttpRoute {
+export interface HttpRoute {
   spec?: { hostnames?: string[]; parentRefs?: { sectionName?: string; port?: number }[] };
   metadata?: { annotations?: Record<string, string> };
 }
@@ -131,10 +131,15 @@ async function httpRouteUrl(kube: KubeClient, cluster: ClusterHelpers, namespace
     if (cluster.isNotFound(error) || (error as { code?: number }).code === 403) return undefined;
     throw error;
   }
-  const hostname = route?.spec?.hostnames?.find((candidate) => candidate && !candidate.includes('*'));
+  return route ? routeBaseUrl(route) : undefined;
+}
+
+/** The base URL an HTTPRoute serves: its first concrete hostname, https unless the route says plain http. */
+export function routeBaseUrl(route: HttpRoute): string | undefined {
+  const hostname = route.spec?.hostnames?.find((candidate) => candidate && !candidate.includes('*'));
   if (!hostname) return undefined;
-  const annotated = route?.metadata?.annotations?.['sympozium.ai/scheme'];
-  const parents = route?.spec?.parentRefs ?? [];
+  const annotated = route.metadata?.annotations?.['sympozium.ai/scheme'];
+  const parents = route.spec?.parentRefs ?? [];
   const plainHttp =
     annotated === 'http' ||
     (annotated === undefined && parents.length > 0 && parents.every((parent) => parent.port === 80 || /^http$/i.test(parent.sectionName ?? '')));

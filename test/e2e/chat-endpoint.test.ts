@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
+import { startLocalControlPlane, type LocalControlPlane } from '../../src/local/index.js';
+import { normalizeBaseUrl, routeBaseUrl } from '../../src/sympozium/endpoint.js';
+import { ensureBuilt, runBin } from '../support/bin.js';
+
+/**
+ * How chat finds an endpoint when the cluster publishes one (status URL from a Gateway), and what it says
+ * when there is none to find.
+ */
+
+let plane: LocalControlPlane;
+let dir: string;
+let kubeconfig: string;
+let kube: KubeClient;
+
+const path = '/apis/sympozium.ai/v1alpha1/namespaces/default/sympoziuminstances';
+const instance = (name: string, skills: unknown[]) => ({
+  apiVersion: 'sympozium.ai/v1alpha1',
+  kind: 'SympoziumInstance',
+  metadata: { name, namespace: 'default' },
+  spec: { agents: { default: { model: 'gpt-4.1' } }, skills },
+});
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'sympozium-chat-endpoint-'));
+  plane = await startLocalControlPlane({ gatewayBaseDomain: 'sympozium.invalid' });
+  kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, plane.kubeconfigYaml());
+  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
+  await kube.create(path, instance('public', [{ skillPackRef: 'web-endpoint' }]));
+  await kube.create(path, instance('plain', []));
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const got = await kube.get<{ status?: { webEndpoint?: { url?: string } } }>(`${path}/public`);
+    if (got.status?.webEndpoint?.url) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+});
+
+afterAll(async () => {
+  kube?.close();
+  await plane?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const chat = (...args: string[]) => runBin(['chat', ...args], { env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '' } });
+
+describe('finding the endpoint', () => {
+  it("uses the instance's status URL, says so under --verbose, and explains when it cannot be reached from here", async () => {
+    const result = await chat('public', '-m', 'hi', '--verbose');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("endpoint: https://public.sympozium.invalid (from the instance's status.webEndpoint.url)");
+    expect(result.stderr).toContain('cannot reach the web endpoint at https://public.sympozium.invalid: host not found');
+    expect(result.stderr).toContain('pass --url with an address that is');
+  });
+
+  it('an instance without the web endpoint: says how to enable it', async () => {
+    const result = await chat('plain', '-m', 'hi');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('the web endpoint of instance plain is not enabled');
+    expect(result.stderr).toContain('sympozium enable web-endpoint plain');
+  });
+
+  it('an instance that does not exist: says where it looked', async () => {
+    const result = await chat('nosuch', '-m', 'hi');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/instance nosuch does not exist in namespace default \(context "sympozium-local"/);
+  });
+
+  it('--url accepts the base address with or without /v1, and refuses what is not http(s)', async () => {
+    expect(normalizeBaseUrl('https://demo.example.com/')).toBe('https://demo.example.com');
+    expect(normalizeBaseUrl('https://demo.example.com/v1')).toBe('https://demo.example.com');
+    expect(normalizeBaseUrl('http://127.0.0.1:8080/prefix/v1/?x=1')).toBe('http://127.0.0.1:8080/prefix');
+    const result = await chat('demo', '-m', 'hi', '--url', 'ftp://demo.example.com', '--key', 'k');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--url must be an http:// or https:// URL');
+  });
+
+  it('an HTTPRoute is https unless it attaches only to a plain-HTTP listener or says so', () => {
+    expect(routeBaseUrl({ spec: { hostnames: ['*.example.com', 'demo.example.com'] } })).toBe('https://demo.example.com');
+    expect(routeBaseUrl({ spec: { hostnames: ['demo.example.com'], parentRefs: [{ sectionName: 'http' }] } })).toBe('http://demo.example.com');
+    expect(routeBaseUrl({ spec: { hostnames: ['demo.example.com'], parentRefs: [{ sectionName: 'http' }, { sectionName: 'https' }] } })).toBe('https://demo.example.com');
+    expect(routeBaseUrl({ spec: { hostnames: ['demo.example.com'], parentRefs: [{ port: 80 }] } })).toBe('http://demo.example.com');
+    expect(routeBaseUrl({ metadata: { annotations: { 'sympozium.ai/scheme': 'http' } }, spec: { hostnames: ['demo.example.com'] } })).toBe('http://demo.example.com');
+    expect(routeBaseUrl({ spec: { hostnames: [] } })).toBeUndefined();
+  });
+});
