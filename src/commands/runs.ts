@@ -177,8 +177,25 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
   let outcome: 'Succeeded' | 'Failed' | 'Skipped' | 'vanished' | undefined;
   let failure: string | undefined;
 
+  // Lines are batched and written once per turn of the event loop: a burst of thousands of transitions
+  // (a busy namespace, a relist) costs a few writes instead of one per line.
+  let pending: string[] = [];
+  let flushScheduled = false;
+  const flush = () => {
+    flushScheduled = false;
+    if (pending.length === 0) return;
+    ctx.out.write(pending.join(''));
+    pending = [];
+  };
+  const write = (line: string) => {
+    pending.push(line);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  };
   const emit = (transition: RunTransition) => {
-    if (json) return ctx.out.jsonLine(transition);
+    if (json) return write(`${JSON.stringify(transition)}\n`);
     const time = transition.time.slice(11, 19);
     const phase = transition.vanished ? color.gray('vanished'.padEnd(10)) : colorPhase(color, transition.phase, transition.phase.padEnd(10));
     const duration = transition.durationMs === undefined ? '' : shortDuration(transition.durationMs);
@@ -188,7 +205,7 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
       : transition.error
         ? color.red(oneLine(transition.error, 100))
         : '';
-    ctx.out.result([time, transition.run.padEnd(30), phase, duration.padStart(7), tokens.padStart(12), detail].join('  ').trimEnd());
+    write(`${[time, transition.run.padEnd(30), phase, duration.padStart(7), tokens.padStart(12), detail].join('  ').trimEnd()}\n`);
   };
 
   const transitionOf = (run: AgentRun, time: Date, previousPhase?: string): RunTransition => {
@@ -259,6 +276,7 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
     }
   } finally {
     watchSignal.abort();
+    flush();
   }
   if (ctx.signal.aborted) throw new InterruptedError();
   if (!options.untilDone) return;

@@ -229,12 +229,15 @@ export class KubeClient {
     try {
       for await (const chunk of response as AsyncIterable<string>) {
         buffer += chunk;
+        // Walk the lines by index and cut the buffer once per chunk: a chunk can hold thousands of events.
+        let start = 0;
         let newline: number;
-        while ((newline = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, newline).trim();
-          buffer = buffer.slice(newline + 1);
+        while ((newline = buffer.indexOf('\n', start)) >= 0) {
+          const line = buffer.slice(start, newline).trim();
+          start = newline + 1;
           if (line) yield JSON.parse(line) as WatchEvent<T>;
         }
+        buffer = buffer.slice(start);
       }
     } catch (error) {
       // A dropped connection ends this stream like a server close; the caller decides whether to resume.
