@@ -1,6 +1,6 @@
 import type { PathSegment } from './manifests.js';
 import type { Schema } from './schema-builders.js';
-import { suggestField, suggestValue } from './suggest.js';
+import { suggestField, suggestPlacement, suggestValue } from './suggest.js';
 
 /**
  * A validator for the structural-schema subset the bundled schemas (and CRDs) use. Written here rather than
@@ -88,6 +88,8 @@ const dateTime = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2
 
 export interface CheckContext {
   findings: Finding[];
+  /** The whole document's schema, to find where a misplaced field belongs. */
+  root?: Schema;
   /** The source text of an unquoted scalar at a path, when known (for the YAML 1.1 boolean trap). */
   plainScalar?: (path: PathSegment[]) => string | undefined;
 }
@@ -179,12 +181,10 @@ function checkObject(value: Record<string, unknown>, schema: Schema, path: PathS
     } else if (!open && (schema.properties || schema.type === 'object')) {
       const pattern = formatPath([...path, name]).replace(/\[\d+\]/g, '[]');
       const suggestion = suggestField(name, schema, pattern);
-      ctx.findings.push({
-        path: [...path, name],
-        at: 'key',
-        message: `unknown field "${name}"${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
-        severity: 'error',
-      });
+      // Nothing close below: the field may have been written at the wrong level (policyRef under agents).
+      const elsewhere = suggestion || !ctx.root ? undefined : suggestPlacement(name, ctx.root, formatPath(path));
+      const hint = suggestion ? ` (did you mean ${suggestion}?)` : elsewhere ? ` (it belongs at ${elsewhere})` : '';
+      ctx.findings.push({ path: [...path, name], at: 'key', message: `unknown field "${name}"${hint}`, severity: 'error' });
     }
   }
 }

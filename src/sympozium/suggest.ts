@@ -45,6 +45,8 @@ const knownMistakes: Record<string, string> = {
   'spec.authRefs[].name': 'secret',
   'spec.model': 'agents.default.model',
   'spec.policy': 'policyRef',
+  'spec.webEndpoint.rpm': 'rateLimit.requestsPerMinute',
+  'spec.webEndpoint.burst': 'rateLimit.burstSize',
 };
 
 interface Candidate {
@@ -53,13 +55,13 @@ interface Candidate {
   depth: number;
 }
 
-function candidates(schema: Schema, prefix: string, depth: number, into: Candidate[]): Candidate[] {
-  if (depth > 3) return into;
+function candidates(schema: Schema, prefix: string, depth: number, into: Candidate[], maxDepth = 3): Candidate[] {
+  if (depth > maxDepth) return into;
   for (const [name, child] of Object.entries(schema.properties ?? {})) {
     const path = prefix ? `${prefix}.${name}` : name;
     into.push({ path, leaf: name, depth });
-    candidates(child, path, depth + 1, into);
-    if (child.items?.properties) candidates(child.items, `${path}[]`, depth + 1, into);
+    candidates(child, path, depth + 1, into, maxDepth);
+    if (child.items?.properties) candidates(child.items, `${path}[]`, depth + 1, into, maxDepth);
   }
   return into;
 }
@@ -79,6 +81,17 @@ export function suggestField(written: string, parent: Schema, pattern: string): 
     if (!best || total < best.score) best = { path: candidate.path, score: total };
   }
   return best?.path;
+}
+
+/**
+ * Where in the whole document a field of this exact name lives, when it was written at the wrong level: an
+ * absolute path such as spec.policyRef. Only exact names (any case) count: a near miss far away is noise.
+ */
+export function suggestPlacement(written: string, root: Schema, here: string): string | undefined {
+  const matches = candidates(root, '', 0, [], 6).filter((candidate) => candidate.leaf.toLowerCase() === written.toLowerCase());
+  const elsewhere = matches.filter((candidate) => !candidate.path.startsWith(`${here.replace(/\[\d+\]/g, '[]')}.`));
+  if (elsewhere.length === 0) return undefined;
+  return elsewhere.sort((a, b) => a.depth - b.depth)[0]!.path;
 }
 
 /** The closest allowed value, for enums. */

@@ -76,11 +76,14 @@ export function checkDocument(object: Record<string, unknown>, ctx: CheckContext
   const key = `${apiVersion}/${kind}`;
   const bundled = kindSchema(apiVersion, kind);
   const cluster = extraSchemas?.get(key) as Schema | undefined;
-  if (bundled) checkValue(object, documentSchema(bundled), [], ctx);
+  if (bundled) {
+    const schema = documentSchema(bundled);
+    checkValue(object, schema, [], { ...ctx, root: schema, findings: ctx.findings });
+  }
   if (cluster) {
     // The cluster's schema says nothing useful about metadata (CRDs may only say "object"), so keep ours.
     const withMeta: Schema = { ...cluster, properties: { ...(cluster.properties ?? {}), metadata: objectMeta } };
-    checkValue(object, withMeta, [], ctx);
+    checkValue(object, withMeta, [], { ...ctx, root: withMeta, findings: ctx.findings });
   }
   if (kind === 'Secret' && isPlainObject(metadata) && isPlainObject(metadata.annotations)) {
     if (metadata.annotations[placeholderAnnotation] === 'true') {

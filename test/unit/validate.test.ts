@@ -95,6 +95,25 @@ spec:
     ]);
   });
 
+  it('says where a field written at the wrong level belongs', () => {
+    const text = `apiVersion: sympozium.ai/v1alpha1
+kind: SympoziumInstance
+metadata: {name: x}
+spec:
+  agents:
+    default: {model: m, policyRef: restrictive}
+  baseURL: http://ollama:11434/v1
+  memory: {enabled: true, systemprompt: hi}
+  webEndpoint: {enabled: true, rpm: 3}
+`;
+    expect(check(text)).toEqual([
+      'demo.yaml:6:25  spec.agents.default.policyRef: unknown field "policyRef" (it belongs at spec.policyRef)',
+      'demo.yaml:7:3  spec.baseURL: unknown field "baseURL" (did you mean agents.default.baseURL?)',
+      'demo.yaml:8:27  spec.memory.systemprompt: unknown field "systemprompt" (did you mean systemPrompt?)',
+      'demo.yaml:9:32  spec.webEndpoint.rpm: unknown field "rpm" (did you mean rateLimit.requestsPerMinute?)',
+    ]);
+  });
+
   it('reports wrong types, bad enum values and out-of-range numbers at the value', () => {
     const text = `apiVersion: sympozium.ai/v1alpha1
 kind: SympoziumInstance
