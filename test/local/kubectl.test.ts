@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,20 +29,38 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function kubectl(args: string[], input?: string) {
-  const result = spawnSync(kubectlPath, args, { env, input, encoding: 'utf8', timeout: 30_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+/** Asynchronous on purpose: the plane runs in this process, so a spawnSync would block the server kubectl calls. */
+function kubectl(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(kubectlPath, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill(), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input ?? '');
+  });
 }
 
 describe.skipIf(!haveKubectl)('kubectl against the local control plane', () => {
-  test('`kubectl get sympoziuminstances,agentruns -w` shows the lifecycle as it happens', async () => {
-    const watch = spawn(kubectlPath, ['get', 'sympoziuminstances,agentruns', '-w'], { env });
-    children.push(watch);
-    let output = '';
-    watch.stdout.on('data', (chunk) => (output += chunk));
-    watch.stderr.on('data', (chunk) => (output += chunk));
-    await waitFor(() => output.includes('No resources found') || output.length > 0 || undefined, 'kubectl watch started', 15_000);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  test('`kubectl get sympoziuminstances -w` and `kubectl get agentruns -w` show the lifecycle as it happens', async () => {
+    // kubectl 1.32 watches one resource type per command ("you may only specify a single resource type").
+    const watches = ['sympoziuminstances', 'agentruns'].map((kind) => {
+      const child = spawn(kubectlPath, ['get', kind, '-w'], { env });
+      children.push(child);
+      const seen = { output: '' };
+      child.stdout.on('data', (chunk) => (seen.output += chunk));
+      child.stderr.on('data', (chunk) => (seen.output += chunk));
+      return { child, seen };
+    });
+    const watching = (kind: string) =>
+      plane.apiServer.requestLog.some((entry) => entry.path.endsWith(`/${kind}`) && entry.query.includes('watch=true') && entry.headers['user-agent']?.startsWith('kubectl'));
+    await waitFor(() => (watching('sympoziuminstances') && watching('agentruns')) || undefined, 'kubectl watches started', 15_000);
 
     const manifest = [
       'apiVersion: sympozium.ai/v1alpha1',
@@ -52,10 +70,10 @@ describe.skipIf(!haveKubectl)('kubectl against the local control plane', () => {
       '  agents: {default: {model: gpt-4.1}}',
       '  skills: [{skillPackRef: web-endpoint}]',
     ].join('\n');
-    const applied = kubectl(['apply', '-f', '-'], manifest);
+    const applied = await kubectl(['apply', '-f', '-'], manifest);
     expect(applied.stderr).toBe('');
     expect(applied.stdout).toContain('sympoziuminstance.sympozium.ai/watched created');
-    const waited = kubectl(['wait', 'sympoziuminstance/watched', '--for=condition=Ready', '--timeout=20s']);
+    const waited = await kubectl(['wait', 'sympoziuminstance/watched', '--for=condition=Ready', '--timeout=20s']);
     expect(waited.stdout).toContain('condition met');
     await waitFor(async () => (await plane.api.get(paths.instances('default', 'watched')))?.status?.phase === 'Serving', 'watched Serving');
 
@@ -68,16 +86,20 @@ describe.skipIf(!haveKubectl)('kubectl against the local control plane', () => {
     });
     expect(response.status).toBe(200);
 
-    await waitFor(() => /watched-web-\w+\s+watched\s+Succeeded/.test(output) || undefined, 'the chat run Succeeded in the watch', 15_000);
-    watch.kill();
-    const lines = output.split('\n');
-    const instanceRows = lines.filter((line) => /^watched\s/.test(line));
-    const phases = instanceRows.map((line) => line.split(/\s+/)[1]).filter((phase, index, all) => phase !== all[index - 1]);
+    const [instances, runs] = watches.map((watch) => watch.seen);
+    await waitFor(() => /watched-web-\w+\s+watched\s+Succeeded/.test(runs!.output) || undefined, 'the chat run Succeeded in the watch', 15_000);
+    for (const watch of watches) watch.child.kill();
+    const instanceRows = instances!.output.split('\n').filter((line) => /^watched\s/.test(line));
+    const phases = instanceRows
+      .map((line) => line.split(/\s+/)[1]!)
+      .filter((phase) => ['Pending', 'Running', 'Serving', 'Error'].includes(phase))
+      .filter((phase, index, all) => phase !== all[index - 1]);
     expect(phases.slice(0, 3)).toEqual(['Pending', 'Running', 'Serving']);
-    expect(lines.some((line) => /^watched-web-endpoint\s+watched\s+Serving/.test(line))).toBe(true);
-    expect(lines.some((line) => /^watched-web-\w{5}\s+watched\s+Running/.test(line))).toBe(true);
+    const runRows = runs!.output.split('\n');
+    expect(runRows.some((line) => /^watched-web-endpoint\s+watched\s+Serving/.test(line))).toBe(true);
+    expect(runRows.some((line) => /^watched-web-\w{5}\s+watched\s+Running/.test(line))).toBe(true);
 
-    const table = kubectl(['get', 'sympoziuminstances']);
+    const table = await kubectl(['get', 'sympoziuminstances']);
     expect(table.stdout).toMatch(/NAME\s+PHASE\s+ACTIVE AGENTS\s+TOTAL RUNS\s+AGE/);
     expect(table.stdout).toMatch(/watched\s+Serving\s+1\s+2\s/);
   });
