@@ -6,7 +6,7 @@ import { CliError } from '../errors.js';
  * providers. Imported lazily by client.ts, so commands on token or certificate kubeconfigs never load it.
  */
 export async function credentialHeaders(config: ResolvedKubeConfig): Promise<Record<string, string>> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
   const kc = new KubeConfig();
   // client-node merges KUBECONFIG itself; loading the first file and switching context matches what we resolved.
   for (const file of config.files) {
