@@ -5,25 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import { admit, specChanged } from './admission.js';
 import { recordUpdate, serverSideApply } from './apply.js';
-import { applyBuiltinDefaults, builtinTypes, INITIAL_NAMESPACES, pruneUnknownBuiltinFields, resetStatusOnCreate } from './builtins.js';
-import { CRD_STORAGE_KEY, defaultCrd, establishedStatus, isEstablished, typesForCrd, validateCrd } from './crd.js';
-import {
-  alreadyExists,
-  ApiError,
-  badRequest,
-  conflict,
-  goValue,
-  invalid,
-  notFound,
-  successStatus,
-  unsupportedMediaType,
-  type FieldError,
-} from './errors.js';
+import { builtinTypes, INITIAL_NAMESPACES, resetStatusOnCreate } from './builtins.js';
+import { CRD_STORAGE_KEY, establishedStatus, isEstablished, typesForCrd } from './crd.js';
+import { alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType } from './errors.js';
 import { listKeyResolver } from './fields.js';
 import { deepClone, deepEqual, isObject, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { apiVersionOf, Registry, type ResourceType } from './registry.js';
-import { processCustomResource } from './schema.js';
+import { deleteCollection, deleteObject, finishDelete } from './deletion.js';
 import { Store } from './store.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -52,8 +42,6 @@ export const PATCH_TYPES = {
 } as const;
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function rfc3339(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -156,47 +144,6 @@ export class Cluster {
     if (urlName !== undefined) body.metadata.name = urlName;
   }
 
-  /** Defaulting, pruning, validation and unknown-field handling; returns warnings. */
-  private normalise(t: ResourceType, obj: any, isCreate: boolean, opts: WriteOptions): string[] {
-    const warnings: string[] = [];
-    const errors: FieldError[] = [];
-    const unknownFields = pruneUnknownBuiltinFields(obj);
-    if (t.custom) {
-      const outcome = processCustomResource(obj, t.schema);
-      unknownFields.push(...outcome.unknownFields);
-      errors.push(...outcome.errors);
-    }
-    if (unknownFields.length) {
-      if (opts.fieldValidation === 'Strict') {
-        throw badRequest(`strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
-      }
-      if (opts.fieldValidation === 'Warn') for (const f of unknownFields) warnings.push(`unknown field "${f}"`);
-    }
-    if (t.kind === 'CustomResourceDefinition') {
-      defaultCrd(obj);
-      errors.push(...validateCrd(obj));
-    } else if (!t.custom) {
-      applyBuiltinDefaults(obj, isCreate);
-    }
-    const name: unknown = obj.metadata.name;
-    if (typeof name === 'string') {
-      const pattern = t.kind === 'Namespace' || t.kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
-      if (!pattern.test(name) || name.length > 253) {
-        const what = pattern === DNS_LABEL ? 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character' : 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
-        errors.push({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: ${goValue(name)}: ${what}` });
-      }
-    }
-    if (t.kind === 'Secret' && isObject(obj.data)) {
-      for (const [k, v] of Object.entries(obj.data)) {
-        if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) {
-          errors.push({ reason: 'FieldValueInvalid', field: `data[${k}]`, message: `Invalid value: ${goValue(v)}: illegal base64 data` });
-        }
-      }
-    }
-    if (errors.length) throw invalid(t.group, t.kind, String(name ?? ''), errors);
-    return warnings;
-  }
-
   create(t: ResourceType, namespace: string | undefined, body: any, opts: WriteOptions, applied?: any): WriteResult {
     if (t.kind === 'SelfSubjectAccessReview') return this.accessReview(body);
     this.checkIdentity(t, body, namespace);
@@ -219,7 +166,7 @@ export class Cluster {
       if (t.custom) delete obj.status;
       else resetStatusOnCreate(obj);
     }
-    const warnings = this.normalise(t, obj, true, opts);
+    const warnings = admit(t, obj, true, opts);
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339(this.now());
     if (t.hasGeneration) meta.generation = 1;
@@ -299,7 +246,7 @@ export class Cluster {
     m.name = prevMeta.name;
     if (t.namespaced) m.namespace = prevMeta.namespace;
     m.resourceVersion = prevMeta.resourceVersion;
-    const warnings = this.normalise(t, next, false, opts);
+    const warnings = admit(t, next, false, opts);
     if (t.hasGeneration && specChanged(t, prev, next)) m.generation = (prevMeta.generation ?? 0) + 1;
     const ctx = {
       manager: this.managerFor(opts),
@@ -315,7 +262,7 @@ export class Cluster {
     }
     if (opts.dryRun) return { object: next, code: 200, warnings };
     if (m.deletionTimestamp && (!Array.isArray(m.finalizers) || m.finalizers.length === 0)) {
-      return { object: this.finishDelete(t, prev), code: 200, warnings };
+      return { object: finishDelete(this, t, prev), code: 200, warnings };
     }
     this.store.write(t.storageKey, next);
     if (t.kind === 'CustomResourceDefinition' && isEstablished(next)) {
@@ -407,78 +354,10 @@ export class Cluster {
   }
 
   delete(t: ResourceType, namespace: string | undefined, name: string, options: any, opts: Pick<WriteOptions, 'dryRun'>): WriteResult {
-    const prev = this.store.get(t.storageKey, t.namespaced ? namespace : undefined, name);
-    if (!prev) throw notFound(t.group, t.resource, name);
-    const pre = isObject(options?.preconditions) ? options.preconditions : {};
-    if (pre.uid && pre.uid !== prev.metadata.uid) {
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${t.group ? `${t.resource}.${t.group}` : t.resource} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${prev.metadata.uid}`, { name, group: t.group, kind: t.resource });
-    }
-    if (pre.resourceVersion && pre.resourceVersion !== prev.metadata.resourceVersion) {
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${t.group ? `${t.resource}.${t.group}` : t.resource} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${prev.metadata.resourceVersion}`, { name, group: t.group, kind: t.resource });
-    }
-    const finalizers: unknown[] = Array.isArray(prev.metadata.finalizers) ? prev.metadata.finalizers : [];
-    if (finalizers.length > 0) {
-      if (prev.metadata.deletionTimestamp) return { object: prev, code: 200, warnings: [] };
-      const next = deepClone(prev);
-      next.metadata.deletionTimestamp = rfc3339(this.now());
-      next.metadata.deletionGracePeriodSeconds = 0;
-      if (t.hasGeneration) next.metadata.generation = (prev.metadata.generation ?? 0) + 1;
-      if (opts.dryRun) return { object: next, code: 200, warnings: [] };
-      this.store.write(t.storageKey, next);
-      return { object: next, code: 200, warnings: [] };
-    }
-    if (opts.dryRun) return { object: this.deleteReply(t, prev), code: 200, warnings: [] };
-    const gone = this.finishDelete(t, prev);
-    return { object: this.deleteReply(t, gone), code: 200, warnings: [] };
-  }
-
-  private deleteReply(t: ResourceType, obj: any): any {
-    if (t.deleteReturnsObject) return obj;
-    return successStatus({ name: obj.metadata.name, group: t.group, kind: t.resource, uid: obj.metadata.uid });
-  }
-
-  /** Removes an object for good, cascading for namespaces and CRDs. */
-  private finishDelete(t: ResourceType, prev: any): any {
-    if (t.kind === 'Namespace') {
-      const ns = prev.metadata.name;
-      for (const rt of this.registry.all()) {
-        if (!rt.namespaced) continue;
-        for (const o of [...this.store.list(rt.storageKey, ns)]) this.store.remove(rt.storageKey, ns, o.metadata.name);
-      }
-    }
-    if (t.kind === 'CustomResourceDefinition') {
-      const types = this.registry.removeCrd(prev.metadata.name);
-      const keys = new Set(types.map((x) => x.storageKey));
-      if (types.length === 0) {
-        const spec = prev.spec ?? {};
-        keys.add(`${spec.group}/${spec.names?.plural}`);
-      }
-      for (const key of keys) {
-        for (const o of [...this.store.list(key)]) this.store.remove(key, o.metadata.namespace, o.metadata.name);
-        this.store.terminateWatchers(key);
-        this.store.dropTable(key);
-      }
-    }
-    return this.store.remove(t.storageKey, t.namespaced ? prev.metadata.namespace : undefined, prev.metadata.name);
+    return deleteObject(this, t, namespace, name, options, opts);
   }
 
   deleteCollection(t: ResourceType, namespace: string | undefined, predicate: ((o: any) => boolean) | undefined, options: any, opts: Pick<WriteOptions, 'dryRun'>): any {
-    const items: any[] = [];
-    for (const o of [...this.list(t, namespace, predicate)]) {
-      const result = this.delete(t, o.metadata.namespace, o.metadata.name, options, opts);
-      items.push(isObject(result.object) && result.object.kind === 'Status' ? o : result.object);
-    }
-    return { apiVersion: apiVersionOf(t), kind: t.listKind, metadata: { resourceVersion: String(this.store.rv) }, items };
+    return deleteCollection(this, t, namespace, predicate, options, opts);
   }
-}
-
-/** True when anything outside metadata (and outside status, when status is a subresource) changed. */
-function specChanged(t: ResourceType, prev: any, next: any): boolean {
-  const keys = new Set([...Object.keys(prev), ...Object.keys(next)]);
-  for (const k of keys) {
-    if (k === 'metadata' || k === 'apiVersion' || k === 'kind') continue;
-    if (k === 'status' && t.statusSubresource) continue;
-    if (!deepEqual(prev[k], next[k])) return true;
-  }
-  return false;
 }

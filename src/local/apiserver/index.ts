@@ -2,6 +2,7 @@
  * The Kubernetes API emulator behind `sympozium dev` and the conformance tests: a server that real kubectl
  * v1.32 and @kubernetes/client-node accept as a cluster. See /work/shared/reference/kube-api-emulation.md.
  */
-export { startApiServer, PORT_FORWARD_ANNOTATION } from './server.js';
+export { startApiServer } from './server.js';
+export { PORT_FORWARD_ANNOTATION } from './port-forward-route.js';
 export type { ApiServer, ApiServerOptions, RequestLogEntry } from './server.js';
 export type { FaultInjector, FaultRule } from './faults.js';

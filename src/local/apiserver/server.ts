@@ -7,17 +7,17 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { stringify as toYaml } from 'yaml';
 import { Cluster } from './cluster.js';
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
-import { ApiError, badRequest, internalError, notFound, unauthorized, unknownResource } from './errors.js';
+import { ApiError, badRequest, internalError, unauthorized, unknownResource } from './errors.js';
 import { Faults, ruleFromJson, type FaultInjector, type FaultRule } from './faults.js';
 import { handleResource, parseResourcePath } from './handlers.js';
 import { readBody, sendError, sendJson } from './http-util.js';
 import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_STUB, OpenApi } from './openapi.js';
 import { readState, StateWriter } from './persistence.js';
-import { handlePortForwardUpgrade, type PortTarget } from './portforward/index.js';
+import type { PortTarget } from './portforward/index.js';
+import { portForwardUpgradeHandler } from './port-forward-route.js';
 import { selfSignedCertificate } from './tls-cert.js';
 
 export interface ApiServerOptions {
@@ -80,15 +80,6 @@ const VERSION = {
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 const MAX_LOG = 20_000;
-export const PORT_FORWARD_ANNOTATION = 'local.sympozium.ai/port-forward';
-
-function parseHostPort(value: string): PortTarget | undefined {
-  const i = value.lastIndexOf(':');
-  if (i <= 0) return undefined;
-  const host = value.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(value.slice(i + 1));
-  return Number.isInteger(port) && port > 0 && port < 65536 ? { host, port } : undefined;
-}
 
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
   const token = options.token ?? randomBytes(24).toString('hex');
@@ -248,51 +239,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     });
   };
 
-  const handleUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const entry = logRequest(req, url);
-    const reject = (err: ApiError) => {
-      entry.status = err.code;
-      emitLog(entry);
-      const body = JSON.stringify(err.toStatus());
-      socket.end(
-        `HTTP/1.1 ${err.code} ${http.STATUS_CODES[err.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    };
-    socket.on('error', () => socket.destroy());
-    if (!authenticated(req)) return reject(unauthorized());
-    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward\/?$/.exec(url.pathname);
-    if (!m) return reject(badRequest('upgrade is only supported for pods/portforward'));
-    const namespace = decodeURIComponent(m[1]!);
-    const podName = decodeURIComponent(m[2]!);
-    const podType = cluster.registry.get('', 'v1', 'pods')!;
-    const pod = cluster.store.get(podType.storageKey, namespace, podName);
-    if (!pod) return reject(notFound('', 'pods', podName));
-    const phase = pod.status?.phase;
-    if (phase !== 'Running') {
-      return reject(badRequest(`unable to upgrade connection: pod ${podName} is not running. Current status=${phase ?? 'Pending'}`));
-    }
-    let annotated: Record<string, string> = {};
-    try {
-      const raw = pod.metadata.annotations?.[PORT_FORWARD_ANNOTATION];
-      if (typeof raw === 'string') annotated = JSON.parse(raw) as Record<string, string>;
-    } catch {
-      annotated = {};
-    }
-    const resolveTarget = (port: number): PortTarget | undefined => {
-      const registered = portForwards.get(`${namespace}/${podName}/${port}`);
-      if (registered) return registered;
-      const value = annotated[String(port)];
-      return typeof value === 'string' ? parseHostPort(value) : undefined;
-    };
-    entry.status = 101;
-    emitLog(entry);
-    try {
-      handlePortForwardUpgrade(req, socket, head, resolveTarget, { podUid: pod.metadata.uid });
-    } catch (err) {
-      reject(internalError((err as Error).message));
-    }
-  };
+  const handleUpgrade = portForwardUpgradeHandler({ cluster, authenticated, portForwards, logRequest, emitLog });
 
   // One port speaks both HTTP and HTTPS: the first byte of a TLS connection is a handshake record (0x16).
   const httpServer = http.createServer(handleRequest);

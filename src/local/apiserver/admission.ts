@@ -1,0 +1,66 @@
+/**
+ * Admission for every write: unknown-field handling (Strict/Warn/Ignore), defaulting, schema pruning and
+ * validation into 422 field errors, and the rule for when `metadata.generation` moves.
+ */
+import { applyBuiltinDefaults, pruneUnknownBuiltinFields } from './builtins.js';
+import type { WriteOptions } from './cluster.js';
+import { defaultCrd, validateCrd } from './crd.js';
+import { badRequest, goValue, invalid, type FieldError } from './errors.js';
+import { deepEqual, isObject } from './patch.js';
+import type { ResourceType } from './registry.js';
+import { processCustomResource } from './schema.js';
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Prepares a create or update result for storage; returns the warnings for the `Warning` header. */
+export function admit(t: ResourceType, obj: any, isCreate: boolean, opts: WriteOptions): string[] {
+  const warnings: string[] = [];
+  const errors: FieldError[] = [];
+  const unknownFields = pruneUnknownBuiltinFields(obj);
+  if (t.custom) {
+    const outcome = processCustomResource(obj, t.schema);
+    unknownFields.push(...outcome.unknownFields);
+    errors.push(...outcome.errors);
+  }
+  if (unknownFields.length) {
+    if (opts.fieldValidation === 'Strict') {
+      throw badRequest(`strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
+    }
+    if (opts.fieldValidation === 'Warn') for (const f of unknownFields) warnings.push(`unknown field "${f}"`);
+  }
+  if (t.kind === 'CustomResourceDefinition') {
+    defaultCrd(obj);
+    errors.push(...validateCrd(obj));
+  } else if (!t.custom) {
+    applyBuiltinDefaults(obj, isCreate);
+  }
+  const name: unknown = obj.metadata.name;
+  if (typeof name === 'string') {
+    const pattern = t.kind === 'Namespace' || t.kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
+    if (!pattern.test(name) || name.length > 253) {
+      const what = pattern === DNS_LABEL ? 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character' : 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
+      errors.push({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: ${goValue(name)}: ${what}` });
+    }
+  }
+  if (t.kind === 'Secret' && isObject(obj.data)) {
+    for (const [k, v] of Object.entries(obj.data)) {
+      if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) {
+        errors.push({ reason: 'FieldValueInvalid', field: `data[${k}]`, message: `Invalid value: ${goValue(v)}: illegal base64 data` });
+      }
+    }
+  }
+  if (errors.length) throw invalid(t.group, t.kind, String(name ?? ''), errors);
+  return warnings;
+}
+
+/** True when anything outside metadata (and outside status, when status is a subresource) changed. */
+export function specChanged(t: ResourceType, prev: any, next: any): boolean {
+  const keys = new Set([...Object.keys(prev), ...Object.keys(next)]);
+  for (const k of keys) {
+    if (k === 'metadata' || k === 'apiVersion' || k === 'kind') continue;
+    if (k === 'status' && t.statusSubresource) continue;
+    if (!deepEqual(prev[k], next[k])) return true;
+  }
+  return false;
+}
