@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
@@ -67,9 +69,6 @@ export async function init(options: InitOptions, ctx: Context): Promise<void> {
   const target = options.out ?? `${answers.name}.yaml`;
   const file = target === '-' ? undefined : path.resolve(ctx.cwd, target);
   const result = scaffold(answers);
-  if (options.apply && result.placeholder) {
-    throw usageError(`--apply would store a placeholder key in Secret ${result.secretName}`, `Pass --api-key-env ${secretKeys(answers.provider)[0]} to read the key from your environment, or drop --apply.`);
-  }
   assertValid(result.text);
 
   if (!file) {
@@ -85,9 +84,29 @@ export async function init(options: InitOptions, ctx: Context): Promise<void> {
     ctx.out.success(`wrote ${target}: Secret ${result.secretName} and SympoziumInstance ${answers.name}${result.holdsKey ? ' (mode 0600: it holds your key)' : ''}`);
   }
   printNextSteps(answers, result, target, options, ctx);
-  if (options.apply && file) {
-    const { apply } = await import('./apply.js');
-    await apply({ paths: [file], dryRun: undefined, forceConflicts: false, wait: false, timeoutMs: 120_000 }, ctx);
+  if (options.apply && file) await applyResult(file, result, answers, ctx);
+}
+
+/**
+ * Hands the file to apply. A placeholder Secret is never applied: it would put a fake key on the cluster, or
+ * overwrite a real one created with kubectl. The instance alone goes through a temporary file instead (apply
+ * takes paths), and the warning says how to create the Secret.
+ */
+async function applyResult(file: string, result: ReturnType<typeof scaffold>, answers: InitAnswers, ctx: Context): Promise<void> {
+  const { apply } = await import('./apply.js');
+  const options = { dryRun: undefined, forceConflicts: false, wait: false, timeoutMs: 120_000 };
+  if (!result.placeholder) {
+    await apply({ paths: [file], ...options }, ctx);
+    return;
+  }
+  ctx.out.warn(`not applying Secret ${result.secretName}: it holds a placeholder. Create it with: ${kubectlSecretCommand(answers)}`);
+  const dir = await mkdtemp(path.join(tmpdir(), 'sympozium-init-'));
+  try {
+    const instanceOnly = path.join(dir, path.basename(file));
+    await writeFile(instanceOnly, result.instanceText, { mode: 0o600 });
+    await apply({ paths: [instanceOnly], ...options }, ctx);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -79,6 +79,8 @@ export interface InitAnswers {
 
 export interface Scaffold {
   text: string;
+  /** The instance document alone, for applying it without a placeholder Secret. */
+  instanceText: string;
   secretName: string;
   /** The Secret holds a placeholder the user must replace (or create the Secret with kubectl instead). */
   placeholder: boolean;
@@ -137,8 +139,8 @@ export function scaffold(answers: InitAnswers, templates: Templates = loadTempla
   const secretName = names.providerSecret(answers.name, answers.provider);
   const secret = secretDocument(answers, secretName, templates.secret);
   const instance = instanceDocument(answers, secretName, templates.instance);
-  const text = [secret.doc, instance].map((doc) => quoteYaml11Traps(doc).toString({ lineWidth: 0 })).join('---\n');
-  return { text, secretName, placeholder: secret.placeholder, holdsKey: secret.holdsKey };
+  const [secretText, instanceText] = [secret.doc, instance].map((doc) => quoteYaml11Traps(doc).toString({ lineWidth: 0 })) as [string, string];
+  return { text: `${secretText}---\n${instanceText}`, instanceText, secretName, placeholder: secret.placeholder, holdsKey: secret.holdsKey };
 }
 
 function secretDocument(answers: InitAnswers, secretName: string, template: string) {

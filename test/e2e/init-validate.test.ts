@@ -169,3 +169,43 @@ describe('sympozium init on a terminal', () => {
     expect((await sympozium(['validate', '-f', 'tty.yaml'], { cwd })).code).toBe(0);
   });
 });
+
+describe('init --apply and validate --cluster against the local control plane', () => {
+  let stateDir: string | undefined;
+  afterAll(async () => {
+    // Never leave a server behind, even when a test failed half-way.
+    if (!stateDir) return;
+    try {
+      const { pid } = JSON.parse(readFileSync(path.join(stateDir, 'server.json'), 'utf8')) as { pid: number };
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // not started or already gone
+    }
+  });
+
+  it('applies what init wrote (never a placeholder Secret) and the cluster accepts it', async () => {
+    const cwd = freshDir();
+    stateDir = path.join(cwd, 'state');
+    const env = { SYMPOZIUM_DEV_TIMINGS: 'fast', HOME: cwd, KUBECONFIG: path.join(stateDir, 'kubeconfig') };
+    const up = await runPrivateBin(build.bin, ['dev', 'up', '--state-dir', stateDir], { cwd, env, timeoutMs: 40_000 });
+    expect(up.code, up.stderr).toBe(0);
+    try {
+      const placeholder = await sympozium(['init', 'demo', '--yes', '--web-endpoint', '--apply'], { cwd, env });
+      expect(placeholder.code, placeholder.stderr).toBe(0);
+      expect(placeholder.stderr).toContain('not applying Secret demo-openai-key: it holds a placeholder. Create it with: kubectl create secret generic demo-openai-key');
+      expect(placeholder.stdout).toContain('sympoziuminstance.sympozium.ai/demo created');
+      expect(placeholder.stdout).not.toContain('secret/demo-openai-key');
+
+      const keyless = await sympozium(['init', 'local', '--provider', 'ollama', '--yes', '--apply'], { cwd, env });
+      expect(keyless.code, keyless.stderr).toBe(0);
+      expect(keyless.stdout).toContain('secret/local-ollama-key created');
+      expect(keyless.stdout).toContain('sympoziuminstance.sympozium.ai/local created');
+
+      const check = await sympozium(['validate', '-f', 'demo.yaml', 'local.yaml', '--cluster'], { cwd, env });
+      expect(check.stderr).toContain('✔ 4 documents in 2 files valid (bundled schemas and the cluster)');
+      expect(check.code).toBe(0);
+    } finally {
+      await runPrivateBin(build.bin, ['dev', 'down', '--state-dir', stateDir], { cwd, env, timeoutMs: 40_000 });
+    }
+  });
+});
