@@ -111,6 +111,8 @@ export async function devUp(options: DevUpOptions, ctx: Context): Promise<void> 
   }
 
   if (options.foreground) {
+    // serveDev removes server.json on the way out, so remember where the context was merged.
+    let mergedTarget: string | undefined;
     ctx.out.info('Starting the local control plane in this terminal (Ctrl-C stops it)...');
     await module.serveDev({
       stateDir,
@@ -120,12 +122,13 @@ export async function devUp(options: DevUpOptions, ctx: Context): Promise<void> 
       signal: ctx.signal,
       onReady: (info) => {
         void (async () => {
-          if (options.mergeKubeconfig) await merge(ctx, info);
+          if (options.mergeKubeconfig) mergedTarget = (await merge(ctx, info)).mergedInto;
           report(ctx, info, 'started');
         })();
       },
     });
-    if (options.mergeKubeconfig) await unmerge(ctx, module.readDevServerInfo(stateDir));
+    if (options.mergeKubeconfig) await unmerge(ctx, { ...(module.readDevServerInfo(stateDir) ?? ({} as DevServerInfo)), mergedInto: mergedTarget });
+    rmSync(files.kubeconfig, { force: true });
     ctx.out.info('Stopped.');
     return;
   }
