@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -115,6 +116,9 @@ export class KubeClient {
     this.namespace = options.namespace ?? config.namespace;
     this.out = options.out;
     this.signal = options.signal;
+    // Every in-flight request listens on the command's signal until it ends (apply runs 16 at once, plus
+    // watches): that is by design, not a leak, so lift Node's warning threshold of ten.
+    if (options.signal) setMaxListeners(200, options.signal);
     this.requestTimeoutMs = options.requestTimeoutMs;
     this.baseUrl = new URL(config.server);
     this.secure = this.baseUrl.protocol === 'https:';

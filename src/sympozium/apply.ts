@@ -80,8 +80,34 @@ function comparable(object: KubeObject | undefined): string {
   return JSON.stringify({ ...rest, metadata: meta });
 }
 
-export async function applyOne(kube: KubeClient, planned: PlannedObject, options: { force: boolean; dryRun: boolean }): Promise<AppliedObject> {
-  const before = await kube.getOrUndefined<KubeObject>(planned.path);
+/**
+ * What exists before applying, to tell created, configured and unchanged apart: one list per collection that
+ * holds several of the objects (200 files of Secrets and instances cost two lists, not 200 GETs); collections
+ * with one or two objects are left to a GET each.
+ */
+export async function prefetchExisting(kube: KubeClient, planned: PlannedObject[]): Promise<Map<string, Map<string, KubeObject>>> {
+  const groups = new Map<string, number>();
+  for (const item of planned) {
+    const collection = objectPath(item.resource, item.namespace);
+    groups.set(collection, (groups.get(collection) ?? 0) + 1);
+  }
+  const existing = new Map<string, Map<string, KubeObject>>();
+  await Promise.all(
+    [...groups].filter(([, count]) => count >= 3).map(async ([collection]) => {
+      const list = await kube.list<KubeObject>(collection);
+      existing.set(collection, new Map(list.items.map((item) => [String(item.metadata.name), item])));
+    }),
+  );
+  return existing;
+}
+
+export async function applyOne(
+  kube: KubeClient,
+  planned: PlannedObject,
+  options: { force: boolean; dryRun: boolean; existing?: Map<string, Map<string, KubeObject>> },
+): Promise<AppliedObject> {
+  const listed = options.existing?.get(objectPath(planned.resource, planned.namespace));
+  const before = listed ? listed.get(planned.name) : await kube.getOrUndefined<KubeObject>(planned.path);
   const response = await kube.apply<KubeObject>(planned.path, planned.object, { force: options.force, dryRun: options.dryRun });
   const after = response.body;
   let outcome: Outcome;
@@ -130,7 +156,8 @@ export async function applyInTiers(
       skipped.push(...items);
       continue;
     }
-    const results = await inParallel(items, options.concurrency ?? 16, (item) => applyOne(kube, item, options));
+    const existing = await prefetchExisting(kube, items);
+    const results = await inParallel(items, options.concurrency ?? 16, (item) => applyOne(kube, item, { ...options, existing }));
     const tierApplied: AppliedObject[] = [];
     const tierFailed: FailedObject[] = [];
     results.forEach((result, index) => {
