@@ -1,7 +1,9 @@
 /**
  * Checklist §7 P0 (connectivity, discovery, CRDs) plus the read-side P1/P2 items, with the real kubectl.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, HAS_KUBECTL, startEmulator, type Emulator } from './helpers.js';
 
@@ -209,5 +211,46 @@ spec: {size: 3}
     const r = await emu.kubectl(['get', '--raw', '/readyz']);
     expect(r.rc).toBe(0);
     expect(r.stdout.trim()).toBe('ok');
+  });
+});
+
+describe.skipIf(!HAS_KUBECTL)('kubectl v1.32 against the emulator: ages', () => {
+  let emu: Emulator;
+  let stateDir = '';
+  const ages: Record<string, number> = {
+    days: (3 * 24 + 4) * 3600 + 300, // 3d4h
+    minutes: 45 * 60 + 10, // 45m
+    long: 400 * 24 * 3600, // 400d
+    years: (3 * 365 + 10) * 24 * 3600 + 60, // 3y10d
+  };
+
+  beforeAll(async () => {
+    // Objects of different ages come from a state file, the way `sympozium dev` restarts with old objects.
+    stateDir = mkdtempSync(join(tmpdir(), 'emu-ages-'));
+    const stateFile = join(stateDir, 'state.json');
+    const now = Date.now();
+    const objects = Object.entries(ages).map(([name, seconds], i) => ({
+      storageKey: '/secrets',
+      object: {
+        apiVersion: 'v1', kind: 'Secret', type: 'Opaque', data: {},
+        metadata: { name, namespace: 'default', uid: `00000000-0000-4000-8000-00000000000${i}`, resourceVersion: String(i + 1),
+          creationTimestamp: new Date(now - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      },
+    }));
+    writeFileSync(stateFile, JSON.stringify({ version: 1, resourceVersion: objects.length, objects }));
+    emu = await startEmulator({ stateFile });
+  });
+  afterAll(async () => {
+    await emu?.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('renders Age cells with upstream HumanDuration', async () => {
+    const r = await emu.kubectl(['get', 'secrets']);
+    expect(r.rc, r.out).toBe(0);
+    expect(r.stdout).toMatch(/^days\s+Opaque\s+0\s+3d4h\s*$/m);
+    expect(r.stdout).toMatch(/^minutes\s+Opaque\s+0\s+45m\s*$/m);
+    expect(r.stdout).toMatch(/^long\s+Opaque\s+0\s+400d\s*$/m);
+    expect(r.stdout).toMatch(/^years\s+Opaque\s+0\s+3y10d\s*$/m);
   });
 });
