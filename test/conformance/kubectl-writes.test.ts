@@ -122,6 +122,16 @@ describe.skipIf(!HAS_KUBECTL)('kubectl v1.32 against the emulator: writes', () =
     expect(deploy.metadata.generation).toBe(2);
   });
 
+  it('kubectl scale goes through the Deployment scale subresource', async () => {
+    const r = await emu.kubectl(['scale', 'deploy', 'web', '--replicas=3']);
+    expect(r.rc, r.out).toBe(0);
+    expect(r.stdout).toContain('deployment.apps/web scaled');
+    expect(emu.server.requestLog.some((e) => e.method === 'PATCH' && e.path.endsWith('/deployments/web/scale'))).toBe(true);
+    expect((await emu.kubectl(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}'])).stdout).toBe('3');
+    const back = await emu.kubectl(['scale', 'deploy', 'web', '--replicas=1']);
+    expect(back.rc, back.out).toBe(0);
+  });
+
   it('P1.25 built-ins print upstream columns', async () => {
     const secrets = await emu.kubectl(['get', 'secrets']);
     expect(secrets.stdout).toMatch(/^NAME\s+TYPE\s+DATA\s+AGE\s*$/m);

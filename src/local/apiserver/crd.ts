@@ -105,6 +105,13 @@ export function typesForCrd(crd: any): ResourceType[] {
         shortNames: names.shortNames ?? [],
         categories: names.categories ?? [],
         statusSubresource: isObject(v.subresources?.status),
+        scale: isObject(v.subresources?.scale) && typeof v.subresources.scale.specReplicasPath === 'string'
+          ? {
+              specReplicasPath: v.subresources.scale.specReplicasPath,
+              statusReplicasPath: v.subresources.scale.statusReplicasPath ?? '.status.replicas',
+              labelSelectorPath: v.subresources.scale.labelSelectorPath,
+            }
+          : undefined,
         hasGeneration: true,
         custom: true,
         schema: v.schema?.openAPIV3Schema,

@@ -31,7 +31,10 @@ function aggregatedResource(t: ResourceType): Record<string, unknown> {
   };
   if (t.shortNames.length) entry.shortNames = t.shortNames;
   if (t.categories.length) entry.categories = t.categories;
-  if (t.statusSubresource) entry.subresources = [{ subresource: 'status', responseKind, verbs: ['get', 'patch', 'update'] }];
+  const subresources: Record<string, unknown>[] = [];
+  if (t.statusSubresource) subresources.push({ subresource: 'status', responseKind, verbs: ['get', 'patch', 'update'] });
+  if (t.scale) subresources.push({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
+  if (subresources.length) entry.subresources = subresources;
   return entry;
 }
 
@@ -95,6 +98,9 @@ export function apiResourceList(registry: Registry, group: string, version: stri
     resources.push(entry);
     if (t.statusSubresource) {
       resources.push({ name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
+    }
+    if (t.scale) {
+      resources.push({ name: `${t.resource}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
     }
     if (t.kind === 'Pod') {
       resources.push({ name: 'pods/portforward', singularName: '', namespaced: true, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] });

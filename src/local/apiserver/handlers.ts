@@ -14,6 +14,7 @@ import { apiVersionOf, type ResourceType } from './registry.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { buildTable, type IncludeObject } from './tables.js';
 import { jsonOf } from './store.js';
+import { scaleOf, writeScale } from './scale.js';
 import { serveWatch } from './watch.js';
 
 export interface ResourceRoute {
@@ -184,6 +185,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const query = url.searchParams;
   const method = req.method ?? 'GET';
   const accept = req.headers.accept;
+  if (subresource === 'scale' && t.scale && name !== undefined) return handleScale(req, res, route, ctx);
   if (subresource !== undefined && !(subresource === 'status' && t.statusSubresource)) {
     if (subresource === 'portforward' && t.kind === 'Pod') throw badRequest('Upgrade request required');
     throw unknownResource();
@@ -284,4 +286,20 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     return;
   }
   throw methodNotAllowed();
+}
+
+async function handleScale(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, ctx: HandlerContext): Promise<void> {
+  const { type: t, namespace, name } = route;
+  const method = req.method ?? 'GET';
+  if (method === 'GET') return sendJson(res, 200, scaleOf(t, ctx.cluster.get(t, namespace, name!)));
+  const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  const opts = writeOptions(req, query);
+  const raw = await readBody(req);
+  let result;
+  if (method === 'PUT') result = writeScale(ctx.cluster, t, namespace, name!, { put: parseJsonBody(raw) }, opts);
+  else if (method === 'PATCH') {
+    const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
+    result = writeScale(ctx.cluster, t, namespace, name!, { patchType: type, patch: raw.toString('utf8') }, opts);
+  } else throw methodNotAllowed();
+  sendJson(res, 200, result.object);
 }

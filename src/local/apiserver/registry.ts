@@ -28,6 +28,8 @@ export interface ResourceType {
   verbs: string[];
   /** True when `/status` is a subresource: the main resource then ignores `.status`. */
   statusSubresource: boolean;
+  /** The `/scale` subresource mapping, when the type has one. */
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
   /** True for types that carry `metadata.generation` (CRs, apps/v1). */
   hasGeneration: boolean;
   /** CRs (and CRD-backed built-ins such as HTTPRoute): no strategic merge patch, PUT requires a resourceVersion. */
