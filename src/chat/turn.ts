@@ -53,8 +53,10 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
   let failTimer: NodeJS.Timeout | undefined;
   let tracker: RunTracker | undefined;
 
-  // Nothing the cluster or a spinner needs may delay the request: both are set up while it is on its way.
-  const clusterReady = connection.cluster().then((cluster) => {
+  // Nothing the cluster or a spinner needs may delay the request: both are set up once it is on its way.
+  let requestSent!: () => void;
+  const sent = new Promise<void>((resolve) => (requestSent = resolve));
+  const clusterReady = sent.then(() => connection.cluster()).then((cluster) => {
     if (!cluster) {
       ctx.out.debug(`run details skipped: ${connection.clusterSkipped}`);
       return undefined;
@@ -79,7 +81,8 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
   const spinning = options.spinner && !options.json && Boolean(ctx.out.stderr.isTTY) && !ctx.env.CI && !ctx.out.quiet && !ctx.out.machine;
   let answered = false;
   const spinnerReady = spinning
-    ? import('../ui/spinner.js')
+    ? sent
+        .then(() => import('../ui/spinner.js'))
         .then(({ startSpinner }) => startSpinner(ctx, `waiting for ${instance}`))
         .then((started) => {
           if (answered || printedAny) started.stop();
@@ -104,6 +107,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
       { model: options.model, messages, stream: options.stream },
       {
         timeoutMs: options.timeoutMs,
+        onSent: () => requestSent(),
         onDelta,
         signal: AbortSignal.any(signals),
         onRetry: ({ attempt, delayMs, reason }) => {
@@ -115,6 +119,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     );
     completion = outcome.completion;
   } catch (error) {
+    requestSent();
     answered = true;
     await spinnerReady;
     spinner?.stop();
@@ -135,6 +140,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     tracker?.stop();
     throw detailed;
   }
+  requestSent();
   answered = true;
   clearTimeout(failTimer);
   await spinnerReady;

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import { InterruptedError } from '../errors.js';
 import { shortDuration } from '../ui/format.js';
 import { EndpointError, connectionFailure, httpError, type EndpointDescription } from './errors.js';
-import { readText, send, socketCode } from './http.js';
+import { keepAliveAgent, readText, send, socketCode } from './http.js';
 import { defaultRetryPolicy, parseRetryAfter, retryDelay, retryableSocketCodes, retryableStatuses, type RetryPolicy } from './retry.js';
 import { readServerSentEvents } from './sse.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, ModelList } from './types.js';
@@ -39,6 +38,8 @@ export interface ChatCallOptions {
   onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
   /** Cancels just this answer (interactive Ctrl-C), not the session. */
   signal?: AbortSignal;
+  /** Told when the request has gone out (each attempt), so other work can start without delaying it. */
+  onSent?: () => void;
 }
 
 export interface ChatOutcome {
@@ -56,18 +57,20 @@ export class EndpointClient {
   readonly target: EndpointTarget;
   private readonly options: ClientOptions;
   private readonly policy: RetryPolicy;
-  private readonly agent: http.Agent;
+  private agent?: Promise<http.Agent>;
 
   constructor(target: EndpointTarget, options: ClientOptions = {}) {
     this.target = target;
     this.options = options;
     this.policy = { ...defaultRetryPolicy, ...options.policy };
-    // Keep-alive lets an interactive session reuse one connection (one tunnel when port-forwarding).
-    this.agent = target.baseUrl.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
   close(): void {
-    this.agent.destroy();
+    void this.agent?.then((agent) => agent.destroy());
+  }
+
+  private connectionPool(): Promise<http.Agent> {
+    return (this.agent ??= keepAliveAgent(new URL(this.target.baseUrl)));
   }
 
   async chat(request: ChatRequest, call: ChatCallOptions): Promise<ChatOutcome> {
@@ -79,7 +82,7 @@ export class EndpointClient {
       'Idempotency-Key': idempotencyKey,
     });
     return this.withRetries('POST /v1/chat/completions', call, async (signal, attempt) => {
-      const response = await send({ url: this.url('/v1/chat/completions'), method: 'POST', headers, body, signal, agent: this.agent });
+      const response = await send({ url: this.url('/v1/chat/completions'), method: 'POST', headers, body, signal, agent: await this.connectionPool(), onSent: call.onSent });
       this.options.debug?.(`POST /v1/chat/completions -> ${response.statusCode} (attempt ${attempt})`);
       const status = response.statusCode ?? 0;
       if (status >= 300) {
@@ -98,7 +101,7 @@ export class EndpointClient {
 
   async models(timeoutMs: number): Promise<ModelList> {
     return this.withRetries('GET /v1/models', { timeoutMs }, async (signal) => {
-      const response = await send({ url: this.url('/v1/models'), headers: this.headers({ Accept: 'application/json' }), signal, agent: this.agent });
+      const response = await send({ url: this.url('/v1/models'), headers: this.headers({ Accept: 'application/json' }), signal, agent: await this.connectionPool() });
       this.options.debug?.(`GET /v1/models -> ${response.statusCode}`);
       const text = await readText(response);
       const status = response.statusCode ?? 0;

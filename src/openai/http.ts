@@ -1,5 +1,4 @@
 import http from 'node:http';
-import https from 'node:https';
 
 /**
  * One HTTP exchange over node:http(s). Not fetch: node's fetch loads undici on first use, which costs a
@@ -13,10 +12,22 @@ export interface HttpRequest {
   body?: string;
   signal: AbortSignal;
   agent?: http.Agent;
+  /** Called once the whole request has been handed to the socket. */
+  onSent?: () => void;
 }
 
-export function send(request: HttpRequest): Promise<http.IncomingMessage> {
-  const transport = request.url.protocol === 'https:' ? https : http;
+/** node:https (and with it TLS) is loaded only for https:// endpoints: a plain local endpoint never pays for it. */
+export async function transportFor(url: URL): Promise<typeof http | typeof import('node:https')> {
+  return url.protocol === 'https:' ? (await import('node:https')).default : http;
+}
+
+/** A keep-alive agent for the endpoint, so a session reuses one connection (one tunnel when port-forwarding). */
+export async function keepAliveAgent(url: URL): Promise<http.Agent> {
+  return new (await transportFor(url)).Agent({ keepAlive: true });
+}
+
+export async function send(request: HttpRequest): Promise<http.IncomingMessage> {
+  const transport = await transportFor(request.url);
   return new Promise((resolvePromise, reject) => {
     if (request.signal.aborted) return reject(request.signal.reason);
     const outgoing = transport.request(
@@ -28,6 +39,7 @@ export function send(request: HttpRequest): Promise<http.IncomingMessage> {
       // node reports an aborted request as an AbortError; hand back the reason the signal carries instead.
       reject(request.signal.aborted ? request.signal.reason : error);
     });
+    if (request.onSent) outgoing.once('finish', request.onSent);
     outgoing.end(request.body);
   });
 }
