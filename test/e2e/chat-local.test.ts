@@ -93,10 +93,12 @@ describe('chat through the cluster (port-forward, key from the Secret)', () => {
     expect(result.stderr).toMatch(/run demo-web-[a-z0-9]+ · Succeeded/);
   });
 
-  it('reads the question from piped stdin', async () => {
-    const result = await chat(['demo'], { input: 'from a pipe\n' });
+  it('reads the question from piped stdin; -s adds a system message the run receives', async () => {
+    const result = await chat(['demo', '-s', 'answer in French'], { input: 'from a pipe\n' });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${echoPrefix} from a pipe\n`);
+    const run = (await runsOf('demo')).find((r) => r.spec.task === 'from a pipe');
+    expect(run?.spec.systemPrompt).toBe('answer in French');
   });
 
   it('--json gives the response and the run status in one document', async () => {
