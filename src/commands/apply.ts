@@ -15,7 +15,7 @@ import {
 import { instancePath } from '../sympozium/kinds.js';
 import { readManifests, type ManifestDocument, type Problem } from '../sympozium/manifests.js';
 import type { SympoziumInstance } from '../sympozium/types.js';
-import { formatProblem, sortProblems, validateDocuments } from '../sympozium/validate.js';
+import { formatProblem, placeholderAnnotation, sortProblems, validateDocuments } from '../sympozium/validate.js';
 import { shortDuration } from '../ui/format.js';
 import { startSpinner } from '../ui/spinner.js';
 
@@ -69,8 +69,16 @@ export async function apply(options: ApplyOptions, ctx: Context): Promise<void> 
     });
   }
 
-  // A document marked as a placeholder (init's Secret template) would put a fake key on the cluster.
-  const documents = read.documents;
+  for (const note of sortProblems(problems).filter((problem) => problem.severity === 'note')) ctx.out.warn(formatProblem(note));
+  // A Secret `init` wrote without the key would put a placeholder on the cluster (or overwrite the real key).
+  const documents = read.documents.filter((document) => {
+    const object = document.object as KubeObject;
+    const placeholder = object.kind === 'Secret' && object.metadata?.annotations?.[placeholderAnnotation] === 'true';
+    if (placeholder) {
+      ctx.out.warn(`not applying secret/${object.metadata.name} (${sourceOf(document)}): it holds a placeholder, not a key. Put the key in it and remove the ${placeholderAnnotation} annotation, or create it with kubectl create secret generic.`);
+    }
+    return !placeholder;
+  });
   if (!kube) {
     for (const document of documents) {
       const object = document.object as KubeObject;

@@ -179,6 +179,19 @@ stringData:
     expect(result.stderr).toContain('sympozium doctor');
   });
 
+  it("never applies init's placeholder Secret, and says how to create the real one", async () => {
+    const file = join(dir, 'placeholder.yaml');
+    writeFileSync(
+      file,
+      three('ph').replace('metadata:\n  name: ph-openai-key\n', 'metadata:\n  name: ph-openai-key\n  annotations:\n    sympozium.ai/placeholder: "true"\n'),
+    );
+    const result = await cli(['apply', '-f', file]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('secret/');
+    expect(result.stderr).toContain('not applying secret/ph-openai-key');
+    expect(await kube.getOrUndefined('/api/v1/namespaces/default/secrets/ph-openai-key')).toBeUndefined();
+  });
+
   it('-o json lists every object with its outcome', async () => {
     const file = join(dir, 'json.yaml');
     writeFileSync(file, three('json'));
