@@ -40,9 +40,15 @@ async function devServerModule() {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A detached server outlives the `up` that started it; once it exits it may linger as a zombie until an
+  // init process reaps it, and a zombie is not running.
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)?.[0] !== 'Z';
+  } catch {
+    return true;
   }
 }
 
