@@ -259,6 +259,15 @@ describe('faults the emulator injects', () => {
     }
   });
 
+  it('rejected credentials (expired token) say to log in again', async () => {
+    const config = join(dir, 'expired');
+    writeFileSync(config, server.kubeconfigYaml().replace(/token: .*/, 'token: expired-token'));
+    const result = await cli(['instances', 'list'], config);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('rejected the credentials of context');
+    expect(result.stderr).toContain('log in again');
+  });
+
   it('an unreachable cluster is one line that says what to check', async () => {
     const config = join(dir, 'down');
     writeFileSync(config, bare.kubeconfigYaml().replace(/127\.0\.0\.1:\d+/, '127.0.0.1:1'));
