@@ -24,12 +24,13 @@ export function readState(file: string): StateSnapshot | undefined {
   return parsed;
 }
 
-export function writeStateAtomically(file: string, snapshot: StateSnapshot): void {
+/** Writes a state file (the JSON of a StateSnapshot) so that readers only ever see a whole file. */
+export function writeStateAtomically(file: string, snapshot: string): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
-    writeSync(fd, JSON.stringify(snapshot));
+    writeSync(fd, snapshot);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -48,15 +49,23 @@ export class StateWriter {
 
   constructor(
     private readonly file: string,
-    private readonly snapshot: () => StateSnapshot,
-    private readonly delayMs = 25,
+    /** The JSON of a StateSnapshot. */
+    private readonly snapshot: () => string,
+    private readonly onError: (err: Error) => void,
+    private readonly delayMs = 100,
   ) {}
 
   schedule(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flush();
+      // A failed background write (disk full, directory removed) must not take the server down; the next
+      // change retries, and the previous state file stays intact because writes are atomic.
+      try {
+        this.flush();
+      } catch (err) {
+        this.onError(err as Error);
+      }
     }, this.delayMs);
     this.timer.unref();
   }

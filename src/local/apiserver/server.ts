@@ -18,6 +18,7 @@ import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_STUB, OpenApi } from './openapi.js'
 import { readState, StateWriter } from './persistence.js';
 import type { PortTarget } from './portforward/index.js';
 import { portForwardUpgradeHandler } from './port-forward-route.js';
+import { jsonOf } from './store.js';
 import { selfSignedCertificate } from './tls-cert.js';
 
 export interface ApiServerOptions {
@@ -100,11 +101,17 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       cluster.registerStoredCrds();
     }
     const file = options.stateFile;
-    writer = new StateWriter(file, () => ({
-      version: 1,
-      resourceVersion: cluster.store.rv,
-      objects: cluster.store.storageKeys().flatMap((storageKey) => cluster.store.list(storageKey).map((object) => ({ storageKey, object }))),
-    }));
+    // Built from the cached JSON of each (immutable) stored object, so a snapshot of 10k objects is mostly
+    // string concatenation.
+    const snapshot = () => {
+      const parts: string[] = [];
+      for (const storageKey of cluster.store.storageKeys()) {
+        const key = JSON.stringify(storageKey);
+        for (const object of cluster.store.list(storageKey)) parts.push(`{"storageKey":${key},"object":${jsonOf(object)}}`);
+      }
+      return `{"version":1,"resourceVersion":${cluster.store.rv},"objects":[${parts.join(',')}]}`;
+    };
+    writer = new StateWriter(file, snapshot, (err) => options.log?.(`state file write failed: ${err.message}`));
     cluster.store.onChange(() => writer!.schedule());
   }
   cluster.bootstrap();

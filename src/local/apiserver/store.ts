@@ -217,7 +217,17 @@ export class Store {
       this.head = 0;
     }
     const set = this.watchers.get(event.storageKey);
-    if (set) for (const w of set) w.deliver(event);
+    if (set) {
+      for (const w of set) {
+        // A watcher that fails to encode an event is ended; the write that caused the event still succeeds.
+        try {
+          w.deliver(event);
+        } catch {
+          set.delete(w);
+          w.terminate();
+        }
+      }
+    }
     for (const l of this.changeListeners) l();
   }
 }
