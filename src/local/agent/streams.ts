@@ -14,12 +14,18 @@ interface Entry {
 export class RunStreams {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly keepAfterEndMs = 60_000) {}
+  constructor(
+    private readonly keepAfterEndMs = 60_000,
+    private readonly maxLifetimeMs = 30 * 60_000,
+  ) {}
 
   private entry(key: string): Entry {
     let entry = this.entries.get(key);
     if (!entry) {
       entry = { chunks: [], done: false, listeners: new Set() };
+      // A run deleted before it started never ends: drop its entry anyway, long after any client gave up.
+      entry.timer = setTimeout(() => this.entries.delete(key), this.maxLifetimeMs);
+      entry.timer.unref?.();
       this.entries.set(key, entry);
     }
     return entry;
@@ -34,6 +40,7 @@ export class RunStreams {
   end(key: string): void {
     const entry = this.entry(key);
     entry.done = true;
+    clearTimeout(entry.timer);
     entry.timer = setTimeout(() => this.entries.delete(key), this.keepAfterEndMs);
     entry.timer.unref?.();
   }

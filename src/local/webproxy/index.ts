@@ -102,6 +102,11 @@ export class WebProxy {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
+    const started = Date.now();
+    // An access log line (no headers, so never a key): what `sympozium dev logs` shows of the proxy.
+    if (url.pathname !== '/health' && url.pathname !== '/healthz') {
+      res.once('finish', () => this.deps.log(`web proxy ${this.name}: ${route} ${res.statusCode} ${Date.now() - started}ms${res.getHeader('x-sympozium-run') ? ` run ${String(res.getHeader('x-sympozium-run'))}` : ''}`));
+    }
     if ((req.method === 'GET' || req.method === 'HEAD') && (url.pathname === '/health' || url.pathname === '/healthz')) {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
       return;

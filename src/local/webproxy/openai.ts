@@ -105,6 +105,8 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   }
 
   const id = `chatcmpl-${runName}`;
+  // Names the run for the access log, and for clients that want to follow it.
+  res.setHeader('X-Sympozium-Run', runName);
   const created = Math.floor(Date.now() / 1000);
   const abort = new AbortController();
   const limit = setTimeout(() => abort.abort(new Error('timeout')), waitLimitMs(ctx.runTimeout));
