@@ -23,7 +23,7 @@ export interface Connection {
   /** The cluster client for run details, when one is there (always, unless --url was given). */
   cluster(): Promise<{ kube: KubeClient; namespace: string } | undefined>;
   /** Why the cluster was skipped, once cluster() returned undefined. */
-  clusterSkipped?: string;
+  readonly clusterSkipped?: string;
   instanceObject?: SympoziumInstance;
   close(): Promise<void>;
 }
@@ -31,54 +31,64 @@ export interface Connection {
 export async function connect(ctx: Context, options: EndpointOptions): Promise<Connection> {
   const endpoint = await resolveEndpoint(ctx, options.instance, { url: options.url, namespace: ctx.globals.namespace });
   try {
-    let clusterPromise: Promise<{ kube: KubeClient; namespace: string } | undefined> | undefined;
-    const connection: Connection = {
-      target: undefined as unknown as EndpointTarget,
+    const access = clusterAccess(ctx, endpoint);
+    const { apiKey, keySource, instanceObject } = await findKey(ctx, options, access, endpoint.instance);
+    ctx.out.debug(`API key: from ${keySource}`);
+    return {
+      target: { instance: options.instance, baseUrl: endpoint.baseUrl, via: endpoint.via, apiKey, keySource, namespaceFlag: ctx.globals.namespace },
       endpoint,
-      instanceObject: endpoint.instance,
-      cluster: () =>
-        (clusterPromise ??= (async () => {
-          try {
-            const kube = await ctx.kube();
-            return { kube, namespace: endpoint.namespace ?? ctx.globals.namespace ?? kube.namespace };
-          } catch (error) {
-            connection.clusterSkipped = error instanceof Error ? error.message.split('\n')[0] : String(error);
-            return undefined;
-          }
-        })()),
+      instanceObject,
+      cluster: access.cluster,
+      get clusterSkipped() {
+        return access.skipped;
+      },
       close: () => endpoint.close(),
     };
-
-    const { apiKey, keySource } = await findKey(ctx, options, connection);
-    connection.target = {
-      instance: options.instance,
-      baseUrl: endpoint.baseUrl,
-      via: endpoint.via,
-      apiKey,
-      keySource,
-      namespaceFlag: ctx.globals.namespace,
-    };
-    ctx.out.debug(`API key: from ${keySource}`);
-    return connection;
   } catch (error) {
     await endpoint.close();
     throw error;
   }
 }
 
-async function findKey(ctx: Context, options: EndpointOptions, connection: Connection): Promise<{ apiKey: string; keySource: string }> {
-  if (options.key) return { apiKey: options.key, keySource: 'the --key flag' };
-  const fromEnv = ctx.env.SYMPOZIUM_API_KEY?.trim();
-  if (fromEnv) return { apiKey: fromEnv, keySource: '$SYMPOZIUM_API_KEY' };
+interface ClusterAccess {
+  cluster(): Promise<{ kube: KubeClient; namespace: string } | undefined>;
+  skipped?: string;
+}
 
-  const cluster = await connection.cluster();
+/** The cluster client, asked for once; with --url and no kubeconfig it is simply absent, and `skipped` says why. */
+function clusterAccess(ctx: Context, endpoint: ResolvedEndpoint): ClusterAccess {
+  let pending: ReturnType<ClusterAccess['cluster']> | undefined;
+  const access: ClusterAccess = {
+    cluster: () =>
+      (pending ??= ctx.kube().then(
+        (kube) => ({ kube, namespace: endpoint.namespace ?? ctx.globals.namespace ?? kube.namespace }),
+        (error: unknown) => {
+          access.skipped = error instanceof Error ? error.message.split('\n')[0] : String(error);
+          return undefined;
+        },
+      )),
+  };
+  return access;
+}
+
+async function findKey(
+  ctx: Context,
+  options: EndpointOptions,
+  access: ClusterAccess,
+  known: SympoziumInstance | undefined,
+): Promise<{ apiKey: string; keySource: string; instanceObject?: SympoziumInstance }> {
+  if (options.key) return { apiKey: options.key, keySource: 'the --key flag', instanceObject: known };
+  const fromEnv = ctx.env.SYMPOZIUM_API_KEY?.trim();
+  if (fromEnv) return { apiKey: fromEnv, keySource: '$SYMPOZIUM_API_KEY', instanceObject: known };
+
+  const cluster = await access.cluster();
   if (!cluster) {
-    throw new CliError(`no API key for ${options.instance}: no --key, no SYMPOZIUM_API_KEY, and the cluster cannot be asked (${connection.clusterSkipped})`, {
+    throw new CliError(`no API key for ${options.instance}: no --key, no SYMPOZIUM_API_KEY, and the cluster cannot be asked (${access.skipped})`, {
       hint: 'Pass --key <key> or set SYMPOZIUM_API_KEY; whoever runs the endpoint can get it with `sympozium key show <instance> --reveal`.',
     });
   }
   const { discoverInstanceKind, instancePath } = await import('../sympozium/kinds.js');
-  let instance = connection.instanceObject;
+  let instance = known;
   if (!instance) {
     const kind = await discoverInstanceKind(cluster.kube);
     instance = await cluster.kube.getOrUndefined<SympoziumInstance>(instancePath(kind, cluster.namespace, options.instance));
@@ -87,9 +97,8 @@ async function findKey(ctx: Context, options: EndpointOptions, connection: Conne
         hint: 'Pass --key <key> or set SYMPOZIUM_API_KEY, or pick the right cluster with --context and -n.',
       });
     }
-    connection.instanceObject = instance;
   }
   const { findApiKey } = await import('../sympozium/api-key.js');
   const found = await findApiKey(cluster.kube, instance, cluster.namespace);
-  return { apiKey: found.key, keySource: found.source };
+  return { apiKey: found.key, keySource: found.source, instanceObject: instance };
 }

@@ -79,8 +79,8 @@ export async function runSession(ctx: Context, connection: Connection, client: E
         continue;
       }
       if (line.startsWith('/')) {
-        const [command, ...rest] = line.split(/\s+/);
-        const argument = line.slice(command!.length).trim();
+        const command = line.split(/\s+/)[0]!;
+        const argument = line.slice(command.length).trim();
         if (command === '/exit' || command === '/quit') break;
         if (command === '/help') out.info(help);
         else if (command === '/reset') {
@@ -92,7 +92,6 @@ export async function runSession(ctx: Context, connection: Connection, client: E
         } else if (command === '/history') {
           out.info(out.errColor.dim(`(${history.length} earlier turn${history.length === 1 ? '' : 's'}, sent as: ${options.history})`));
         } else {
-          void rest;
           out.info(out.errColor.dim(`unknown command ${command}; /help lists them`));
         }
         rl.prompt();
