@@ -18,6 +18,8 @@ export interface WatchRequest {
   resourceVersion: string | undefined;
   timeoutSeconds: number | undefined;
   allowBookmarks: boolean;
+  /** WatchList (`sendInitialEvents=true`): the current state as ADDED events, then an initial-events-end bookmark. */
+  sendInitialEvents: boolean;
   table: IncludeObject | undefined;
   bookmarkIntervalMs: number;
   fault: FaultRule | undefined;
@@ -115,9 +117,14 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Sto
   }
 
   const rv = w.resourceVersion;
-  if (rv === undefined || rv === '' || rv === '0') {
+  if (w.sendInitialEvents || rv === undefined || rv === '' || rv === '0') {
     for (const obj of store.list(t.storageKey, t.namespaced ? w.namespace : undefined)) {
       if (!w.predicate || w.predicate(obj)) writeLine(encode('ADDED', obj));
+    }
+    if (w.sendInitialEvents) {
+      // WatchList: the end of the initial state is a bookmark annotated k8s.io/initial-events-end.
+      const object = { kind: t.kind, apiVersion, metadata: { resourceVersion: String(store.rv), annotations: { 'k8s.io/initial-events-end': 'true' } } };
+      writeLine(`{"type":"BOOKMARK","object":${JSON.stringify(object)}}\n`);
     }
   } else {
     const from = Number(rv);

@@ -93,6 +93,8 @@ export class ServerRuns {
       const wanted = JSON.stringify({ '8080': `127.0.0.1:${port}` });
       if (pod.metadata.annotations?.[portForwardAnnotation] !== wanted) {
         await c.client.mergePatch(pathOf('pods', namespace, pod.metadata.name), { metadata: { annotations: { [portForwardAnnotation]: wanted } } });
+        // The web endpoint is Ready again only once the pod points at the (new) proxy.
+        c.queue.addAfter(queueKeys.instance(namespace, instance), 50);
       }
       for (const extra of pods.slice(1)) await deleteIfExists(c.client, pathOf('pods', namespace, extra.metadata.name));
       await this.patchRunStatus(run, { podName: pod.metadata.name });

@@ -78,7 +78,8 @@ export async function reconcileWebEndpoint(c: ControllerContext, instance: Sympo
   const port = await c.proxies.ensure({ namespace, instance: name, rpm: desired.rpm, burst: desired.burst, keySecretName });
   // The server run's pod must point at the proxy: let its reconcile know when the proxy is new or moved.
   const pod = c.pods.list((item) => item.metadata.namespace === namespace && item.metadata.labels?.[agentRunLabel] === runName)[0];
-  if (!pod || !pod.metadata.annotations?.[portForwardAnnotation]?.includes(`:${port}"`)) c.queue.add(queueKeys.run(namespace, runName));
+  const podReachesProxy = Boolean(pod?.metadata.annotations?.[portForwardAnnotation]?.includes(`:${port}"`));
+  if (!podReachesProxy) c.queue.add(queueKeys.run(namespace, runName));
 
   let url: string | undefined;
   if (c.gatewayBaseDomain) {
@@ -89,6 +90,7 @@ export async function reconcileWebEndpoint(c: ControllerContext, instance: Sympo
 
   const deployment = c.deployments.get(namespace, names.serverDeployment(runName));
   const ready =
+    podReachesProxy &&
     run?.status?.phase === 'Serving' &&
     (deployment?.status?.readyReplicas ?? 0) >= 1 &&
     deployment?.status?.observedGeneration === deployment?.metadata.generation;
