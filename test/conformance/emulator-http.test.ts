@@ -104,6 +104,15 @@ describe('emulator HTTP surface', () => {
     expect(expired.events[0]!.object.message).toMatch(new RegExp(`^too old resource version: ${rv} \\(\\d+\\)$`));
   });
 
+  it('watch list (sendInitialEvents) ends the initial state with an annotated bookmark', async () => {
+    const w = rawWatch(emu.server, `${SI_PATH}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1`);
+    await w.ended;
+    const bookmark = w.events.findIndex((e) => e.type === 'BOOKMARK');
+    expect(bookmark).toBeGreaterThan(0);
+    expect(w.events.slice(0, bookmark).every((e) => e.type === 'ADDED')).toBe(true);
+    expect(w.events[bookmark]!.object.metadata.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
+  });
+
   it('watch with a Table Accept sends column headers on the first event only', async () => {
     const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
     const w = rawWatch(emu.server, `${SI_PATH}?watch=true&timeoutSeconds=1`, { Accept: accept });

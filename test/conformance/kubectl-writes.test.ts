@@ -146,6 +146,21 @@ describe.skipIf(!HAS_KUBECTL)('kubectl v1.32 against the emulator: writes', () =
     expect(ns.stdout).toMatch(/^default\s+Active\s+\d+s\s*$/m);
   });
 
+  it('describe shows the object and its Events (field-selected by involvedObject)', async () => {
+    const obj = await getSi();
+    const event = {
+      metadata: { name: 'demo.1' },
+      involvedObject: { apiVersion: 'sympozium.ai/v1alpha1', kind: 'SympoziumInstance', name: 'demo', namespace: 'default', uid: obj.metadata.uid },
+      reason: 'Provisioned', message: 'agents are up', type: 'Normal', source: { component: 'sympozium-controller' },
+      firstTimestamp: obj.metadata.creationTimestamp, lastTimestamp: obj.metadata.creationTimestamp, count: 1,
+    };
+    expect((await api(emu.server, 'POST', '/api/v1/namespaces/default/events', event)).status).toBe(201);
+    const r = await emu.kubectl(['describe', 'si', 'demo']);
+    expect(r.rc, r.out).toBe(0);
+    expect(r.stdout).toMatch(/^Name:\s+demo$/m);
+    expect(r.stdout).toMatch(/Normal\s+Provisioned\s+\S+\s+sympozium-controller\s+agents are up/);
+  });
+
   it('P2.38 a stale resourceVersion on PUT is a Conflict; a custom resource PUT without one is Invalid', async () => {
     const obj = await getSi();
     const stale = { ...obj, metadata: { ...obj.metadata, resourceVersion: '1' } };
