@@ -128,7 +128,14 @@ async function install(client: KubeClient, withGateway: boolean, log: (line: str
   for (const crd of crds) await createOrUpdate(client, pathOf('crds'), crd as { metadata: { name: string } });
   for (const crd of crds) await waitEstablished(client, (crd as { metadata: { name: string } }).metadata.name);
   await createOrKeep(client, pathOf('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: systemNamespace } });
-  for (const pack of builtinSkillPacks()) await createOrUpdate(client, pathOf('skillPacks', systemNamespace), pack as { metadata: { name: string } });
+  for (const pack of builtinSkillPacks()) {
+    const { metadata, spec } = pack as { metadata: { name: string }; spec: { skills: unknown[] } };
+    await createOrUpdate(client, pathOf('skillPacks', systemNamespace), pack as { metadata: { name: string } });
+    // What upstream's SkillPack controller reports once it has rendered the pack's ConfigMap.
+    await client.mergePatch(pathOf('skillPacks', systemNamespace, metadata.name, 'status'), {
+      status: { phase: 'Ready', skillCount: spec.skills.length, configMapName: `skillpack-${metadata.name}` },
+    });
+  }
   for (const policy of builtinPolicies()) await createOrUpdate(client, pathOf('policies', systemNamespace), policy as { metadata: { name: string } });
   log(`installed ${crds.length} CRDs, ${builtinSkillPacks().length} built-in SkillPacks and ${builtinPolicies().length} policy presets`);
 }

@@ -29,6 +29,7 @@ describe('the local control plane', () => {
     expect(web.spec.category).toBe('connectivity');
     expect(web.spec.sidecar.requiresServer).toBe(true);
     expect(web.spec.sidecar.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(web.status).toMatchObject({ phase: 'Ready', skillCount: 1 });
     const policies = await plane.api.list('/apis/sympozium.ai/v1alpha1/namespaces/sympozium-system/sympoziumpolicies');
     expect(policies.map((policy: Obj) => policy.metadata.name).sort()).toEqual(['default', 'permissive', 'restrictive']);
   });
