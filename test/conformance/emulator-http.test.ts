@@ -45,6 +45,9 @@ describe('emulator HTTP surface', () => {
       kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'secrets "none" not found', reason: 'NotFound',
       details: { name: 'none', group: '', kind: 'secrets' }, code: 404,
     });
+    const withRv = await api(emu.server, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'rv', resourceVersion: '5' } });
+    expect(withRv.status).toBe(500);
+    expect(withRv.json.message).toBe('Internal error occurred: resourceVersion should not be set on objects to be created');
     const unknown = await api(emu.server, 'GET', '/apis/nope.io/v1/things');
     expect(unknown.status).toBe(404);
     expect(unknown.json.message).toBe('the server could not find the requested resource');

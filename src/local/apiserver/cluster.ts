@@ -9,7 +9,7 @@ import { admit, specChanged } from './admission.js';
 import { recordUpdate, serverSideApply } from './apply.js';
 import { builtinTypes, INITIAL_NAMESPACES, resetStatusOnCreate } from './builtins.js';
 import { CRD_STORAGE_KEY, establishedStatus, isEstablished, typesForCrd } from './crd.js';
-import { alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType } from './errors.js';
+import { alreadyExists, badRequest, conflict, internalError, invalid, notFound, unsupportedMediaType } from './errors.js';
 import { listKeyResolver } from './fields.js';
 import { deepClone, deepEqual, isObject, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { apiVersionOf, Registry, type ResourceType } from './registry.js';
@@ -161,6 +161,10 @@ export class Cluster {
       } while (this.store.get(t.storageKey, meta.namespace, meta.name));
     }
     if (this.store.get(t.storageKey, t.namespaced ? namespace : undefined, meta.name)) throw alreadyExists(t.group, t.resource, meta.name);
+    if (meta.resourceVersion !== undefined && meta.resourceVersion !== '' && meta.resourceVersion !== '0') {
+      // What etcd3's store answers (surfacing as a 500), so a client that re-creates a read object learns it here.
+      throw internalError('resourceVersion should not be set on objects to be created');
+    }
     for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink']) delete meta[k];
     if (t.statusSubresource) {
       if (t.custom) delete obj.status;
@@ -343,7 +347,9 @@ export class Cluster {
     this.checkIdentity(t, appliedCopy, namespace, name);
     if (!prev) {
       if (subresource) throw notFound(t.group, t.resource, name);
-      return this.create(t, namespace, deepClone(appliedCopy), opts, appliedCopy);
+      const toCreate = deepClone(appliedCopy);
+      delete toCreate.metadata.resourceVersion;
+      return this.create(t, namespace, toCreate, opts, appliedCopy);
     }
     if (appliedCopy.metadata.resourceVersion !== undefined && String(appliedCopy.metadata.resourceVersion) !== prev.metadata.resourceVersion) {
       throw conflict(t.group, t.resource, name);
