@@ -107,8 +107,11 @@ describe('instances delete waits for finalizers', () => {
     const stuck = await cli(['instances', 'delete', 'held', '--timeout', '1s']);
     expect(stuck.code).toBe(1);
     expect(stuck.stderr).toContain('instance held is still terminating after 1.0s; finalizers left: sympozium.ai/cleanup');
+    const seen = server.requestLog.length;
     const pending = cli(['instances', 'delete', 'held', '--timeout', '20s']);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Remove the finalizer only once the command watches (a slow start must not find it already gone).
+    const watching = () => server.requestLog.slice(seen).some((entry) => entry.query.includes('watch=true') && entry.query.includes('held'));
+    for (let waited = 0; !watching() && waited < 15_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
     await kube.mergePatch(`${api}/sympoziuminstances/held`, { metadata: { finalizers: null } });
     const done = await pending;
     expect(done.code).toBe(0);
