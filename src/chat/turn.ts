@@ -155,9 +155,10 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
 
   const runName = runNameFromId(completion.id) ?? tracker?.runName;
   let run: AgentRun | undefined;
+  let readFailure: string | undefined;
   if (tracker && runName) {
     run = await tracker.final(runName, finalStatusWaitMs).catch((error: unknown) => {
-      ctx.out.debug(`could not read run ${runName}: ${(error as Error).message}`);
+      readFailure = (error as Error).message?.split('\n')[0] ?? String(error);
       return undefined;
     });
   }
@@ -168,7 +169,12 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
   if (options.json) {
     ctx.out.document({ response: completion, run: runDocument(runName, cluster?.namespace, run, cluster ? undefined : connection.clusterSkipped) });
   } else if (runName) {
-    ctx.out.info(ctx.out.errColor.dim(describeRun(runName, run, cluster ? undefined : 'no cluster to ask for its details')));
+    const missing = readFailure
+      ? `could not read it: ${readFailure}`
+      : cluster
+        ? `not found in namespace ${cluster.namespace} of ${cluster.kube.describe()}; is the endpoint on another cluster?`
+        : 'no cluster to ask for its details';
+    ctx.out.info(ctx.out.errColor.dim(describeRun(runName, run, missing)));
   }
 
   if (failed) throw runFailedError(run!, instance, noAnswer ? 'the agent gave no answer' : 'the agent run failed');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readChatStream } from '../../src/openai/client.js';
+import { readChatStream } from '../../src/openai/stream.js';
 import { EndpointError } from '../../src/openai/errors.js';
 import { readServerSentEvents } from '../../src/openai/sse.js';
 
