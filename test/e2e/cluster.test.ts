@@ -105,9 +105,12 @@ describe('an instance from manifest to served API and back', () => {
     expect(asJson).toEqual({ secret: 'demo-web-endpoint-key', namespace: 'default', key: `sk-…${revealed.trim().slice(-4)}` });
 
     // runs tail follows a chat's run through its phases, one line per transition.
+    const seen = plane.apiServer.requestLog.length;
     const tail = follow(['runs', 'tail', 'demo', '-o', 'json'], env());
     const human = follow(['runs', 'tail', 'demo'], env());
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Chat only once both are watching, so the run's first phase is a live event for them.
+    const watching = () => plane.apiServer.requestLog.slice(seen).filter((entry) => entry.path.endsWith('/agentruns') && entry.query.includes('watch=true')).length >= 2;
+    for (let waited = 0; !watching() && waited < 15_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
     const chat = await cli(['chat', 'demo', 'hello', '--no-stream']);
     expect(chat.code).toBe(0);
     const runName = (await kube.list<AgentRun>('/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns', { labelSelector: 'sympozium.ai/source=web-proxy' })).items[0]!.metadata.name;
