@@ -187,6 +187,16 @@ describe('emulator HTTP surface', () => {
     expect(noManager.status).toBe(400);
   });
 
+  it('keeps a Service\'s allocated cluster IP across an update that leaves it out', async () => {
+    const svc = { metadata: { name: 'ip' }, spec: { selector: { app: 'ip' }, ports: [{ port: 80 }] } };
+    const created = await api(emu.server, 'POST', '/api/v1/namespaces/default/services', svc);
+    expect(created.json.spec.clusterIP).toMatch(/^10\.96\./);
+    expect(created.json.spec.ports).toEqual([{ port: 80, protocol: 'TCP', targetPort: 80 }]);
+    const put = await api(emu.server, 'PUT', '/api/v1/namespaces/default/services/ip', { ...svc, metadata: { ...svc.metadata, resourceVersion: created.json.metadata.resourceVersion } });
+    expect(put.status).toBe(200);
+    expect(put.json.spec.clusterIP).toBe(created.json.spec.clusterIP);
+  });
+
   it('validates CRDs (422) and cascades namespace deletion', async () => {
     const bad = await api(emu.server, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
       apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'wrong.example.com' },

@@ -205,6 +205,9 @@ spec: {size: 3}
     const r = await emu.kubectl(['auth', 'can-i', 'create', 'secrets']);
     expect(r.rc, r.out).toBe(0);
     expect(r.stdout.trim()).toBe('yes');
+    const who = await emu.kubectl(['auth', 'whoami']);
+    expect(who.rc, who.out).toBe(0);
+    expect(who.stdout).toMatch(/^Username\s+sympozium-local-admin$/m);
   });
 
   it('P2.49 get --raw /readyz answers ok', async () => {

@@ -46,6 +46,7 @@ export function builtinTypes(): ResourceType[] {
         { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
       ] }),
     makeType({ group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] }),
+    makeType({ group: 'authentication.k8s.io', version: 'v1', resource: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] }),
   ];
 }
 

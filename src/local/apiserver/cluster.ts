@@ -146,6 +146,11 @@ export class Cluster {
 
   create(t: ResourceType, namespace: string | undefined, body: any, opts: WriteOptions, applied?: any): WriteResult {
     if (t.kind === 'SelfSubjectAccessReview') return this.accessReview(body);
+    if (t.kind === 'SelfSubjectReview') {
+      // `kubectl auth whoami`: the bearer token belongs to the emulator's single local admin.
+      const userInfo = { username: 'sympozium-local-admin', groups: ['system:masters', 'system:authenticated'] };
+      return { object: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: { creationTimestamp: null }, status: { userInfo } }, code: 201, warnings: [] };
+    }
     this.checkIdentity(t, body, namespace);
     this.requireNamespace(t, namespace);
     const obj = deepClone(body);
@@ -250,6 +255,11 @@ export class Cluster {
     m.name = prevMeta.name;
     if (t.namespaced) m.namespace = prevMeta.namespace;
     m.resourceVersion = prevMeta.resourceVersion;
+    if (t.kind === 'Service' && isObject(next.spec) && next.spec.clusterIP === undefined && prev.spec?.clusterIP !== undefined) {
+      // An update that leaves the allocated cluster IP out keeps it (upstream's service strategy).
+      next.spec.clusterIP = prev.spec.clusterIP;
+      if (prev.spec.clusterIPs !== undefined && next.spec.clusterIPs === undefined) next.spec.clusterIPs = prev.spec.clusterIPs;
+    }
     const warnings = admit(t, next, false, opts);
     if (t.hasGeneration && specChanged(t, prev, next)) m.generation = (prevMeta.generation ?? 0) + 1;
     const ctx = {

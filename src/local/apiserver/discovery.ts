@@ -61,7 +61,7 @@ export function aggregatedDiscovery(registry: Registry, core: boolean, version: 
 
 /** Built-in groups first, in roughly upstream's order, then CRD groups alphabetically. */
 function groupOrder(group: string): number {
-  const order = ['', 'apps', 'authorization.k8s.io', 'apiextensions.k8s.io'];
+  const order = ['', 'apps', 'authentication.k8s.io', 'authorization.k8s.io', 'apiextensions.k8s.io'];
   const i = order.indexOf(group);
   return i === -1 ? order.length : i;
 }

@@ -248,7 +248,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     const raw = await readBody(req);
     // `kubectl auth can-i` posts its review as protobuf; the answer does not depend on it (the local admin may
     // do everything), so an undecodable review body is not an error.
-    const body = t.kind === 'SelfSubjectAccessReview' ? safeDecode(req, raw) : decodeObjectBody(req, raw);
+    const body = t.kind === 'SelfSubjectAccessReview' || t.kind === 'SelfSubjectReview' ? safeDecode(req, raw) : decodeObjectBody(req, raw);
     const result = cluster.create(t, namespace, body, opts);
     sendJson(res, result.code, present(t, result.object), warningHeaders(result.warnings));
     return;

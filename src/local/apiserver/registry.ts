@@ -62,6 +62,7 @@ function definitionPrefix(group: string): string {
     apps: 'io.k8s.api.apps',
     'apiextensions.k8s.io': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions',
     'authorization.k8s.io': 'io.k8s.api.authorization',
+    'authentication.k8s.io': 'io.k8s.api.authentication',
   };
   return builtinGroups[group] ?? group.split('.').reverse().join('.');
 }
