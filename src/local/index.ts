@@ -5,7 +5,7 @@ import { KubeApiError } from '../kube/errors.js';
 import { sympoziumCrds } from '../sympozium/crds.js';
 import { systemNamespace } from '../sympozium/types.js';
 import { startApiServer } from './apiserver/index.js';
-import { builtinPolicies, builtinSkillPacks, httpRouteCrd } from './controller/builtins.js';
+import { builtinPolicies, builtinSkillPacks, controllerDeployment, controllerName, controllerPod, httpRouteCrd } from './controller/builtins.js';
 import { Controller } from './controller/index.js';
 import { pathOf } from './controller/resources.js';
 import { resolveTimings, timingPresets, type Timings } from './controller/timings.js';
@@ -137,7 +137,36 @@ async function install(client: KubeClient, withGateway: boolean, log: (line: str
     });
   }
   for (const policy of builtinPolicies()) await createOrUpdate(client, pathOf('policies', systemNamespace), policy as { metadata: { name: string } });
+  await installControllerObjects(client);
   log(`installed ${crds.length} CRDs, ${builtinSkillPacks().length} built-in SkillPacks and ${builtinPolicies().length} policy presets`);
+}
+
+/** The controller's Deployment and pod, Running and ready (the controller itself runs in this process). */
+async function installControllerObjects(client: KubeClient): Promise<void> {
+  await createOrKeep(client, pathOf('deployments', systemNamespace), controllerDeployment() as { metadata: { name: string } });
+  await createOrKeep(client, pathOf('pods', systemNamespace), controllerPod() as { metadata: { name: string } });
+  const started = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const pod = controllerPod() as { metadata: { name: string } };
+  await client.mergePatch(pathOf('pods', systemNamespace, pod.metadata.name, 'status'), {
+    status: {
+      phase: 'Running',
+      podIP: '127.0.0.1',
+      startTime: started,
+      conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: started })),
+      containerStatuses: [{ name: 'manager', ready: true, started: true, restartCount: 0, image: 'ghcr.io/sympozium-ai/sympozium/controller:local', imageID: '', state: { running: { startedAt: started } } }],
+    },
+  });
+  const deployment = await client.get<{ metadata: { generation?: number } }>(pathOf('deployments', systemNamespace, controllerName));
+  await client.mergePatch(pathOf('deployments', systemNamespace, controllerName, 'status'), {
+    status: {
+      observedGeneration: deployment.metadata.generation ?? 1,
+      replicas: 1,
+      updatedReplicas: 1,
+      readyReplicas: 1,
+      availableReplicas: 1,
+      conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }],
+    },
+  });
 }
 
 async function createOrKeep(client: KubeClient, collection: string, body: { metadata: { name: string }; [key: string]: unknown }): Promise<void> {

@@ -117,3 +117,34 @@ export function httpRouteCrd(): Record<string, unknown> {
     },
   };
 }
+
+/**
+ * The controller itself as a cluster shows it: a Deployment (and its pod) in sympozium-system. Here the
+ * controller runs inside the local control plane's process; these objects let `kubectl get deploy -n
+ * sympozium-system` and `sympozium doctor` see what they see on a real installation.
+ */
+export const controllerName = 'sympozium-controller-manager';
+const controllerLabels = { 'app.kubernetes.io/name': 'sympozium', 'app.kubernetes.io/component': 'controller-manager' };
+const controllerImage = 'ghcr.io/sympozium-ai/sympozium/controller:local';
+
+export function controllerDeployment(): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: controllerName, namespace: systemNamespace, labels: controllerLabels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: controllerLabels },
+      template: { metadata: { labels: controllerLabels }, spec: { containers: [{ name: 'manager', image: controllerImage }] } },
+    },
+  };
+}
+
+export function controllerPod(): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${controllerName}-local-0`, namespace: systemNamespace, labels: controllerLabels },
+    spec: { containers: [{ name: 'manager', image: controllerImage }] },
+  };
+}

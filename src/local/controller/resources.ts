@@ -25,7 +25,6 @@ export function pathOf(kind: KindName, namespace?: string, name?: string, subres
 /** Extra label the controller puts on what it creates for a run, so pods and Deployments map back to it. */
 export const agentRunLabel = 'sympozium.ai/agentrun';
 export const instanceFinalizer = 'sympozium.ai/finalizer';
-export const fieldManagerName = 'sympozium-controller';
 
 export interface Secret extends KubeObject {
   data?: Record<string, string>;
@@ -75,10 +74,6 @@ export async function createIfMissing<T = KubeObject>(client: KubeClient, path: 
 
 export function isNotFound(error: unknown): boolean {
   return error instanceof KubeApiError && error.code === 404;
-}
-
-export function isConflict(error: unknown): boolean {
-  return error instanceof KubeApiError && error.code === 409;
 }
 
 export function now(): string {
