@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 const bin = fileURLToPath(new URL('../bin/sympozium.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'sympozium-demo-'));
 const stateDir = join(work, 'dev');
-const env = { ...process.env, SYMPOZIUM_DEV_HOME: stateDir };
+// The local agent answers with its offline echo model (no baseURL is set), so the provider key only has to exist:
+// init reads it from this variable into the Secret, as a user would with their real key.
+const env = { ...process.env, SYMPOZIUM_DEV_HOME: stateDir, DEMO_OPENAI_API_KEY: 'sk-demo-offline-not-a-real-key' };
 const bold = (text) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${text}\x1b[22m` : text);
 const started = Date.now();
 let current;
@@ -59,7 +61,7 @@ try {
   if (!match) throw new Error('`sympozium dev env` printed no KUBECONFIG');
   env.KUBECONFIG = match[2];
 
-  await sympozium(['init', 'demo', '--provider', 'openai', '--model', 'gpt-4.1', '--skill', 'k8s-ops', '--yes', '--out', 'demo.yaml']);
+  await sympozium(['init', 'demo', '--provider', 'openai', '--model', 'gpt-4.1', '--skill', 'k8s-ops', '--api-key-env', 'DEMO_OPENAI_API_KEY', '--yes', '--out', 'demo.yaml']);
   await sympozium(['apply', '-f', 'demo.yaml', '--wait']);
   await sympozium(['enable', 'web-endpoint', 'demo']);
   await sympozium(['key', 'show', 'demo']);
