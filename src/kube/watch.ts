@@ -1,4 +1,4 @@
-import { InterruptedError } from '../errors.js';
+import { CliError, InterruptedError } from '../errors.js';
 import type { KubeClient, KubeList, KubeObject } from './client.js';
 import { KubeApiError } from './errors.js';
 
@@ -96,6 +96,8 @@ export async function* watchObjects<T extends Meta = KubeObject>(
 
   while (!options.signal?.aborted) {
     let expired = false;
+    const streamStarted = Date.now();
+    let streamEvents = 0;
     try {
       const stream = await withRetry(async () => {
         const iterator = kube
@@ -115,6 +117,7 @@ export async function* watchObjects<T extends Meta = KubeObject>(
         while (!next.done) {
           const event = next.value;
           failures = 0;
+          streamEvents += 1;
           if (event.type === 'ERROR') {
             const status = event.object as unknown as { code?: number; reason?: string; message?: string };
             if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone') {
@@ -165,6 +168,16 @@ export async function* watchObjects<T extends Meta = KubeObject>(
       yield { type: 'LISTED', items: listed.items, resourceVersion, relist: true };
     } else {
       options.onResume?.(resourceVersion ?? '', 'the watch connection closed');
+      // A server (or proxy) that closes every watch at once must not be hammered: back off as for errors.
+      if (streamEvents === 0 && Date.now() - streamStarted < 1000) {
+        failures += 1;
+        if (failures > maxRetries) {
+          throw new CliError(`the cluster keeps closing the watch on ${path} as soon as it opens`, {
+            hint: 'A proxy between here and the API server may not support long-lived requests; run `sympozium doctor`, or try again.',
+          });
+        }
+        await sleep(Math.min(baseDelay * 2 ** (failures - 1), 5000), options.signal).catch(() => undefined);
+      }
     }
   }
 }
