@@ -167,6 +167,21 @@ describe('retries never start a second run', () => {
   });
 });
 
+describe('watching the run', () => {
+  it('a run that failed while the endpoint says nothing is reported without waiting for the timeout', async () => {
+    const front: FaultyFront = await startFaultyFront(`http://127.0.0.1:${plane.proxyPort('default', 'demo')}`);
+    try {
+      front.enqueue('forward-then-hang');
+      const result = await chat(['demo', '-m', 'stuck [fail]', '--no-stream', '--url', front.url, '--timeout', '2m']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/the agent run failed before the web endpoint answered: run demo-web-[a-z0-9]+ failed: echo model: failing on purpose/);
+      expect(result.stderr).toMatch(/sympozium runs get demo-web-[a-z0-9]+/);
+    } finally {
+      await front.stop();
+    }
+  });
+});
+
 describe('interactive session and Ctrl-C', () => {
   it('a session through a terminal: history folded into the task, /system, /reset, Ctrl-C cancels an answer, Ctrl-D leaves', async () => {
     const session: PtySession = spawnPty(process.execPath, [binPath, 'chat', 'demo'], { cwd: repoRoot, env: { ...process.env, ...env(), CI: '', NO_COLOR: '1', FORCE_COLOR: '0' } });

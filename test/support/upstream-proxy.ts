@@ -238,9 +238,9 @@ function defaultMessage(status: number): string {
 /**
  * A flaky gateway in front of a real proxy: forwards requests unless told to fail the next ones. `forward-then-503`
  * lets the proxy start (and finish) the run and then loses its answer, which is exactly when only the
- * Idempotency-Key keeps a retry from starting a second run.
+ * Idempotency-Key keeps a retry from starting a second run; `forward-then-hang` never answers at all.
  */
-export type FrontFault = 'forward-then-503' | '503' | 'reset';
+export type FrontFault = 'forward-then-503' | 'forward-then-hang' | '503' | 'reset';
 
 export interface FaultyFront {
   url: string;
@@ -273,6 +273,8 @@ export async function startFaultyFront(target: string): Promise<FaultyFront> {
     try {
       const answer = await forward(req, body);
       if (fault === 'forward-then-503') return void res.writeHead(503, { 'Content-Type': 'text/html' }).end('<html><body>upstream connect error</body></html>');
+      // A proxy stuck after its run ended (upstream can hang until its 10-minute timeout): never answer.
+      if (fault === 'forward-then-hang') return;
       res.writeHead(answer.status, answer.headers).end(answer.body);
     } catch {
       res.writeHead(502).end();
