@@ -132,6 +132,24 @@ describe.skipIf(!HAS_KUBECTL)('kubectl v1.32 against the emulator: writes', () =
     expect(back.rc, back.out).toBe(0);
   });
 
+  it('built-in validation: selector must match the template and is immutable; immutable Secrets stay put', async () => {
+    const deploy = (selector: string, label: string) => JSON.stringify({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
+      spec: { selector: { matchLabels: { app: selector } }, template: { metadata: { labels: { app: label } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+    });
+    const mismatch = await emu.kubectl(['apply', '-f', '-'], { input: deploy('web', 'other') });
+    expect(mismatch.rc).toBe(1);
+    expect(mismatch.stderr).toContain('spec.template.metadata.labels: Invalid value: map[string]string{"app":"other"}: `selector` does not match template `labels`');
+    const changed = await emu.kubectl(['apply', '-f', '-'], { input: deploy('web2', 'web2') });
+    expect(changed.rc).toBe(1);
+    expect(changed.stderr).toContain('spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"web2"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable');
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'frozen' }, immutable: true, stringData: { a: 'b' } };
+    expect((await emu.kubectl(['apply', '-f', '-'], { input: JSON.stringify(secret) })).rc).toBe(0);
+    const thawed = await emu.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ ...secret, stringData: { a: 'c' } }) });
+    expect(thawed.rc).toBe(1);
+    expect(thawed.stderr).toContain('data: Forbidden: field is immutable when `immutable` is set');
+  });
+
   it('P1.25 built-ins print upstream columns', async () => {
     const secrets = await emu.kubectl(['get', 'secrets']);
     expect(secrets.stdout).toMatch(/^NAME\s+TYPE\s+DATA\s+AGE\s*$/m);

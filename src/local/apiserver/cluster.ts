@@ -175,7 +175,7 @@ export class Cluster {
       if (t.custom) delete obj.status;
       else resetStatusOnCreate(obj);
     }
-    const warnings = admit(t, obj, true, opts);
+    const warnings = admit(t, obj, undefined, opts);
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339(this.now());
     if (t.hasGeneration) meta.generation = 1;
@@ -260,7 +260,7 @@ export class Cluster {
       next.spec.clusterIP = prev.spec.clusterIP;
       if (prev.spec.clusterIPs !== undefined && next.spec.clusterIPs === undefined) next.spec.clusterIPs = prev.spec.clusterIPs;
     }
-    const warnings = admit(t, next, false, opts);
+    const warnings = admit(t, next, prev, opts);
     if (t.hasGeneration && specChanged(t, prev, next)) m.generation = (prevMeta.generation ?? 0) + 1;
     const ctx = {
       manager: this.managerFor(opts),
