@@ -88,8 +88,9 @@ function usageLines(info: DevServerInfo): string[] {
     '',
     'Use it:',
     '  eval "$(sympozium dev env)"',
-    '  sympozium init demo --yes --web-endpoint --apply',
-    '  sympozium chat demo "hello"',
+    '  sympozium init demo --yes --apply',
+    '  sympozium enable web-endpoint demo     # waits until it serves',
+    '  sympozium chat demo "hello"            # answered by the offline echo model',
     '  sympozium dev down',
   ];
 }
