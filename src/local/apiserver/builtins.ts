@@ -4,8 +4,6 @@
  */
 import { makeType, type ResourceType } from './registry.js';
 
-const GET_LIST_WATCH = ['get', 'list', 'watch'];
-
 export function builtinTypes(): ResourceType[] {
   return [
     makeType({ group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], statusSubresource: true,
@@ -49,8 +47,6 @@ export function builtinTypes(): ResourceType[] {
     makeType({ group: 'authentication.k8s.io', version: 'v1', resource: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] }),
   ];
 }
-
-export const GET_ONLY_VERBS = GET_LIST_WATCH;
 
 /** Namespaces every cluster starts with. */
 export const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];

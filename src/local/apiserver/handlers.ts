@@ -123,7 +123,7 @@ function safeDecode(req: IncomingMessage, body: Buffer): any {
 
 function listPredicate(t: ResourceType, query: URLSearchParams): ((o: any) => boolean) | undefined {
   const labels = parseLabelSelector(query.get('labelSelector'));
-  const fields = parseFieldSelector(query.get('fieldSelector'), t.fieldSelectors, t.kind);
+  const fields = parseFieldSelector(query.get('fieldSelector'), t.fieldSelectors);
   if (labels && fields) return (o) => labels(o.metadata.labels) && fields(o);
   if (labels) return (o) => labels(o.metadata.labels);
   return fields;
@@ -157,7 +157,7 @@ interface ContinueToken {
   start: string;
 }
 
-function paginate(t: ResourceType, items: any[], query: URLSearchParams, rv: string): { page: any[]; continueToken?: string; remaining?: number } {
+function paginate(items: any[], query: URLSearchParams, rv: string): { page: any[]; continueToken?: string; remaining?: number } {
   let start = 0;
   const cont = query.get('continue');
   if (cont) {
@@ -175,7 +175,6 @@ function paginate(t: ResourceType, items: any[], query: URLSearchParams, rv: str
   const page = items.slice(start, start + limit);
   const last = page[page.length - 1];
   const token: ContinueToken = { rv, start: `${last.metadata.namespace ?? ''}/${last.metadata.name}` };
-  void t;
   return { page, continueToken: Buffer.from(JSON.stringify(token)).toString('base64url'), remaining: items.length - start - limit };
 }
 
@@ -224,7 +223,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     }
     const rv = String(cluster.store.rv);
     const all = cluster.list(t, namespace, predicate);
-    const { page, continueToken, remaining } = paginate(t, all, query, rv);
+    const { page, continueToken, remaining } = paginate(all, query, rv);
     if (table) {
       sendJson(res, 200, buildTable(t, page.map((o) => present(t, o)), { include: table, resourceVersion: rv, continueToken }));
       return;

@@ -5,7 +5,7 @@
  * `/openapi/v2` is only a 5-byte protobuf stub that keeps kubectl's client-side fallbacks quiet.
  */
 import { createHash } from 'node:crypto';
-import { apiVersionOf, type Registry, type ResourceType } from './registry.js';
+import type { Registry, ResourceType } from './registry.js';
 
 /** `swagger: "2.0"` as a protobuf `openapi_v2.Document`. */
 export const OPENAPI_V2_STUB = Buffer.from([0x0a, 0x03, 0x32, 0x2e, 0x30]);
@@ -165,5 +165,3 @@ export class OpenApi {
     return this.build().docs.get(path);
   }
 }
-
-export { apiVersionOf };

@@ -171,8 +171,3 @@ export function processCustomResource(obj: Record<string, any>, schema: any): Sc
   }
   return out;
 }
-
-/** Lists the unknown top-level fields of a built-in object, so Strict validation catches typos there too. */
-export function unknownTopLevelFields(obj: Record<string, any>, known: string[]): string[] {
-  return Object.keys(obj).filter((k) => !known.includes(k));
-}

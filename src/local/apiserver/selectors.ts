@@ -98,7 +98,6 @@ export type ObjectPredicate = (obj: any) => boolean;
 export function parseFieldSelector(
   selector: string | null | undefined,
   supported: Record<string, FieldGetter>,
-  kindForMessage: string,
 ): ObjectPredicate | undefined {
   if (!selector || !selector.trim()) return undefined;
   const tests: ObjectPredicate[] = [];
@@ -114,7 +113,6 @@ export function parseFieldSelector(
     const negate = m[2] === '!=';
     tests.push((obj) => (getter(obj) ?? '') === value !== negate);
   }
-  void kindForMessage;
   return (obj) => tests.every((t) => t(obj));
 }
 

@@ -52,7 +52,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Sto
     if (closed) return;
     closed = true;
     store.removeWatcher(watcher);
-    for (const timer of timers) clearTimeout(timer), clearInterval(timer);
+    for (const timer of timers) clearTimeout(timer);
     flush();
     res.end();
   };
