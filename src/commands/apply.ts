@@ -59,6 +59,7 @@ export async function apply(options: ApplyOptions, ctx: Context): Promise<void> 
   }
   problems.push(...validateDocuments(read.documents, { extraSchemas }));
   problems.push(...duplicates(read.documents));
+  problems.push(...namespaceMismatches(read.documents, ctx.globals.namespace));
   const errors = sortProblems(problems).filter((problem) => problem.severity === 'error');
   if (errors.length > 0) {
     for (const problem of errors) ctx.out.stderr.write(`${formatProblem(problem)}\n`);
@@ -154,6 +155,23 @@ function duplicates(documents: ManifestDocument[]): Problem[] {
     } else seen.set(key, document);
   }
   return problems;
+}
+
+/** Like kubectl: an explicit -n that contradicts a document's own namespace is a mistake, not a choice. */
+function namespaceMismatches(documents: ManifestDocument[], flag: string | undefined): Problem[] {
+  if (!flag) return [];
+  return documents.flatMap((document) => {
+    const namespace = (document.object as KubeObject).metadata?.namespace;
+    if (!namespace || namespace === flag) return [];
+    const position = document.locate?.position(['metadata', 'namespace'], 'value') ?? { line: document.line, column: document.column };
+    return [{
+      source: document.source,
+      ...position,
+      path: 'metadata.namespace',
+      message: `the document says namespace "${namespace}" but -n says "${flag}": drop -n, or change metadata.namespace`,
+      severity: 'error' as const,
+    }];
+  });
 }
 
 async function plan(kube: KubeClient, documents: ManifestDocument[], ctx: Context): Promise<PlannedObject[]> {

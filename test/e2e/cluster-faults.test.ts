@@ -259,6 +259,30 @@ describe('faults the emulator injects', () => {
     }
   });
 
+  it('exec-plugin credentials work (EKS/GKE style), and a failing plugin says what to run', async () => {
+    const plugin = join(dir, 'exec-credential.cjs');
+    writeFileSync(
+      plugin,
+      `if (process.env.FAIL_PLUGIN) { console.error('token expired, run login'); process.exit(1); }\nprocess.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: ${JSON.stringify(server.token)} } }));`,
+    );
+    const config = join(dir, 'exec');
+    writeFileSync(
+      config,
+      server.kubeconfigYaml().replace(
+        /^( *)token: .*$/m,
+        (_line, indent: string) =>
+          `${indent}exec:\n${indent}  apiVersion: client.authentication.k8s.io/v1\n${indent}  command: ${process.execPath}\n${indent}  args: [${JSON.stringify(plugin)}]\n${indent}  interactiveMode: Never`,
+      ),
+    );
+    const ok = await cli(['runs', 'list', '-o', 'name'], config);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const failing = await runBin(['runs', 'list'], { env: { KUBECONFIG: config, HOME: dir, FAIL_PLUGIN: '1' } });
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toContain('could not get credentials for context');
+    expect(failing.stderr).toContain('run it by hand');
+  });
+
   it('rejected credentials (expired token) say to log in again', async () => {
     const config = join(dir, 'expired');
     writeFileSync(config, server.kubeconfigYaml().replace(/token: .*/, 'token: expired-token'));

@@ -195,6 +195,15 @@ stringData:
     expect(await kube.getOrUndefined('/api/v1/namespaces/default/secrets/ph-openai-key')).toBeUndefined();
   });
 
+  it('a document whose namespace contradicts -n is refused before anything is sent (exit 2)', async () => {
+    const file = join(dir, 'elsewhere.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: elsewhere\n  namespace: team-a\ndata:\n  a: b\n');
+    const result = await cli(['-n', 'default', 'apply', '-f', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/elsewhere\.yaml:5:\d+/);
+    expect(result.stderr).toContain('the document says namespace "team-a" but -n says "default"');
+  });
+
   it('-o json lists every object with its outcome', async () => {
     const file = join(dir, 'json.yaml');
     writeFileSync(file, three('json'));
