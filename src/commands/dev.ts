@@ -158,6 +158,9 @@ export async function devUp(options: DevUpOptions, ctx: Context): Promise<void> 
     const candidate = module.readDevServerInfo(stateDir);
     if (candidate && candidate.pid === child.pid && (await healthy(candidate.url))) info = candidate;
     else if (exited !== undefined) {
+      if (options.port && tail(files.log, 8).includes('EADDRINUSE')) {
+        throw new CliError(`port ${options.port} is already in use`, { hint: 'Pick another with --port, or leave --port out to use a free one.' });
+      }
       throw new CliError(`the local control plane exited during start-up (code ${exited})`, {
         hint: `See the end of its log: ${files.log}\n${tail(files.log, 8)}`,
       });
