@@ -26,7 +26,7 @@ export interface PortForwardTarget {
 export interface PortForwardHandle {
   localPort: number;
   url: string;
-  /** The pod and port the forward reaches, for --verbose. */
+  /** The pod and port new connections reach (a restarted pod is followed), for --verbose. */
   pod: string;
   podPort: number;
   /** Ends every forwarded connection and the listener. Safe to call more than once. */
@@ -52,7 +52,8 @@ export async function openPortForward(
   target: PortForwardTarget,
   options: { signal?: AbortSignal; debug?: (message: string) => void } = {},
 ): Promise<PortForwardHandle> {
-  const { pod, port } = await resolveTarget(kube, target);
+  // Mutable: when the pod goes away (a restart after a key rotation), new connections go to its successor.
+  let current = await resolveTarget(kube, target);
   // The two modules by their own paths: the package's index would also load every generated API client,
   // about eight times as much code, for nothing a port-forward uses.
   const [{ KubeConfig }, { PortForward }] = await Promise.all([
@@ -62,12 +63,11 @@ export async function openPortForward(
   const forward = new PortForward(clientNodeConfig(KubeConfig, kube.config), true);
 
   const sockets = new Set<net.Socket>();
-  const webSockets = new Set<{ close(): void; terminate?: () => void }>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    // A client that goes away mid-write must not crash the command.
-    socket.on('error', () => socket.destroy());
+  const webSockets = new Set<{ close(): void }>();
+  let closing = false;
+
+  const tunnel = (socket: net.Socket, retried: boolean): void => {
+    const { pod, port } = current;
     // Errors the kubelet reports on the error channel (for example "connection refused" inside the pod).
     const errors = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -77,9 +77,7 @@ export async function openPortForward(
     });
     forward.portForward(target.namespace, pod, [port], socket, errors, socket).then(
       (result) => {
-        const ws = (typeof result === 'function' ? result() : result) as unknown as
-          | { close(): void; terminate?: () => void; on?: (event: string, listener: () => void) => void }
-          | null;
+        const ws = (typeof result === 'function' ? result() : result) as unknown as { close(): void; on?: (event: string, listener: () => void) => void } | null;
         if (!ws) return void socket.destroy();
         webSockets.add(ws);
         // client-node does not end the local socket when the tunnel closes; without this, the HTTP client
@@ -89,13 +87,31 @@ export async function openPortForward(
           socket.end();
         });
         socket.on('close', () => ws.close());
-        if (socket.destroyed) ws.close();
+        if (socket.destroyed || closing) ws.close();
       },
-      (error: unknown) => {
+      async (error: unknown) => {
         options.debug?.(`port-forward to ${target.namespace}/${pod}:${port} failed: ${describeError(error)}`);
+        // Nothing has been read from the local socket yet (client-node reads it only once the tunnel is open),
+        // so a Service's connection can be tried once more against whichever pod serves it now.
+        if (!retried && target.service && !closing && !socket.destroyed) {
+          const next = await resolveTarget(kube, target).catch(() => undefined);
+          if (next && next.pod !== pod) {
+            options.debug?.(`port-forward now goes to pod ${next.pod}:${next.port}`);
+            current = next;
+            return tunnel(socket, true);
+          }
+        }
         socket.destroy();
       },
     );
+  };
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    // A client that goes away mid-write must not crash the command.
+    socket.on('error', () => socket.destroy());
+    tunnel(socket, false);
   });
 
   await new Promise<void>((resolvePromise, reject) => {
@@ -103,11 +119,12 @@ export async function openPortForward(
     server.listen(0, '127.0.0.1', () => resolvePromise());
   });
   const localPort = (server.address() as net.AddressInfo).port;
-  options.debug?.(`port-forward 127.0.0.1:${localPort} -> ${target.namespace}/pod/${pod}:${port}`);
+  options.debug?.(`port-forward 127.0.0.1:${localPort} -> ${target.namespace}/pod/${current.pod}:${current.port}`);
 
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= new Promise<void>((resolvePromise) => {
+      closing = true;
       options.signal?.removeEventListener('abort', onAbort);
       for (const ws of webSockets) ws.close();
       for (const socket of sockets) socket.destroy();
@@ -117,7 +134,17 @@ export async function openPortForward(
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  return { localPort, url: `http://127.0.0.1:${localPort}`, pod, podPort: port, close };
+  return {
+    localPort,
+    url: `http://127.0.0.1:${localPort}`,
+    get pod() {
+      return current.pod;
+    },
+    get podPort() {
+      return current.port;
+    },
+    close,
+  };
 }
 
 /** A client-node KubeConfig for the same files, context and credentials as our own client. */

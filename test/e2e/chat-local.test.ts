@@ -1,10 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import { foldMarkers } from '../../src/chat/conversation.js';
+import { openPortForward } from '../../src/kube/portforward.js';
 import { startLocalControlPlane, echoPrefix, type LocalControlPlane } from '../../src/local/index.js';
 import type { AgentRun } from '../../src/sympozium/types.js';
 import { binPath, ensureBuilt, repoRoot, runBin } from '../support/bin.js';
@@ -249,6 +251,42 @@ describe('interactive session and Ctrl-C', () => {
     expect(stderr).not.toContain('error:');
     // On the server side, every connection from the child (the port-forward tunnel included) is closed.
     await waitUntil('the port-forward connections to close', async () => ([...serverPeerPorts()].some((port) => childPorts.has(port)) ? undefined : true));
+  });
+});
+
+describe('openPortForward', () => {
+  const healthz = (url: string) =>
+    new Promise<string>((resolve, reject) => {
+      http.get(`${url}/healthz`, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk) => (body += chunk)).on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+
+  it('follows the Service to a restarted pod, and close() ends the listener', async () => {
+    const forward = await openPortForward(kube, { namespace: 'default', service: 'demo-web-endpoint-server', port: 8080 });
+    try {
+      expect(await healthz(forward.url)).toBe('ok');
+      const first = forward.pod;
+      // A rollout restart, as `key rotate` does where the proxy reads its key from the environment.
+      await kube.mergePatch('/apis/apps/v1/namespaces/default/deployments/demo-web-endpoint-server', {
+        spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } },
+      });
+      await waitUntil('a new running pod', async () => {
+        const pods = await kube.list<{ metadata: { name: string; deletionTimestamp?: string }; status?: { phase?: string } }>('/api/v1/namespaces/default/pods', {
+          labelSelector: 'sympozium.ai/instance=demo',
+        });
+        return pods.items.some((pod) => pod.metadata.name !== first && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp) &&
+          !pods.items.some((pod) => pod.metadata.name === first)
+          ? true
+          : undefined;
+      });
+      expect(await healthz(forward.url)).toBe('ok');
+      expect(forward.pod).not.toBe(first);
+    } finally {
+      await forward.close();
+    }
+    await expect(healthz(forward.url)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
 
