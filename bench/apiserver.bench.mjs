@@ -2,17 +2,18 @@
 // real HTTP (keep-alive), watch fan-out (100 watchers x 10k events) and heap with 10k objects.
 //
 // Run from the repository root:   node --expose-gc bench/apiserver.bench.mjs
-// (It bundles the TypeScript sources with esbuild into a temp dir first; --expose-gc makes the memory figure
+// (It bundles the TypeScript sources with esbuild under node_modules/.cache first; --expose-gc makes the memory figure
 // exact and is optional.) Not a test: it asserts nothing and prints a table.
 import { build } from 'esbuild';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outDir = mkdtempSync(join(tmpdir(), 'emu-bench-'));
+// Bundled under node_modules/.cache so the bundle's bare imports (yaml, ws) resolve from the repository.
+const outDir = join(root, 'node_modules', '.cache', `apiserver-bench-${process.pid}`);
+mkdirSync(outDir, { recursive: true });
 const outfile = join(outDir, 'apiserver.mjs');
 await build({
   entryPoints: [join(root, 'src/local/apiserver/index.ts')],
@@ -24,13 +25,7 @@ await build({
   logLevel: 'error',
   absWorkingDir: root,
 });
-// Resolve the bundle's bare imports (yaml, ws) from the repository's node_modules.
-const { startApiServer } = await import(pathToFileURL(outfile).href).catch(async () => {
-  const { copyFileSync } = await import('node:fs');
-  const local = join(root, 'node_modules', '.emu-bench.mjs');
-  copyFileSync(outfile, local);
-  return import(pathToFileURL(local).href);
-});
+const { startApiServer } = await import(pathToFileURL(outfile).href);
 
 const N_OBJECTS = 10_000;
 const N_REQUESTS = 5_000;
