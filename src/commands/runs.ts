@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Context } from '../context.js';
 import { CliError, InterruptedError, usageError } from '../errors.js';
-import { isNotFound } from '../kube/errors.js';
+import { isNotFound, isUnservedApi } from '../kube/errors.js';
 import { watchObjects } from '../kube/watch.js';
 import { runPath } from '../sympozium/kinds.js';
 import { finishedPhases, listRuns as readRuns, runDurationMs, runMatches, runSource, runTask, runTokens, type RunFilter } from '../sympozium/runs.js';
@@ -87,7 +87,7 @@ export async function getRun(options: { name: string }, ctx: Context): Promise<v
   try {
     run = await kube.get<AgentRun>(runPath(kube.namespace, options.name));
   } catch (error) {
-    if (isNotFound(error)) {
+    if (isNotFound(error) && !isUnservedApi(error)) {
       throw new CliError(`run "${options.name}" not found in namespace "${kube.namespace}"`, {
         hint: 'List runs with `sympozium runs list` (or -A). Completed runs are pruned: only the newest 50 per instance are kept.',
       });

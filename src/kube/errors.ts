@@ -104,6 +104,11 @@ export function permissionFor(method: string, path: string): { verb: string; res
   return { verb, resource, namespace };
 }
 
+/** A 404 because the API itself is not served (no CRD), as opposed to a missing object. */
+export function isUnservedApi(error: unknown): boolean {
+  return error instanceof KubeApiError && error.code === 404 && !error.status.details?.name && /could not find the requested resource/.test(error.status.message ?? '');
+}
+
 export function isNotFound(error: unknown): boolean {
   return error instanceof KubeApiError && error.code === 404;
 }

@@ -220,6 +220,10 @@ describe('faults the emulator injects', () => {
     const doctor = await cli(['doctor'], config);
     expect(doctor.code).toBe(1);
     expect(doctor.stdout).toContain('✖ fail  sympozium API');
+    const run = await cli(['runs', 'get', 'some-run'], config);
+    expect(run.code).toBe(1);
+    expect(run.stderr).not.toContain('run "some-run" not found');
+    expect(run.stderr).toContain('are the Sympozium CRDs installed?');
   });
 
   it('a v0.10 cluster that serves Agent instead of SympoziumInstance works the same', async () => {
