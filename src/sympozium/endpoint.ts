@@ -60,27 +60,65 @@ export async function resolveEndpoint(
     });
   }
 
+  // A published address is used only if its host resolves from here: internal and not-yet-created DNS names
+  // are common, and a port-forward reaches the same proxy without them.
+  const unresolved: string[] = [];
   const statusUrl = instance.status?.webEndpoint?.url;
   if (statusUrl) {
     const baseUrl = normalizeBaseUrl(statusUrl);
-    ctx.out.debug(`endpoint: ${baseUrl} (from the instance's status.webEndpoint.url)`);
-    return { baseUrl, via: 'status', namespace, instance, close: async () => {} };
+    const problem = await unresolvable(baseUrl);
+    if (!problem) {
+      ctx.out.debug(`endpoint: ${baseUrl} (from the instance's status.webEndpoint.url)`);
+      return { baseUrl, via: 'status', namespace, instance, close: async () => {} };
+    }
+    unresolved.push(`${baseUrl} (status.webEndpoint.url): ${problem}`);
   }
 
   const runName = names.webEndpointRun(instanceName);
   const routeUrl = await httpRouteUrl(kube, cluster, namespace, names.httpRoute(runName));
-  if (routeUrl) {
-    ctx.out.debug(`endpoint: ${routeUrl} (from HTTPRoute ${names.httpRoute(runName)})`);
-    return { baseUrl: routeUrl, via: 'httproute', namespace, instance, close: async () => {} };
+  if (routeUrl && !unresolved.some((entry) => entry.startsWith(`${routeUrl} `))) {
+    const problem = await unresolvable(routeUrl);
+    if (!problem) {
+      ctx.out.debug(`endpoint: ${routeUrl} (from HTTPRoute ${names.httpRoute(runName)})`);
+      return { baseUrl: routeUrl, via: 'httproute', namespace, instance, close: async () => {} };
+    }
+    unresolved.push(`${routeUrl} (HTTPRoute ${names.httpRoute(runName)}): ${problem}`);
   }
+  for (const entry of unresolved) ctx.out.debug(`endpoint: not using ${entry}`);
 
   const service = names.serverService(runName);
   const exists = await kube.getOrUndefined(`/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(service)}`);
+  if (!exists && unresolved.length > 0) {
+    throw new CliError(`the web endpoint of ${instanceName} is published at an address that does not resolve from here, and service ${service} is not there to port-forward to`, {
+      hint: `Tried ${unresolved.join('; ')}. Pass --url with an address that works from this machine.`,
+    });
+  }
   if (!exists) throw notServing(instance, namespace, cluster);
   const { openPortForward } = await import('../kube/portforward.js');
   const forward = await openPortForward(kube, { namespace, service, port: webProxyPort }, { signal: ctx.signal, debug: (m) => ctx.out.debug(m) });
   ctx.out.debug(`endpoint: ${forward.url} (port-forward to service ${service}, pod ${forward.pod}:${forward.podPort})`);
   return { baseUrl: forward.url, via: 'port-forward', namespace, instance, close: forward.close };
+}
+
+/** Why the URL's host cannot be resolved from here, or undefined when it can (or is an IP address). */
+async function unresolvable(url: string, timeoutMs = 2_000): Promise<string | undefined> {
+  const { hostname } = new URL(url);
+  const { isIP } = await import('node:net');
+  if (isIP(hostname.replace(/^\[|\]$/g, '')) || hostname === 'localhost') return undefined;
+  const { lookup } = await import('node:dns/promises');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`no DNS answer within ${timeoutMs / 1000}s`), timeoutMs)));
+  try {
+    return await Promise.race([
+      lookup(hostname).then(
+        () => undefined,
+        (error: NodeJS.ErrnoException) => (error.code === 'ENOTFOUND' ? 'the host name does not resolve' : `DNS lookup failed (${error.code ?? error.message})`),
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Accepts `https://host`, `https://host/` and the OpenAI-style `https://host/v1`; anything else is a usage error. */

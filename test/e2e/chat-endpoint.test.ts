@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startLocalControlPlane, type LocalControlPlane } from '../../src/local/index.js';
+import { echoPrefix, startLocalControlPlane, type LocalControlPlane } from '../../src/local/index.js';
 import { normalizeBaseUrl, routeBaseUrl } from '../../src/sympozium/endpoint.js';
 import { ensureBuilt, runBin } from '../support/bin.js';
 
@@ -51,12 +51,13 @@ afterAll(async () => {
 const chat = (...args: string[]) => runBin(['chat', ...args], { env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '' } });
 
 describe('finding the endpoint', () => {
-  it("uses the instance's status URL, says so under --verbose, and explains when it cannot be reached from here", async () => {
-    const result = await chat('public', '-m', 'hi', '--verbose');
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("endpoint: https://public.sympozium.invalid (from the instance's status.webEndpoint.url)");
-    expect(result.stderr).toContain('cannot reach the web endpoint at https://public.sympozium.invalid: host not found');
-    expect(result.stderr).toContain('pass --url with an address that is');
+  it("a status URL that does not resolve from here: says so under --verbose and port-forwards instead", async () => {
+    const result = await chat('public', '-m', 'hi', '--no-stream', '--verbose');
+    expect(result.stderr).not.toContain('error:');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${echoPrefix} hi\n`);
+    expect(result.stderr).toContain('endpoint: not using https://public.sympozium.invalid (status.webEndpoint.url): the host name does not resolve');
+    expect(result.stderr).toMatch(/endpoint: http:\/\/127\.0\.0\.1:\d+ \(port-forward to service public-web-endpoint-server/);
   });
 
   it('an instance without the web endpoint: says how to enable it', async () => {
