@@ -4,7 +4,7 @@ import { CliError, InterruptedError, usageError } from '../errors.js';
 import { isNotFound, isUnservedApi } from '../kube/errors.js';
 import { watchObjects } from '../kube/watch.js';
 import { runPath } from '../sympozium/kinds.js';
-import { finishedPhases, listRuns as readRuns, runDurationMs, runMatches, runSource, runTask, runTokens, type RunFilter } from '../sympozium/runs.js';
+import { finishedPhases, isFinished, listRuns as readRuns, runDurationMs, runMatches, runSource, runTask, runTokens, type RunFilter } from '../sympozium/runs.js';
 import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
 import { age, shortDuration } from '../ui/format.js';
 
@@ -143,7 +143,7 @@ export interface TailRunsOptions {
   source?: string;
 }
 
-/** One transition as `runs tail -o json` prints it. */
+/** One status change as `runs tail -o json` prints it. */
 export interface RunTransition {
   time: string;
   namespace: string;
@@ -152,6 +152,8 @@ export interface RunTransition {
   source?: string;
   phase: string;
   previousPhase?: string;
+  /** False for a status change within the same phase (-o json only prints those). */
+  transition?: boolean;
   durationMs?: number;
   tokens?: number;
   error?: string;
@@ -227,12 +229,23 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
   };
 
   /** Records a run's state; prints it when its phase differs from what was printed before. */
+  /**
+   * Records a run's state and prints it: in the table, once per phase transition; with -o json, once per
+   * status change (tokens and timings move within a phase too), each object saying whether it is a transition.
+   */
+  const statuses = new Map<string, string>();
   const observe = (run: AgentRun, print: boolean) => {
     const key = run.metadata.name ?? '';
     const phase = displayRunPhase(run);
     const previous = phases.get(key);
     phases.set(key, phase);
-    if (print && previous !== phase) emit(transitionOf(run, ctx.now(), previous));
+    let changed = previous !== phase;
+    if (json) {
+      const status = JSON.stringify(run.status ?? {});
+      changed ||= statuses.get(key) !== status;
+      statuses.set(key, status);
+    }
+    if (print && changed) emit({ ...transitionOf(run, ctx.now(), previous), transition: previous !== phase });
     if (options.run === key && finishedPhases.has(phase)) {
       outcome = phase as 'Succeeded' | 'Failed' | 'Skipped';
       failure = run.status?.error;
@@ -256,10 +269,11 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
     })) {
       if (update.type === 'LISTED') {
         if (update.relist) continue;
-        // The starting state: printed only for runs that changed within --since, or for the one --run.
+        // The starting state, like `kubectl get -w`, minus the history: runs still in progress, runs that
+        // changed within --since, and the one --run names. Finished runs beyond that stay quiet.
         const cutoff = options.sinceMs === undefined ? Number.POSITIVE_INFINITY : ctx.now().getTime() - options.sinceMs;
         const initial = update.items.filter((run) => runMatches(run, filter)).sort((a, b) => lastChange(a) - lastChange(b));
-        for (const run of initial) observe(run, Boolean(options.run) || lastChange(run) >= cutoff);
+        for (const run of initial) observe(run, Boolean(options.run) || !isFinished(run) || lastChange(run) >= cutoff);
         if (options.run && initial.length === 0 && !json) ctx.out.info(`Run ${options.run} does not exist yet; waiting for it.`);
       } else if (update.type === 'DELETED') {
         const run = update.object;
@@ -267,6 +281,7 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
         const key = run.metadata.name ?? '';
         const last = phases.get(key) ?? displayRunPhase(run);
         phases.delete(key);
+        statuses.delete(key);
         emit({ ...transitionOf(run, ctx.now()), phase: last, vanished: true });
         if (options.run === key && !outcome) outcome = 'vanished';
       } else {

@@ -132,7 +132,8 @@ describe('faults the emulator injects', () => {
     server.faults.add({ path: watchPath, watch: true, respond: { status: 500, message: 'etcd is having a bad day' }, times: 1 });
     server.faults.add({ path: watchPath, watch: true, expireWatch: true, times: 1 });
     const tail = follow(['runs', 'tail', 'tailer', '-o', 'json', '--since', '1h'], { KUBECONFIG: kubeconfig, HOME: dir });
-    const phases = () => tail.lines.map((line) => JSON.parse(line) as { run: string; phase: string; vanished?: boolean }).map((e) => `${e.run}:${e.vanished ? 'vanished' : e.phase}`);
+    const events = () => tail.lines.map((line) => JSON.parse(line) as { run: string; phase: string; vanished?: boolean; transition?: boolean; tokens?: number });
+    const phases = () => events().filter((e) => e.transition !== false).map((e) => `${e.run}:${e.vanished ? 'vanished' : e.phase}`);
     const step = async (change: () => Promise<unknown>, expected: string) => {
       await change();
       await tail.waitFor(() => phases().includes(expected), expected);
@@ -142,12 +143,14 @@ describe('faults the emulator injects', () => {
     await step(() => kube.create(`${api}/agentruns`, run('tail-b', 'tailer')), 'tail-b:Pending');
     await step(() => setPhase('tail-b', { phase: 'Running' }), 'tail-b:Running');
     await step(() => setPhase('tail-a', { phase: 'Succeeded', completedAt: new Date().toISOString(), tokenUsage: { totalTokens: 42 } }), 'tail-a:Succeeded');
-    // A status change that is not a transition (tokens only) prints nothing.
-    await setPhase('tail-b', { tokenUsage: { totalTokens: 1 } });
+    // A status change within a phase (tokens only) is one object, marked as not a transition.
+    await step(() => setPhase('tail-b', { tokenUsage: { totalTokens: 1 } }), 'tail-b:Running');
+    await tail.waitFor(() => events().some((e) => e.run === 'tail-b' && e.tokens === 1 && e.transition === false), 'the token update');
     await step(() => setPhase('tail-b', { phase: 'Failed', error: 'Job failed' }), 'tail-b:Failed');
     await step(() => kube.delete(`${api}/agentruns/tail-a`), 'tail-a:vanished');
     expect(await tail.interrupt()).toBe(130);
     expect(phases()).toEqual(['tail-a:Pending', 'tail-a:Running', 'tail-b:Pending', 'tail-b:Running', 'tail-a:Succeeded', 'tail-b:Failed', 'tail-a:vanished']);
+    expect(events().filter((e) => e.transition === false).map((e) => `${e.run}:${e.phase}:${e.tokens}`)).toEqual(['tail-b:Running:1']);
     expect(server.faults.rules).toHaveLength(0);
   });
 
