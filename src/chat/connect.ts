@@ -77,7 +77,9 @@ async function findKey(
   access: ClusterAccess,
   known: SympoziumInstance | undefined,
 ): Promise<{ apiKey: string; keySource: string; instanceObject?: SympoziumInstance }> {
-  if (options.key) return { apiKey: options.key, keySource: 'the --key flag', instanceObject: known };
+  // Trimmed: a key pasted or read from a file often brings a newline, which would make every request a 401.
+  const fromFlag = options.key?.trim();
+  if (fromFlag) return { apiKey: fromFlag, keySource: 'the --key flag', instanceObject: known };
   const fromEnv = ctx.env.SYMPOZIUM_API_KEY?.trim();
   if (fromEnv) return { apiKey: fromEnv, keySource: '$SYMPOZIUM_API_KEY', instanceObject: known };
 
