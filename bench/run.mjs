@@ -112,7 +112,9 @@ try {
   }
 
   // A demo instance with its web endpoint, used by the read and chat pairs.
-  await cli('init', 'demo', '--provider', 'openai', '--model', 'gpt-4.1', '--web-endpoint', '--yes', '--out', join(work, 'demo.yaml'));
+  // The local agent answers with its echo model; the provider key only has to exist.
+  env.BENCH_OPENAI_API_KEY = 'sk-bench-offline';
+  await cli('init', 'demo', '--provider', 'openai', '--model', 'gpt-4.1', '--api-key-env', 'BENCH_OPENAI_API_KEY', '--web-endpoint', '--yes', '--out', join(work, 'demo.yaml'));
   await cli('apply', '-f', join(work, 'demo.yaml'), '--wait');
   await cli('enable', 'web-endpoint', 'demo', '--rpm', '100000', '--burst', '100000');
   const key = (await cli('key', 'show', 'demo', '--reveal')).stdout.trim();
