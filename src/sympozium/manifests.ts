@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 
 /**
  * Reading manifests for `validate` and `apply`: files, directories (recursively) and stdin, multi-document YAML
@@ -172,7 +172,13 @@ export function parseManifests(input: Buffer | string, source: string): { docume
 
   const documents: ManifestDocument[] = [];
   const problems: Problem[] = [];
-  const composer = new Composer({ prettyErrors: false, merge: true });
+  const composer = new Composer({
+    prettyErrors: false,
+    merge: true,
+    // The library's own duplicate-key check compares every key with every other (minutes for a map of 100k
+    // keys); duplicateKeys() below does the same job in linear time.
+    uniqueKeys: false,
+  });
   let index = -1;
   for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text), false, text.length)) {
     index++;
@@ -188,6 +194,13 @@ export function parseManifests(input: Buffer | string, source: string): { docume
     }
     const contents = doc.contents as Node | null;
     if (contents === null || (isScalar(contents) && contents.value === null)) continue;
+    const duplicates = duplicateKeys(contents);
+    if (duplicates.length > 0) {
+      for (const key of duplicates) {
+        problems.push(fileProblem(source, `YAML: duplicate key "${String(key.value)}" (kubectl rejects it; keep one)`, positionOf(key.range?.[0] ?? 0)));
+      }
+      continue;
+    }
     const start = positionOf(contents.range?.[0] ?? doc.range[0]);
     if (!isMap(contents)) {
       const found = isSeq(contents) ? 'a list' : isScalar(contents) ? `a ${typeof contents.value} (${preview(contents.value)})` : 'an alias';
@@ -259,7 +272,42 @@ function deepestLine(text: string): Position | undefined {
   return undefined;
 }
 
+/** Keys that repeat within one mapping, anywhere in the document; aliases are not followed. */
+function duplicateKeys(root: Node): Scalar[] {
+  const found: Scalar[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0 && found.length < limits.yamlErrorsPerDocument) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key) && pair.key.value !== '<<') {
+          const name = String(pair.key.value);
+          if (seen.has(name)) found.push(pair.key);
+          seen.add(name);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      // One push per item: spreading a list of a million items would overflow the call stack.
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return found;
+}
+
 function locator(doc: Document.Parsed, positionOf: (offset: number) => Position): Locator {
+  // Maps are indexed on first use: a lookup per validated value must not scan a map with thousands of keys.
+  const indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, key: string): Pair | undefined => {
+    let index = indexes.get(map);
+    if (!index) {
+      index = new Map();
+      for (const item of map.items) if (isScalar(item.key) && !index.has(String(item.key.value))) index.set(String(item.key.value), item);
+      indexes.set(map, index);
+    }
+    return index.get(key);
+  };
   const walk = (segments: PathSegment[]) => {
     let node: unknown = doc.contents;
     let key: Node | undefined;
@@ -267,7 +315,7 @@ function locator(doc: Document.Parsed, positionOf: (offset: number) => Position)
     for (const segment of segments) {
       if (isAlias(node)) node = node.resolve(doc);
       if (isMap(node) && typeof segment === 'string') {
-        const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === segment);
+        const pair = pairOf(node as YAMLMap, segment);
         if (!pair) return { node: last, key: undefined, complete: false };
         key = pair.key as Node;
         node = pair.value;

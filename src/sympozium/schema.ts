@@ -206,7 +206,12 @@ export const objectMeta: Schema = object('Standard object metadata.', {
  * The whole document schema the validator checks: apiVersion, kind, full metadata, then the kind's own fields.
  * `forCrd` gives what a CRD may carry instead: metadata reduced to its type, as the API server requires.
  */
+const validationSchemas = new WeakMap<KindSchema, Schema>();
+
 export function documentSchema(entry: KindSchema, options: { forCrd?: boolean } = {}): Schema {
+  // The validator's schema is built once per kind: per-schema caches (did-you-mean candidates) then hit.
+  const cached = options.forCrd ? undefined : validationSchemas.get(entry);
+  if (cached) return cached;
   const properties: Record<string, Schema> = {
     apiVersion: string('Versioned schema of this object, e.g. sympozium.ai/v1alpha1.'),
     kind: string('Kind of this object, e.g. SympoziumInstance.'),
@@ -216,5 +221,7 @@ export function documentSchema(entry: KindSchema, options: { forCrd?: boolean } 
   if (entry.status) properties.status = entry.status;
   Object.assign(properties, entry.topLevel ?? {});
   const schema = object(entry.crd?.description ?? `A ${entry.kind}.`, properties, entry.specRequired ? ['spec'] : []);
-  return options.forCrd ? cloneSchema(schema) : schema;
+  if (options.forCrd) return cloneSchema(schema);
+  validationSchemas.set(entry, schema);
+  return schema;
 }

@@ -83,12 +83,16 @@ export function suggestField(written: string, parent: Schema, pattern: string): 
   return best?.path;
 }
 
+const placements = new WeakMap<Schema, Candidate[]>();
+
 /**
  * Where in the whole document a field of this exact name lives, when it was written at the wrong level: an
  * absolute path such as spec.policyRef. Only exact names (any case) count: a near miss far away is noise.
  */
 export function suggestPlacement(written: string, root: Schema, here: string): string | undefined {
-  const matches = candidates(root, '', 0, [], 6).filter((candidate) => candidate.leaf.toLowerCase() === written.toLowerCase());
+  let all = placements.get(root);
+  if (!all) placements.set(root, (all = candidates(root, '', 0, [], 6)));
+  const matches = all.filter((candidate) => candidate.leaf.toLowerCase() === written.toLowerCase());
   const elsewhere = matches.filter((candidate) => !candidate.path.startsWith(`${here.replace(/\[\d+\]/g, '[]')}.`));
   if (elsewhere.length === 0) return undefined;
   return elsewhere.sort((a, b) => a.depth - b.depth)[0]!.path;

@@ -184,9 +184,14 @@ spec:
     expect(lines.at(-1)).toBe('demo.yaml:24:1  bogus: unknown field "bogus"');
   });
 
-  it('rejects duplicate keys, which kubectl would silently collapse', () => {
-    expect(check('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nmetadata: {name: y}\n')).toEqual([
-      'demo.yaml:4:1  YAML: Map keys must be unique',
+  it('rejects duplicate keys, as kubectl does, in linear time even for huge maps', () => {
+    expect(check('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  a: "1"\n  b: "2"\n  a: "3"\nmetadata: {name: y}\n')).toEqual([
+      'demo.yaml:7:3  YAML: duplicate key "a" (kubectl rejects it; keep one)',
+      'demo.yaml:8:1  YAML: duplicate key "metadata" (kubectl rejects it; keep one)',
+    ]);
+    const keys = Array.from({ length: 50_000 }, (_, index) => `  k${index}: v`).join('\n');
+    expect(check(`apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide}\ndata:\n${keys}\n  k7: again\n`)).toEqual([
+      'demo.yaml:50005:3  YAML: duplicate key "k7" (kubectl rejects it; keep one)',
     ]);
   });
 
