@@ -261,6 +261,19 @@ export class KubeClient {
   }
 
   private async send(options: RequestOptions): Promise<http.IncomingMessage> {
+    const response = await this.sendOnce(options);
+    // Exec-plugin tokens (EKS, GKE) expire within the hour: a long `runs tail` gets a 401 on some re-watch.
+    // Ask the plugin once more and retry; a second 401 is the user's to fix.
+    if (response.statusCode === 401 && this.config.needsClientNode) {
+      response.resume();
+      this.credentialsReady = undefined;
+      this.extraHeaders = {};
+      return this.sendOnce(options);
+    }
+    return response;
+  }
+
+  private async sendOnce(options: RequestOptions): Promise<http.IncomingMessage> {
     await (this.credentialsReady ??= this.prepareCredentials());
     const url = this.urlFor(options);
     const headers: Record<string, string> = {

@@ -266,11 +266,17 @@ describe('faults the emulator injects', () => {
     }
   });
 
-  it('exec-plugin credentials work (EKS/GKE style), and a failing plugin says what to run', async () => {
+  it('exec-plugin credentials work (EKS/GKE style), an expired one is refreshed once, a failing plugin says what to run', async () => {
     const plugin = join(dir, 'exec-credential.cjs');
     writeFileSync(
       plugin,
-      `if (process.env.FAIL_PLUGIN) { console.error('token expired, run login'); process.exit(1); }\nprocess.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: ${JSON.stringify(server.token)} } }));`,
+      [
+        `if (process.env.FAIL_PLUGIN) { console.error('token expired, run login'); process.exit(1); }`,
+        // With STALE_ONCE the first token handed out has expired, as an EKS token does after 15 minutes.
+        `const fs = require('node:fs'); const marker = process.env.STALE_ONCE;`,
+        `const stale = marker && !fs.existsSync(marker); if (stale) fs.writeFileSync(marker, '1');`,
+        `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: stale ? 'expired' : ${JSON.stringify(server.token)} } }));`,
+      ].join('\n'),
     );
     const config = join(dir, 'exec');
     writeFileSync(
@@ -284,6 +290,9 @@ describe('faults the emulator injects', () => {
     const ok = await cli(['runs', 'list', '-o', 'name'], config);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
+    const refreshed = await runBin(['runs', 'list', '-o', 'name'], { env: { KUBECONFIG: config, HOME: dir, STALE_ONCE: join(dir, 'stale-once') } });
+    expect(refreshed.stderr).toBe('');
+    expect(refreshed.code).toBe(0);
     const failing = await runBin(['runs', 'list'], { env: { KUBECONFIG: config, HOME: dir, FAIL_PLUGIN: '1' } });
     expect(failing.code).toBe(1);
     expect(failing.stderr).toContain('could not get credentials for context');
