@@ -14,6 +14,11 @@ import { startSpinner } from '../ui/spinner.js';
 import { renderTable } from '../ui/table.js';
 import { colorPhase } from './runs.js';
 
+/**
+ * `sympozium instances list|get|describe|delete`: the instances of whichever kind the cluster serves
+ * (SympoziumInstance or Agent), with what a person asks first: is it up, what model, is it served and where
+ * is its key, what ran lately. Run counts come from one list of AgentRuns in the same scope.
+ */
 export interface ListInstancesOptions {
   allNamespaces: boolean;
   selector?: string;

@@ -14,6 +14,10 @@ import { runPath } from '../sympozium/kinds.js';
 import { maskSecret, shortDuration } from '../ui/format.js';
 import { startSpinner } from '../ui/spinner.js';
 
+/**
+ * `sympozium key show|rotate`: the web endpoint's API key, found wherever the contract allows it to be
+ * (sympozium/api-key.ts). The key is masked unless --reveal, and never part of an error.
+ */
 export interface ShowKeyOptions {
   instance: string;
   reveal: boolean;
