@@ -180,7 +180,7 @@ export function parseManifests(input: Buffer | string, source: string): { docume
     uniqueKeys: false,
   });
   let index = -1;
-  for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text), false, text.length)) {
+  for (const doc of withoutStackTraces(composer.compose(new Parser(lineCounter.addNewLine).parse(text), false, text.length))) {
     index++;
     if (index >= limits.documentsPerFile) {
       problems.push(fileProblem(source, `more than ${limits.documentsPerFile} documents; split the file`, positionOf(doc.range[0])));
@@ -270,6 +270,26 @@ function deepestLine(text: string): Position | undefined {
     if (flow + indent / 2 > limits.nesting) return { line, column: i - lineStart + 1 };
   }
   return undefined;
+}
+
+/**
+ * The YAML library creates an Error for every problem it meets, and garbage input has one per line: capturing
+ * a stack trace for each made a 4 MiB file of junk take half a minute. Its messages carry positions, so the
+ * traces are dropped while it works (only while it works: our own code keeps its traces).
+ */
+function* withoutStackTraces<T>(documents: Generator<T>): Generator<T> {
+  for (;;) {
+    const saved = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    let step: IteratorResult<T>;
+    try {
+      step = documents.next();
+    } finally {
+      Error.stackTraceLimit = saved;
+    }
+    if (step.done) return;
+    yield step.value;
+  }
 }
 
 /** Keys that repeat within one mapping, anywhere in the document; aliases are not followed. */
