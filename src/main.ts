@@ -32,7 +32,8 @@ export async function runCli(args: string[]): Promise<number> {
   let globals: GlobalOptions | undefined;
   const program = buildProgram(packageVersion(), async (command: Command, work) => {
     globals = readGlobals(command);
-    await work(createContext(globals, abort.signal));
+    const yaml = globals.output === 'yaml' ? await import('yaml') : undefined;
+    await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 }))));
   });
 
   try {
@@ -78,8 +79,9 @@ function report(error: unknown, globals: GlobalOptions | undefined, interrupted:
   return ExitCode.failed;
 }
 
-export function createContext(globals: GlobalOptions, signal: AbortSignal): Context {
+export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlStringify?: (value: unknown) => string): Context {
   const out = new Output({
+    yamlStringify,
     stdout: process.stdout,
     stderr: process.stderr,
     format: globals.output,
