@@ -113,7 +113,7 @@ export function buildProgram(version: string, run: RunCommand): Command {
     .option('--rpm <n>', 'web endpoint rate limit: requests per minute', positiveInteger('--rpm'))
     .option('--burst <n>', 'web endpoint rate limit: burst size', positiveInteger('--burst'))
     .option('--hostname <host>', 'web endpoint hostname')
-    .option('--api-key-env <VAR>', 'read the provider API key from this environment variable into the Secret')
+    .option('--api-key-env <VAR>', 'read the provider API key from this environment variable into the Secret (Bedrock: KEY=VAR pairs, comma-separated)')
     .option('--out <file>', 'where to write the manifest; - for stdout (default: <name>.yaml)')
     .option('--force', 'overwrite an existing file')
     .option('--apply', 'apply the result to the cluster right away')

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import type { DevServerInfo } from '../local/dev-server.js';
 import { humanDuration } from '../ui/format.js';
-import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+import { mergeContext, removeContext } from '../kube/kubeconfig-edit.js';
 
 /**
  * `sympozium dev up|down|status|env|logs`: the local control plane as a background process (or in this
@@ -24,6 +24,7 @@ interface DevUpOptions {
 }
 
 const readyTimeoutMs = 30_000;
+const devContextName = 'sympozium-dev';
 
 /** --state-dir, else $SYMPOZIUM_DEV_HOME, else $XDG_STATE_HOME/sympozium/dev, else ~/.local/state/sympozium/dev. */
 export function devStateDir(ctx: Pick<Context, 'env' | 'cwd'>, flag?: string): string {
@@ -292,7 +293,7 @@ function userKubeconfig(ctx: Context, own: string): string {
 async function merge(ctx: Context, info: DevServerInfo): Promise<DevServerInfo> {
   const target = userKubeconfig(ctx, info.kubeconfig);
   mkdirSync(dirname(target), { recursive: true });
-  mergeDevContext(target, readFileSync(info.kubeconfig, 'utf8'));
+  await mergeContext(target, readFileSync(info.kubeconfig, 'utf8'), devContextName);
   const { writeDevServerInfo } = await devServerModule();
   const updated = { ...info, mergedInto: target };
   writeDevServerInfo(updated);
@@ -302,67 +303,5 @@ async function merge(ctx: Context, info: DevServerInfo): Promise<DevServerInfo> 
 
 async function unmerge(ctx: Context, info: DevServerInfo | undefined): Promise<void> {
   if (!info?.mergedInto || !existsSync(info.mergedInto)) return;
-  if (removeDevContext(info.mergedInto)) ctx.out.info(`Removed the context sympozium-dev from ${info.mergedInto}.`);
-}
-
-const devEntries = [
-  ['clusters', 'cluster'],
-  ['users', 'user'],
-  ['contexts', 'context'],
-] as const;
-
-function loadKubeconfigDocument(path: string): Document {
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const doc = parseDocument(text.trim() ? text : 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
-  if (doc.errors.length > 0) throw new CliError(`cannot parse ${path}: ${doc.errors[0]!.message}`, { hint: 'Fix the file, or pass another one with --kubeconfig.' });
-  return doc;
-}
-
-/**
- * Adds (or refreshes) the sympozium-dev cluster, user and context in the user's kubeconfig, editing the YAML
- * document in place so other entries and comments survive, and writing it atomically. The current context is
- * changed only when there is none.
- */
-function mergeDevContext(path: string, devKubeconfig: string): void {
-  const doc = loadKubeconfigDocument(path);
-  const source = parseDocument(devKubeconfig).toJS() as Record<string, { name: string }[]>;
-  for (const [list, field] of devEntries) {
-    const entry = source[list]?.[0] as Record<string, unknown> | undefined;
-    if (!entry) continue;
-    const named = { name: 'sympozium-dev', [field]: field === 'context' ? { ...(entry.context as object), cluster: 'sympozium-dev', user: 'sympozium-dev' } : entry[field] };
-    let seq = doc.get(list);
-    if (!isSeq(seq)) {
-      doc.set(list, doc.createNode([]));
-      seq = doc.get(list);
-    }
-    if (!isSeq(seq)) continue;
-    const index = seq.items.findIndex((item) => isMap(item) && item.get('name') === 'sympozium-dev');
-    const node = doc.createNode(named);
-    if (index >= 0) seq.items[index] = node;
-    else seq.items.push(node);
-  }
-  if (!doc.get('current-context')) doc.set('current-context', 'sympozium-dev');
-  writeKubeconfig(path, doc.toString());
-}
-
-/** Removes the sympozium-dev entries; returns whether there were any. */
-function removeDevContext(path: string): boolean {
-  const doc = loadKubeconfigDocument(path);
-  let removed = false;
-  for (const [list] of devEntries) {
-    const seq = doc.get(list);
-    if (!isSeq(seq)) continue;
-    const before = seq.items.length;
-    seq.items = seq.items.filter((item) => !(isMap(item) && item.get('name') === 'sympozium-dev'));
-    removed ||= seq.items.length !== before;
-  }
-  if (doc.get('current-context') === 'sympozium-dev') doc.set('current-context', '');
-  if (removed) writeKubeconfig(path, doc.toString());
-  return removed;
-}
-
-function writeKubeconfig(path: string, text: string): void {
-  const temp = `${path}.sympozium-${process.pid}.tmp`;
-  writeFileSync(temp, text, { mode: 0o600 });
-  renameSync(temp, path);
+  if (await removeContext(info.mergedInto, devContextName)) ctx.out.info(`Removed the context sympozium-dev from ${info.mergedInto}.`);
 }

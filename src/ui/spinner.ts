@@ -19,7 +19,9 @@ export interface SpinnerEnvironment {
  */
 export async function startSpinner(ctx: SpinnerEnvironment, text: string): Promise<Spinner> {
   const { out, env } = ctx;
-  const interactive = Boolean(out.stderr.isTTY) && !env.CI && !out.quiet && !out.machine;
+  // A terminal that reports no width (a pty opened without a size) would make ora redraw endlessly.
+  const columns = (out.stderr as { columns?: number }).columns;
+  const interactive = Boolean(out.stderr.isTTY) && columns !== 0 && !env.CI && !out.quiet && !out.machine;
   if (!interactive) return silentSpinner(out, text);
   const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: out.stderr as NodeJS.WritableStream, discardStdin: false }).start();
