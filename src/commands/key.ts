@@ -7,7 +7,7 @@ import { updateWithRetry } from '../kube/retry.js';
 import { watchUntil } from '../kube/watch.js';
 import { findApiKey, secretPath, type FoundApiKey } from '../sympozium/api-key.js';
 import { resolveEndpoint } from '../sympozium/endpoint.js';
-import { instanceRef, readInstance } from '../sympozium/instances.js';
+import { instanceRef, readInstance, readInstanceByName } from '../sympozium/instances.js';
 import { probeKey, sleep } from '../sympozium/probe.js';
 import { names, type AgentRun } from '../sympozium/types.js';
 import { runPath } from '../sympozium/kinds.js';
@@ -25,8 +25,7 @@ export interface ShowKeyOptions {
 
 export async function showKey(options: ShowKeyOptions, ctx: Context): Promise<void> {
   const kube = await ctx.kube();
-  const ref = await instanceRef(kube, options.instance);
-  const instance = await readInstance(kube, ref);
+  const { ref, instance } = await readInstanceByName(kube, options.instance);
   const found = await findApiKey(kube, instance, ref.namespace);
   const shown = options.reveal ? found.key : maskSecret(found.key);
   const format = ctx.out.format;

@@ -1,7 +1,7 @@
 import { CliError } from '../errors.js';
 import { resourcePath, type KubeClient } from '../kube/client.js';
-import { isNotFound } from '../kube/errors.js';
-import { discoverInstanceKind, instancePath, kindNoun, type InstanceKind } from './kinds.js';
+import { isNotFound, isUnservedApi } from '../kube/errors.js';
+import { discoverInstanceKind, instancePath, kindNoun, sympoziumInstanceKind, type InstanceKind } from './kinds.js';
 import type { SympoziumInstance } from './types.js';
 
 /**
@@ -20,6 +20,23 @@ export interface InstanceRef {
 export async function instanceRef(kube: KubeClient, name: string, namespace = kube.namespace): Promise<InstanceRef> {
   const kind = await discoverInstanceKind(kube);
   return { kind, namespace, name, path: instancePath(kind, namespace, name) };
+}
+
+/**
+ * Reads one instance without a discovery request first: most clusters serve SympoziumInstance, so ask for it
+ * directly and discover only when the server says the resource itself is not served (a v0.10 `Agent` cluster).
+ * Read-only commands on the hot path (key show) save a round trip this way.
+ */
+export async function readInstanceByName(kube: KubeClient, name: string, namespace = kube.namespace): Promise<{ ref: InstanceRef; instance: SympoziumInstance }> {
+  const guess: InstanceRef = { kind: sympoziumInstanceKind, namespace, name, path: instancePath(sympoziumInstanceKind, namespace, name) };
+  try {
+    return { ref: guess, instance: await kube.get<SympoziumInstance>(guess.path) };
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    if (!isUnservedApi(error)) throw await instanceNotFound(kube, guess);
+  }
+  const ref = await instanceRef(kube, name, namespace);
+  return { ref, instance: await readInstance(kube, ref) };
 }
 
 export async function readInstance(kube: KubeClient, ref: InstanceRef): Promise<SympoziumInstance> {
