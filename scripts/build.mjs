@@ -2,7 +2,7 @@
 // Code splitting keeps each command in its own chunk, so `sympozium --version` loads only the command surface
 // and a command loads only what it imports (client-node, inquirer and ora stay out of start-up).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const outdir = new URL('../dist/', import.meta.url).pathname;
 rmSync(outdir, { recursive: true, force: true });
@@ -25,4 +25,5 @@ await build({
   // Optional native helpers some dependencies probe for; they are never needed by the CLI.
   external: ['bufferutil', 'utf-8-validate'],
   chunkNames: 'chunks/[name]-[hash]',
+  define: { __SYMPOZIUM_VERSION__: JSON.stringify(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version) },
 });

@@ -65,7 +65,39 @@ export function readGlobals(command: Command): GlobalOptions {
   };
 }
 
-export function buildProgram(version: string, run: RunCommand): Command {
+/** Every top-level command, in the order help lists them. */
+export const knownCommands = ['init', 'validate', 'apply', 'instances', 'enable', 'disable', 'key', 'runs', 'chat', 'models', 'mcp', 'doctor', 'dev', 'completion'];
+
+/** Top-level commands' aliases, so the surface can be built for one command only. */
+const commandAliases: Record<string, string[]> = { instances: ['inst', 'agents', 'instance'], runs: ['run'] };
+
+/** Global options that take a value: their value is not the command name. */
+const globalsWithValue = new Set(['--kubeconfig', '--context', '-n', '--namespace', '-o', '--output', '--request-timeout']);
+
+/**
+ * The top-level command named on a command line, if any: the first word that is neither an option nor the
+ * value of a global option. `undefined` for `--version`, `--help` and bare options.
+ */
+export function commandNameOf(args: string[]): string | undefined {
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === '--') return undefined;
+    if (arg.startsWith('-')) {
+      if (globalsWithValue.has(arg)) index++;
+      continue;
+    }
+    return Object.entries(commandAliases).find(([, aliases]) => aliases.includes(arg))?.[0] ?? arg;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the command surface. With `only`, just that top-level command is registered: building all of them is
+ * a measurable part of start-up, and a command line names one. Help, version and unknown commands (which
+ * need the full list for "did you mean") build everything.
+ */
+export function buildProgram(version: string, run: RunCommand, only?: string): Command {
+  const wanted = (name: string) => only === undefined || only === name;
   const program = new Command('sympozium')
     .description('The CLI for Sympozium instances: AI agents that run as pods on Kubernetes.')
     .version(version, '--version', 'print the version')
@@ -85,458 +117,486 @@ export function buildProgram(version: string, run: RunCommand): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true });
 
-  program
-    .command('init [name]')
-    .description('scaffold a SympoziumInstance manifest (and its provider Secret) from the bundled templates')
-    .addOption(
-      new Option('--provider <provider>', 'model provider').choices([
-        'openai',
-        'anthropic',
-        'azure-openai',
-        'ollama',
-        'bedrock',
-        'custom',
-      ]),
-    )
-    .option('--model <model>', 'model name (default depends on the provider)')
-    .option('--base-url <url>', 'OpenAI-compatible base URL (custom, ollama, azure-openai)')
-    .addOption(new Option('--thinking <level>', 'reasoning effort').choices(['off', 'low', 'medium', 'high']))
-    .option('--skill <ref[:k=v,...]>', 'a SkillPack to mount, with params (repeatable)', collect)
-    .option('--policy <name>', 'SympoziumPolicy: permissive, default, restrictive or your own')
-    .option('--channel <type:secret>', 'a channel and its Secret, e.g. telegram:telegram-creds (repeatable)', collect)
-    .option('--allowed-sender <id>', 'sender allowed to talk to the channels (repeatable)', collect)
-    .option('--memory', 'enable memory')
-    .option('--no-memory', 'disable memory')
-    .option('--system-prompt <text>', 'system prompt kept in memory')
-    .option('--observability <endpoint>', 'OpenTelemetry OTLP endpoint (enables observability)')
-    .option('--web-endpoint', 'serve the instance as an OpenAI-compatible API (adds the web-endpoint skill)')
-    .option('--rpm <n>', 'web endpoint rate limit: requests per minute', positiveInteger('--rpm'))
-    .option('--burst <n>', 'web endpoint rate limit: burst size', positiveInteger('--burst'))
-    .option('--hostname <host>', 'web endpoint hostname')
-    .option('--api-key-env <VAR>', 'read the provider API key from this environment variable into the Secret (Bedrock: KEY=VAR pairs, comma-separated)')
-    .option('--out <file>', 'where to write the manifest; - for stdout (default: <name>.yaml)')
-    .option('--force', 'overwrite an existing file')
-    .option('--apply', 'apply the result to the cluster right away')
-    .addHelpText(
-      'after',
-      examples(
-        'sympozium init                                    # answer the questions',
-        'sympozium init demo --provider openai --model gpt-4.1 --yes',
-        'sympozium init demo --provider ollama --base-url http://ollama:11434/v1 --web-endpoint --yes --out -',
-        'OPENAI_API_KEY=sk-... sympozium init demo --api-key-env OPENAI_API_KEY --yes --apply',
-      ),
-    )
-    .action((name: string | undefined, options: Record<string, unknown>, command: Command) =>
-      run(command, async (ctx) => {
-        const { init } = await import('./commands/init.js');
-        await init({ ...options, name } as import('./commands/init.js').InitOptions, ctx);
-      }),
-    );
+  if (wanted('init')) {
+    program
+      .command('init [name]')
+      .description('scaffold a SympoziumInstance manifest (and its provider Secret) from the bundled templates')
+      .addOption(
+        new Option('--provider <provider>', 'model provider').choices([
+          'openai',
+          'anthropic',
+          'azure-openai',
+          'ollama',
+          'bedrock',
+          'custom',
+        ]),
+      )
+      .option('--model <model>', 'model name (default depends on the provider)')
+      .option('--base-url <url>', 'OpenAI-compatible base URL (custom, ollama, azure-openai)')
+      .addOption(new Option('--thinking <level>', 'reasoning effort').choices(['off', 'low', 'medium', 'high']))
+      .option('--skill <ref[:k=v,...]>', 'a SkillPack to mount, with params (repeatable)', collect)
+      .option('--policy <name>', 'SympoziumPolicy: permissive, default, restrictive or your own')
+      .option('--channel <type:secret>', 'a channel and its Secret, e.g. telegram:telegram-creds (repeatable)', collect)
+      .option('--allowed-sender <id>', 'sender allowed to talk to the channels (repeatable)', collect)
+      .option('--memory', 'enable memory')
+      .option('--no-memory', 'disable memory')
+      .option('--system-prompt <text>', 'system prompt kept in memory')
+      .option('--observability <endpoint>', 'OpenTelemetry OTLP endpoint (enables observability)')
+      .option('--web-endpoint', 'serve the instance as an OpenAI-compatible API (adds the web-endpoint skill)')
+      .option('--rpm <n>', 'web endpoint rate limit: requests per minute', positiveInteger('--rpm'))
+      .option('--burst <n>', 'web endpoint rate limit: burst size', positiveInteger('--burst'))
+      .option('--hostname <host>', 'web endpoint hostname')
+      .option('--api-key-env <VAR>', 'read the provider API key from this environment variable into the Secret (Bedrock: KEY=VAR pairs, comma-separated)')
+      .option('--out <file>', 'where to write the manifest; - for stdout (default: <name>.yaml)')
+      .option('--force', 'overwrite an existing file')
+      .option('--apply', 'apply the result to the cluster right away')
+      .addHelpText(
+        'after',
+        examples(
+          'sympozium init                                    # answer the questions',
+          'sympozium init demo --provider openai --model gpt-4.1 --yes',
+          'sympozium init demo --provider ollama --base-url http://ollama:11434/v1 --web-endpoint --yes --out -',
+          'OPENAI_API_KEY=sk-... sympozium init demo --api-key-env OPENAI_API_KEY --yes --apply',
+        ),
+      )
+      .action((name: string | undefined, options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          const { init } = await import('./commands/init.js');
+          await init({ ...options, name } as import('./commands/init.js').InitOptions, ctx);
+        }),
+      );
+  }
 
-  program
-    .command('validate')
-    .description('check manifests offline against the bundled schemas')
-    .requiredOption('-f, --filename <path...>', 'files, directories (recursive) or - for stdin')
-    .option('--cluster', "also check against the cluster's own CRD schemas")
-    .addHelpText(
-      'after',
-      examples('sympozium validate -f demo.yaml', 'sympozium validate -f manifests/ -o json', 'cat demo.yaml | sympozium validate -f -'),
-    )
-    .action((options: { filename: string[]; cluster?: boolean }, command: Command) =>
-      run(command, async (ctx) => {
-        const { validate } = await import('./commands/validate.js');
-        await validate({ paths: options.filename, cluster: Boolean(options.cluster) }, ctx);
-      }),
-    );
+  if (wanted('validate')) {
+    program
+      .command('validate')
+      .description('check manifests offline against the bundled schemas')
+      .requiredOption('-f, --filename <path...>', 'files, directories (recursive) or - for stdin')
+      .option('--cluster', "also check against the cluster's own CRD schemas")
+      .addHelpText(
+        'after',
+        examples('sympozium validate -f demo.yaml', 'sympozium validate -f manifests/ -o json', 'cat demo.yaml | sympozium validate -f -'),
+      )
+      .action((options: { filename: string[]; cluster?: boolean }, command: Command) =>
+        run(command, async (ctx) => {
+          const { validate } = await import('./commands/validate.js');
+          await validate({ paths: options.filename, cluster: Boolean(options.cluster) }, ctx);
+        }),
+      );
+  }
 
-  program
-    .command('apply')
-    .description('validate every document, then server-side apply them in dependency order')
-    .requiredOption('-f, --filename <path...>', 'files, directories (recursive) or - for stdin')
-    .addOption(new Option('--dry-run <mode>', 'only show what would happen').choices(['client', 'server']))
-    .option('--force-conflicts', 'take ownership of fields another manager owns')
-    .option('--wait', 'wait until applied instances leave Pending')
-    .option('--timeout <duration>', 'how long --wait may take', duration('--timeout'), 120_000)
-    .addHelpText(
-      'after',
-      examples('sympozium apply -f demo.yaml', 'sympozium apply -f manifests/ --wait', 'sympozium init demo --yes --out - | sympozium apply -f -'),
-    )
-    .action((options: Record<string, unknown>, command: Command) =>
-      run(command, async (ctx) => {
-        const { apply } = await import('./commands/apply.js');
-        await apply(
-          {
-            paths: options.filename as string[],
-            dryRun: options.dryRun as 'client' | 'server' | undefined,
-            forceConflicts: Boolean(options.forceConflicts),
-            wait: Boolean(options.wait),
-            timeoutMs: options.timeout as number,
-          },
-          ctx,
-        );
-      }),
-    );
+  if (wanted('apply')) {
+    program
+      .command('apply')
+      .description('validate every document, then server-side apply them in dependency order')
+      .requiredOption('-f, --filename <path...>', 'files, directories (recursive) or - for stdin')
+      .addOption(new Option('--dry-run <mode>', 'only show what would happen').choices(['client', 'server']))
+      .option('--force-conflicts', 'take ownership of fields another manager owns')
+      .option('--wait', 'wait until applied instances leave Pending')
+      .option('--timeout <duration>', 'how long --wait may take', duration('--timeout'), 120_000)
+      .addHelpText(
+        'after',
+        examples('sympozium apply -f demo.yaml', 'sympozium apply -f manifests/ --wait', 'sympozium init demo --yes --out - | sympozium apply -f -'),
+      )
+      .action((options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          const { apply } = await import('./commands/apply.js');
+          await apply(
+            {
+              paths: options.filename as string[],
+              dryRun: options.dryRun as 'client' | 'server' | undefined,
+              forceConflicts: Boolean(options.forceConflicts),
+              wait: Boolean(options.wait),
+              timeoutMs: options.timeout as number,
+            },
+            ctx,
+          );
+        }),
+      );
+  }
 
-  const instances = program
-    .command('instances')
-    .aliases(['inst', 'agents', 'instance'])
-    .description('list, inspect and delete SympoziumInstances')
-    .addHelpText('after', examples('sympozium instances list -A', 'sympozium inst describe demo', 'sympozium instances delete demo'));
-  instances
-    .command('list')
-    .alias('ls')
-    .description('list instances: phase, model, skills, web endpoint, active pods')
-    .option('-A, --all-namespaces', 'every namespace')
-    .option('-l, --selector <selector>', 'label selector')
-    .addHelpText('after', examples('sympozium instances list', 'sympozium instances list -A -o wide', 'sympozium instances list -o name'))
-    .action((options: { allNamespaces?: boolean; selector?: string }, command: Command) =>
-      run(command, async (ctx) => {
-        const { listInstances } = await import('./commands/instances.js');
-        await listInstances({ allNamespaces: Boolean(options.allNamespaces), selector: options.selector }, ctx);
-      }),
-    );
-  instances
-    .command('get <name>')
-    .description('one instance (the whole object with -o json|yaml)')
-    .addHelpText('after', examples('sympozium instances get demo', 'sympozium instances get demo -o yaml'))
-    .action((name: string, _options: unknown, command: Command) =>
-      run(command, async (ctx) => {
-        const { getInstance } = await import('./commands/instances.js');
-        await getInstance({ name }, ctx);
-      }),
-    );
-  instances
-    .command('describe <name>')
-    .description('an instance in detail: spec, status, conditions, web endpoint and recent AgentRuns')
-    .addHelpText('after', examples('sympozium instances describe demo'))
-    .action((name: string, _options: unknown, command: Command) =>
-      run(command, async (ctx) => {
-        const { describeInstance } = await import('./commands/instances.js');
-        await describeInstance({ name }, ctx);
-      }),
-    );
-  instances
-    .command('delete <name>')
-    .alias('rm')
-    .description('delete an instance and wait until its finalizers have run')
-    .option('--no-wait', 'return as soon as the deletion is accepted')
-    .option('--timeout <duration>', 'how long to wait', duration('--timeout'), 120_000)
-    .addHelpText('after', examples('sympozium instances delete demo', 'sympozium instances delete demo --no-wait'))
-    .action((name: string, options: { wait: boolean; timeout: number }, command: Command) =>
-      run(command, async (ctx) => {
-        const { deleteInstance } = await import('./commands/instances.js');
-        await deleteInstance({ name, wait: options.wait, timeoutMs: options.timeout }, ctx);
-      }),
-    );
+  if (wanted('instances')) {
+    const instances = program
+      .command('instances')
+      .aliases(['inst', 'agents', 'instance'])
+      .description('list, inspect and delete SympoziumInstances')
+      .addHelpText('after', examples('sympozium instances list -A', 'sympozium inst describe demo', 'sympozium instances delete demo'));
+    instances
+      .command('list')
+      .alias('ls')
+      .description('list instances: phase, model, skills, web endpoint, active pods')
+      .option('-A, --all-namespaces', 'every namespace')
+      .option('-l, --selector <selector>', 'label selector')
+      .addHelpText('after', examples('sympozium instances list', 'sympozium instances list -A -o wide', 'sympozium instances list -o name'))
+      .action((options: { allNamespaces?: boolean; selector?: string }, command: Command) =>
+        run(command, async (ctx) => {
+          const { listInstances } = await import('./commands/instances.js');
+          await listInstances({ allNamespaces: Boolean(options.allNamespaces), selector: options.selector }, ctx);
+        }),
+      );
+    instances
+      .command('get <name>')
+      .description('one instance (the whole object with -o json|yaml)')
+      .addHelpText('after', examples('sympozium instances get demo', 'sympozium instances get demo -o yaml'))
+      .action((name: string, _options: unknown, command: Command) =>
+        run(command, async (ctx) => {
+          const { getInstance } = await import('./commands/instances.js');
+          await getInstance({ name }, ctx);
+        }),
+      );
+    instances
+      .command('describe <name>')
+      .description('an instance in detail: spec, status, conditions, web endpoint and recent AgentRuns')
+      .addHelpText('after', examples('sympozium instances describe demo'))
+      .action((name: string, _options: unknown, command: Command) =>
+        run(command, async (ctx) => {
+          const { describeInstance } = await import('./commands/instances.js');
+          await describeInstance({ name }, ctx);
+        }),
+      );
+    instances
+      .command('delete <name>')
+      .alias('rm')
+      .description('delete an instance and wait until its finalizers have run')
+      .option('--no-wait', 'return as soon as the deletion is accepted')
+      .option('--timeout <duration>', 'how long to wait', duration('--timeout'), 120_000)
+      .addHelpText('after', examples('sympozium instances delete demo', 'sympozium instances delete demo --no-wait'))
+      .action((name: string, options: { wait: boolean; timeout: number }, command: Command) =>
+        run(command, async (ctx) => {
+          const { deleteInstance } = await import('./commands/instances.js');
+          await deleteInstance({ name, wait: options.wait, timeoutMs: options.timeout }, ctx);
+        }),
+      );
+  }
 
   const webEndpointFeature = (verb: 'enable' | 'disable') =>
     new Command(verb)
       .description(`${verb} a feature of an instance`)
       .addHelpText('after', examples(`sympozium ${verb} web-endpoint demo`));
 
-  const enable = program.addCommand(webEndpointFeature('enable')).commands.at(-1)!;
-  enable
-    .command('web-endpoint <instance>')
-    .description('serve the instance as an OpenAI-compatible API and wait until it answers')
-    .option('--rpm <n>', 'rate limit: requests per minute (default 60)', positiveInteger('--rpm'))
-    .option('--burst <n>', 'rate limit: burst size (default 10)', positiveInteger('--burst'))
-    .option('--hostname <host>', 'public hostname for the HTTPRoute')
-    .option('--auth-secret <name>', "use this Secret's api-key instead of a generated key")
-    .option('--no-wait', 'return once the instance is updated')
-    .option('--timeout <duration>', 'how long to wait until it serves', duration('--timeout'), 300_000)
-    .addHelpText(
-      'after',
-      examples('sympozium enable web-endpoint demo', 'sympozium enable web-endpoint demo --rpm 120 --burst 20 --hostname demo.example.com'),
-    )
-    .action((instance: string, options: Record<string, unknown>, command: Command) =>
-      run(command, async (ctx) => {
-        const { enableWebEndpoint } = await import('./commands/enable.js');
-        await enableWebEndpoint(
-          {
-            instance,
-            rpm: options.rpm as number | undefined,
-            burst: options.burst as number | undefined,
-            hostname: options.hostname as string | undefined,
-            authSecret: options.authSecret as string | undefined,
-            wait: options.wait as boolean,
-            timeoutMs: options.timeout as number,
-          },
-          ctx,
-        );
-      }),
-    );
-
-  const disable = program.addCommand(webEndpointFeature('disable')).commands.at(-1)!;
-  disable
-    .command('web-endpoint <instance>')
-    .description('stop serving the instance as an API and wait for the teardown')
-    .option('--no-wait', 'return once the instance is updated')
-    .option('--timeout <duration>', 'how long to wait for the teardown', duration('--timeout'), 120_000)
-    .addHelpText('after', examples('sympozium disable web-endpoint demo'))
-    .action((instance: string, options: { wait: boolean; timeout: number }, command: Command) =>
-      run(command, async (ctx) => {
-        const { disableWebEndpoint } = await import('./commands/enable.js');
-        await disableWebEndpoint({ instance, wait: options.wait, timeoutMs: options.timeout }, ctx);
-      }),
-    );
-
-  const key = program
-    .command('key')
-    .description("the web endpoint's API key")
-    .addHelpText('after', examples('sympozium key show demo', 'sympozium key show demo --reveal', 'sympozium key rotate demo'));
-  key
-    .command('show <instance>')
-    .description('show the API key (masked unless --reveal) and the Secret it lives in')
-    .option('--reveal', 'print the whole key')
-    .addHelpText(
-      'after',
-      examples('sympozium key show demo', 'export SYMPOZIUM_API_KEY=$(sympozium key show demo --reveal)', 'sympozium key show demo -o json'),
-    )
-    .action((instance: string, options: { reveal?: boolean }, command: Command) =>
-      run(command, async (ctx) => {
-        const { showKey } = await import('./commands/key.js');
-        await showKey({ instance, reveal: Boolean(options.reveal) }, ctx);
-      }),
-    );
-  key
-    .command('rotate <instance>')
-    .description('write a new key, make the proxy use it, and wait until the old one is refused')
-    .option('--timeout <duration>', 'how long to wait for the new key to work', duration('--timeout'), 180_000)
-    .addHelpText('after', examples('sympozium key rotate demo'))
-    .action((instance: string, options: { timeout: number }, command: Command) =>
-      run(command, async (ctx) => {
-        const { rotateKey } = await import('./commands/key.js');
-        await rotateKey({ instance, timeoutMs: options.timeout }, ctx);
-      }),
-    );
-
-  const runs = program
-    .command('runs')
-    .alias('run')
-    .description('AgentRuns: list, inspect and follow them live')
-    .addHelpText('after', examples('sympozium runs list --instance demo', 'sympozium runs get demo-web-x7k2p', 'sympozium runs tail demo'));
-  runs
-    .command('list')
-    .alias('ls')
-    .description('AgentRuns, newest first')
-    .option('--instance <name>', 'only runs of this instance')
-    .option('--source <source>', 'only runs from this source (web-proxy, channel, ...)')
-    .option('--phase <phase>', 'only runs in this phase (Pending, Running, Serving, Succeeded, Failed)')
-    .option('-A, --all-namespaces', 'every namespace')
-    .option('--limit <n>', 'at most this many', positiveInteger('--limit'))
-    .addHelpText('after', examples('sympozium runs list', 'sympozium runs list --instance demo --phase Failed', 'sympozium runs list -o json'))
-    .action((options: Record<string, unknown>, command: Command) =>
-      run(command, async (ctx) => {
-        const { listRuns } = await import('./commands/runs.js');
-        await listRuns(
-          {
-            instance: options.instance as string | undefined,
-            source: options.source as string | undefined,
-            phase: options.phase as string | undefined,
-            allNamespaces: Boolean(options.allNamespaces),
-            limit: options.limit as number | undefined,
-          },
-          ctx,
-        );
-      }),
-    );
-  runs
-    .command('get <run>')
-    .description('one run: task, result, error, token usage, duration, pod')
-    .addHelpText('after', examples('sympozium runs get demo-web-x7k2p', 'sympozium runs get demo-web-x7k2p -o json'))
-    .action((name: string, _options: unknown, command: Command) =>
-      run(command, async (ctx) => {
-        const { getRun } = await import('./commands/runs.js');
-        await getRun({ name }, ctx);
-      }),
-    );
-  runs
-    .command('tail [instance]')
-    .description('follow AgentRun status changes live, one line per transition')
-    .option('--run <name>', 'follow only this run')
-    .option('--since <duration>', 'also show runs that changed within this long ago', duration('--since'))
-    .option('--until-done', 'with --run: exit when the run ends (0 Succeeded, 1 Failed)')
-    .option('--source <source>', 'only runs from this source')
-    .addHelpText(
-      'after',
-      examples('sympozium runs tail demo', 'sympozium runs tail --run demo-web-x7k2p --until-done', 'sympozium runs tail -o json | jq .phase'),
-    )
-    .action((instance: string | undefined, options: Record<string, unknown>, command: Command) =>
-      run(command, async (ctx) => {
-        const { tailRuns } = await import('./commands/runs.js');
-        await tailRuns(
-          {
-            instance,
-            run: options.run as string | undefined,
-            sinceMs: options.since as number | undefined,
-            untilDone: Boolean(options.untilDone),
-            source: options.source as string | undefined,
-          },
-          ctx,
-        );
-      }),
-    );
-
-  program
-    .command('chat <instance> [message]')
-    .description("talk to an instance through its OpenAI-compatible web endpoint")
-    .option('-m, --message <text>', 'the message (else the argument, else stdin when piped, else an interactive session)')
-    .option('-s, --system <text>', 'a system message')
-    .option('--stream', 'print tokens as they arrive (default on a terminal)')
-    .option('--no-stream', 'wait for the whole answer')
-    .option('--url <base URL>', 'the endpoint, e.g. https://demo.example.com (skips the cluster lookup)')
-    .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
-    .addOption(new Option('--history <mode>', 'how earlier turns reach the agent').choices(['fold', 'send', 'none']).default('fold'))
-    .option('--timeout <duration>', 'how long one answer may take', duration('--timeout'), 900_000)
-    .option('--json', 'print the full response and the run status as one JSON document')
-    .addHelpText(
-      'after',
-      examples(
-        'sympozium chat demo "what pods are failing?"',
-        'echo "summarise this" | sympozium chat demo',
-        'sympozium chat demo                        # interactive: /system, /reset, /exit',
-        'sympozium chat demo -m hi --url https://demo.example.com --key "$SYMPOZIUM_API_KEY"',
-      ),
-    )
-    .action((instance: string, message: string | undefined, options: Record<string, unknown>, command: Command) =>
-      run(command, async (ctx) => {
-        const { chat } = await import('./commands/chat.js');
-        await chat(
-          {
-            instance,
-            message: (options.message as string | undefined) ?? message,
-            system: options.system as string | undefined,
-            stream: options.stream as boolean | undefined,
-            streamExplicit: command.getOptionValueSource('stream') === 'cli',
-            url: options.url as string | undefined,
-            key: options.key as string | undefined,
-            history: options.history as 'fold' | 'send' | 'none',
-            timeoutMs: options.timeout as number,
-            json: Boolean(options.json),
-          },
-          ctx,
-        );
-      }),
-    );
-
-  program
-    .command('models <instance>')
-    .description('list the models the web endpoint offers (GET /v1/models)')
-    .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
-    .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
-    .addHelpText('after', examples('sympozium models demo', 'sympozium models demo -o json'))
-    .action((instance: string, options: { url?: string; key?: string }, command: Command) =>
-      run(command, async (ctx) => {
-        const { models } = await import('./commands/models.js');
-        await models({ instance, url: options.url, key: options.key }, ctx);
-      }),
-    );
-
-  program
-    .command('mcp <instance> <action> [tool]')
-    .description('the MCP endpoint: `tools` lists the tools, `call <tool>` calls one')
-    .option('--arg <k=v>', 'an argument for call (repeatable)', collect)
-    .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
-    .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
-    .option('--timeout <duration>', 'how long a call may take', duration('--timeout'), 900_000)
-    .addHelpText('after', examples('sympozium mcp demo tools', 'sympozium mcp demo call ask_agent --arg task="list the pods"'))
-    .action((instance: string, action: string, tool: string | undefined, options: Record<string, unknown>, command: Command) =>
-      run(command, async (ctx) => {
-        if (action !== 'tools' && action !== 'call') {
-          throw usageError(`unknown mcp action "${action}"`, 'Use `sympozium mcp <instance> tools` or `sympozium mcp <instance> call <tool>`.');
-        }
-        if (action === 'call' && !tool) throw usageError('mcp call needs a tool name', 'List them with `sympozium mcp <instance> tools`.');
-        const { mcp } = await import('./commands/mcp.js');
-        await mcp(
-          {
-            instance,
-            action,
-            tool,
-            args: (options.arg as string[] | undefined) ?? [],
-            url: options.url as string | undefined,
-            key: options.key as string | undefined,
-            timeoutMs: options.timeout as number,
-          },
-          ctx,
-        );
-      }),
-    );
-
-  program
-    .command('doctor')
-    .description('check the cluster: reachable, Sympozium CRDs and kind, controller, web-endpoint SkillPack, RBAC')
-    .addHelpText('after', examples('sympozium doctor', 'sympozium doctor --context prod -o json'))
-    .action((_options: unknown, command: Command) =>
-      run(command, async (ctx) => {
-        const { doctor } = await import('./commands/doctor.js');
-        await doctor({}, ctx);
-      }),
-    );
-
-  const dev = program
-    .command('dev')
-    .description('the local control plane: a Kubernetes-compatible API with the Sympozium controller, no cluster needed')
-    .addHelpText('after', examples('sympozium dev up', 'eval "$(sympozium dev env)"', 'sympozium dev status', 'sympozium dev down'));
-  dev
-    .command('up')
-    .description('start it in the background and write its kubeconfig')
-    .option('--foreground', 'run in this terminal until Ctrl-C')
-    .option('--port <port>', 'API server port (default: a free one)', positiveInteger('--port'))
-    .option('--persist', 'keep objects across restarts')
-    .option('--merge-kubeconfig', 'also add a sympozium-dev context to your kubeconfig')
-    .option('--state-dir <dir>', 'where state, logs and the kubeconfig live (default: per-user directory)')
-    .addHelpText('after', examples('sympozium dev up', 'sympozium dev up --persist --merge-kubeconfig', 'sympozium dev up --foreground'))
-    .action((options: Record<string, unknown>, command: Command) =>
-      run(command, async (ctx) => {
-        const { devUp } = await import('./commands/dev.js');
-        await devUp(
-          {
-            foreground: Boolean(options.foreground),
-            port: options.port as number | undefined,
-            persist: Boolean(options.persist),
-            mergeKubeconfig: Boolean(options.mergeKubeconfig),
-            stateDir: options.stateDir as string | undefined,
-          },
-          ctx,
-        );
-      }),
-    );
-  for (const [verb, description] of [
-    ['down', 'stop it and remove its kubeconfig context'],
-    ['status', 'address, uptime, objects, log file'],
-    ['env', 'print the export line for its kubeconfig'],
-    ['logs', 'print the controller and proxy log'],
-  ] as const) {
-    dev
-      .command(verb)
-      .description(description)
-      .option('--state-dir <dir>', 'where state, logs and the kubeconfig live (default: per-user directory)')
-      .action((options: { stateDir?: string }, command: Command) =>
+  if (wanted('enable')) {
+    const enable = program.addCommand(webEndpointFeature('enable')).commands.at(-1)!;
+    enable
+      .command('web-endpoint <instance>')
+      .description('serve the instance as an OpenAI-compatible API and wait until it answers')
+      .option('--rpm <n>', 'rate limit: requests per minute (default 60)', positiveInteger('--rpm'))
+      .option('--burst <n>', 'rate limit: burst size (default 10)', positiveInteger('--burst'))
+      .option('--hostname <host>', 'public hostname for the HTTPRoute')
+      .option('--auth-secret <name>', "use this Secret's api-key instead of a generated key")
+      .option('--no-wait', 'return once the instance is updated')
+      .option('--timeout <duration>', 'how long to wait until it serves', duration('--timeout'), 300_000)
+      .addHelpText(
+        'after',
+        examples('sympozium enable web-endpoint demo', 'sympozium enable web-endpoint demo --rpm 120 --burst 20 --hostname demo.example.com'),
+      )
+      .action((instance: string, options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {
-          const module = await import('./commands/dev.js');
-          const action = { down: module.devDown, status: module.devStatus, env: module.devEnv, logs: module.devLogs }[verb];
-          await action({ stateDir: options.stateDir }, ctx);
+          const { enableWebEndpoint } = await import('./commands/enable.js');
+          await enableWebEndpoint(
+            {
+              instance,
+              rpm: options.rpm as number | undefined,
+              burst: options.burst as number | undefined,
+              hostname: options.hostname as string | undefined,
+              authSecret: options.authSecret as string | undefined,
+              wait: options.wait as boolean,
+              timeoutMs: options.timeout as number,
+            },
+            ctx,
+          );
         }),
       );
   }
 
-  program
-    .command('completion <shell>')
-    .description('print a shell completion script (bash, zsh or fish)')
-    .addHelpText(
-      'after',
-      examples(
-        'source <(sympozium completion bash)',
-        'sympozium completion zsh > "${fpath[1]}/_sympozium"',
-        'sympozium completion fish > ~/.config/fish/completions/sympozium.fish',
-      ),
-    )
-    .action((shell: string, _options: unknown, command: Command) =>
-      run(command, async (ctx) => {
-        const { completion } = await import('./commands/completion.js');
-        await completion({ shell, program }, ctx);
-      }),
-    );
+  if (wanted('disable')) {
+    const disable = program.addCommand(webEndpointFeature('disable')).commands.at(-1)!;
+    disable
+      .command('web-endpoint <instance>')
+      .description('stop serving the instance as an API and wait for the teardown')
+      .option('--no-wait', 'return once the instance is updated')
+      .option('--timeout <duration>', 'how long to wait for the teardown', duration('--timeout'), 120_000)
+      .addHelpText('after', examples('sympozium disable web-endpoint demo'))
+      .action((instance: string, options: { wait: boolean; timeout: number }, command: Command) =>
+        run(command, async (ctx) => {
+          const { disableWebEndpoint } = await import('./commands/enable.js');
+          await disableWebEndpoint({ instance, wait: options.wait, timeoutMs: options.timeout }, ctx);
+        }),
+      );
+  }
+
+  if (wanted('key')) {
+    const key = program
+      .command('key')
+      .description("the web endpoint's API key")
+      .addHelpText('after', examples('sympozium key show demo', 'sympozium key show demo --reveal', 'sympozium key rotate demo'));
+    key
+      .command('show <instance>')
+      .description('show the API key (masked unless --reveal) and the Secret it lives in')
+      .option('--reveal', 'print the whole key')
+      .addHelpText(
+        'after',
+        examples('sympozium key show demo', 'export SYMPOZIUM_API_KEY=$(sympozium key show demo --reveal)', 'sympozium key show demo -o json'),
+      )
+      .action((instance: string, options: { reveal?: boolean }, command: Command) =>
+        run(command, async (ctx) => {
+          const { showKey } = await import('./commands/key.js');
+          await showKey({ instance, reveal: Boolean(options.reveal) }, ctx);
+        }),
+      );
+    key
+      .command('rotate <instance>')
+      .description('write a new key, make the proxy use it, and wait until the old one is refused')
+      .option('--timeout <duration>', 'how long to wait for the new key to work', duration('--timeout'), 180_000)
+      .addHelpText('after', examples('sympozium key rotate demo'))
+      .action((instance: string, options: { timeout: number }, command: Command) =>
+        run(command, async (ctx) => {
+          const { rotateKey } = await import('./commands/key.js');
+          await rotateKey({ instance, timeoutMs: options.timeout }, ctx);
+        }),
+      );
+  }
+
+  if (wanted('runs')) {
+    const runs = program
+      .command('runs')
+      .alias('run')
+      .description('AgentRuns: list, inspect and follow them live')
+      .addHelpText('after', examples('sympozium runs list --instance demo', 'sympozium runs get demo-web-x7k2p', 'sympozium runs tail demo'));
+    runs
+      .command('list')
+      .alias('ls')
+      .description('AgentRuns, newest first')
+      .option('--instance <name>', 'only runs of this instance')
+      .option('--source <source>', 'only runs from this source (web-proxy, channel, ...)')
+      .option('--phase <phase>', 'only runs in this phase (Pending, Running, Serving, Succeeded, Failed)')
+      .option('-A, --all-namespaces', 'every namespace')
+      .option('--limit <n>', 'at most this many', positiveInteger('--limit'))
+      .addHelpText('after', examples('sympozium runs list', 'sympozium runs list --instance demo --phase Failed', 'sympozium runs list -o json'))
+      .action((options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          const { listRuns } = await import('./commands/runs.js');
+          await listRuns(
+            {
+              instance: options.instance as string | undefined,
+              source: options.source as string | undefined,
+              phase: options.phase as string | undefined,
+              allNamespaces: Boolean(options.allNamespaces),
+              limit: options.limit as number | undefined,
+            },
+            ctx,
+          );
+        }),
+      );
+    runs
+      .command('get <run>')
+      .description('one run: task, result, error, token usage, duration, pod')
+      .addHelpText('after', examples('sympozium runs get demo-web-x7k2p', 'sympozium runs get demo-web-x7k2p -o json'))
+      .action((name: string, _options: unknown, command: Command) =>
+        run(command, async (ctx) => {
+          const { getRun } = await import('./commands/runs.js');
+          await getRun({ name }, ctx);
+        }),
+      );
+    runs
+      .command('tail [instance]')
+      .description('follow AgentRun status changes live, one line per transition')
+      .option('--run <name>', 'follow only this run')
+      .option('--since <duration>', 'also show runs that changed within this long ago', duration('--since'))
+      .option('--until-done', 'with --run: exit when the run ends (0 Succeeded, 1 Failed)')
+      .option('--source <source>', 'only runs from this source')
+      .addHelpText(
+        'after',
+        examples('sympozium runs tail demo', 'sympozium runs tail --run demo-web-x7k2p --until-done', 'sympozium runs tail -o json | jq .phase'),
+      )
+      .action((instance: string | undefined, options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          const { tailRuns } = await import('./commands/runs.js');
+          await tailRuns(
+            {
+              instance,
+              run: options.run as string | undefined,
+              sinceMs: options.since as number | undefined,
+              untilDone: Boolean(options.untilDone),
+              source: options.source as string | undefined,
+            },
+            ctx,
+          );
+        }),
+      );
+  }
+
+  if (wanted('chat')) {
+    program
+      .command('chat <instance> [message]')
+      .description("talk to an instance through its OpenAI-compatible web endpoint")
+      .option('-m, --message <text>', 'the message (else the argument, else stdin when piped, else an interactive session)')
+      .option('-s, --system <text>', 'a system message')
+      .option('--stream', 'print tokens as they arrive (default on a terminal)')
+      .option('--no-stream', 'wait for the whole answer')
+      .option('--url <base URL>', 'the endpoint, e.g. https://demo.example.com (skips the cluster lookup)')
+      .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
+      .addOption(new Option('--history <mode>', 'how earlier turns reach the agent').choices(['fold', 'send', 'none']).default('fold'))
+      .option('--timeout <duration>', 'how long one answer may take', duration('--timeout'), 900_000)
+      .option('--json', 'print the full response and the run status as one JSON document')
+      .addHelpText(
+        'after',
+        examples(
+          'sympozium chat demo "what pods are failing?"',
+          'echo "summarise this" | sympozium chat demo',
+          'sympozium chat demo                        # interactive: /system, /reset, /exit',
+          'sympozium chat demo -m hi --url https://demo.example.com --key "$SYMPOZIUM_API_KEY"',
+        ),
+      )
+      .action((instance: string, message: string | undefined, options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          const { chat } = await import('./commands/chat.js');
+          await chat(
+            {
+              instance,
+              message: (options.message as string | undefined) ?? message,
+              system: options.system as string | undefined,
+              stream: options.stream as boolean | undefined,
+              streamExplicit: command.getOptionValueSource('stream') === 'cli',
+              url: options.url as string | undefined,
+              key: options.key as string | undefined,
+              history: options.history as 'fold' | 'send' | 'none',
+              timeoutMs: options.timeout as number,
+              json: Boolean(options.json),
+            },
+            ctx,
+          );
+        }),
+      );
+  }
+
+  if (wanted('models')) {
+    program
+      .command('models <instance>')
+      .description('list the models the web endpoint offers (GET /v1/models)')
+      .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
+      .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
+      .addHelpText('after', examples('sympozium models demo', 'sympozium models demo -o json'))
+      .action((instance: string, options: { url?: string; key?: string }, command: Command) =>
+        run(command, async (ctx) => {
+          const { models } = await import('./commands/models.js');
+          await models({ instance, url: options.url, key: options.key }, ctx);
+        }),
+      );
+  }
+
+  if (wanted('mcp')) {
+    program
+      .command('mcp <instance> <action> [tool]')
+      .description('the MCP endpoint: `tools` lists the tools, `call <tool>` calls one')
+      .option('--arg <k=v>', 'an argument for call (repeatable)', collect)
+      .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
+      .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
+      .option('--timeout <duration>', 'how long a call may take', duration('--timeout'), 900_000)
+      .addHelpText('after', examples('sympozium mcp demo tools', 'sympozium mcp demo call ask_agent --arg task="list the pods"'))
+      .action((instance: string, action: string, tool: string | undefined, options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          if (action !== 'tools' && action !== 'call') {
+            throw usageError(`unknown mcp action "${action}"`, 'Use `sympozium mcp <instance> tools` or `sympozium mcp <instance> call <tool>`.');
+          }
+          if (action === 'call' && !tool) throw usageError('mcp call needs a tool name', 'List them with `sympozium mcp <instance> tools`.');
+          const { mcp } = await import('./commands/mcp.js');
+          await mcp(
+            {
+              instance,
+              action,
+              tool,
+              args: (options.arg as string[] | undefined) ?? [],
+              url: options.url as string | undefined,
+              key: options.key as string | undefined,
+              timeoutMs: options.timeout as number,
+            },
+            ctx,
+          );
+        }),
+      );
+  }
+
+  if (wanted('doctor')) {
+    program
+      .command('doctor')
+      .description('check the cluster: reachable, Sympozium CRDs and kind, controller, web-endpoint SkillPack, RBAC')
+      .addHelpText('after', examples('sympozium doctor', 'sympozium doctor --context prod -o json'))
+      .action((_options: unknown, command: Command) =>
+        run(command, async (ctx) => {
+          const { doctor } = await import('./commands/doctor.js');
+          await doctor({}, ctx);
+        }),
+      );
+  }
+
+  if (wanted('dev')) {
+    const dev = program
+      .command('dev')
+      .description('the local control plane: a Kubernetes-compatible API with the Sympozium controller, no cluster needed')
+      .addHelpText('after', examples('sympozium dev up', 'eval "$(sympozium dev env)"', 'sympozium dev status', 'sympozium dev down'));
+    dev
+      .command('up')
+      .description('start it in the background and write its kubeconfig')
+      .option('--foreground', 'run in this terminal until Ctrl-C')
+      .option('--port <port>', 'API server port (default: a free one)', positiveInteger('--port'))
+      .option('--persist', 'keep objects across restarts')
+      .option('--merge-kubeconfig', 'also add a sympozium-dev context to your kubeconfig')
+      .option('--state-dir <dir>', 'where state, logs and the kubeconfig live (default: per-user directory)')
+      .addHelpText('after', examples('sympozium dev up', 'sympozium dev up --persist --merge-kubeconfig', 'sympozium dev up --foreground'))
+      .action((options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          const { devUp } = await import('./commands/dev.js');
+          await devUp(
+            {
+              foreground: Boolean(options.foreground),
+              port: options.port as number | undefined,
+              persist: Boolean(options.persist),
+              mergeKubeconfig: Boolean(options.mergeKubeconfig),
+              stateDir: options.stateDir as string | undefined,
+            },
+            ctx,
+          );
+        }),
+      );
+    for (const [verb, description] of [
+      ['down', 'stop it and remove its kubeconfig context'],
+      ['status', 'address, uptime, objects, log file'],
+      ['env', 'print the export line for its kubeconfig'],
+      ['logs', 'print the controller and proxy log'],
+    ] as const) {
+      dev
+        .command(verb)
+        .description(description)
+        .option('--state-dir <dir>', 'where state, logs and the kubeconfig live (default: per-user directory)')
+        .action((options: { stateDir?: string }, command: Command) =>
+          run(command, async (ctx) => {
+            const module = await import('./commands/dev.js');
+            const action = { down: module.devDown, status: module.devStatus, env: module.devEnv, logs: module.devLogs }[verb];
+            await action({ stateDir: options.stateDir }, ctx);
+          }),
+        );
+    }
+  }
+
+  if (wanted('completion')) {
+    program
+      .command('completion <shell>')
+      .description('print a shell completion script (bash, zsh or fish)')
+      .addHelpText(
+        'after',
+        examples(
+          'source <(sympozium completion bash)',
+          'sympozium completion zsh > "${fpath[1]}/_sympozium"',
+          'sympozium completion fish > ~/.config/fish/completions/sympozium.fish',
+        ),
+      )
+      .action((shell: string, _options: unknown, command: Command) =>
+        run(command, async (ctx) => {
+          const { completion } = await import('./commands/completion.js');
+          await completion({ shell, program }, ctx);
+        }),
+      );
+  }
 
   return program;
 }

@@ -1,6 +1,6 @@
 import { CommanderError, type Command } from 'commander';
 import { createRequire } from 'node:module';
-import { buildProgram, overview, readGlobals } from './cli.js';
+import { buildProgram, commandNameOf, knownCommands, overview, readGlobals } from './cli.js';
 import type { Context, GlobalOptions } from './context.js';
 import { CliError, ExitCode, InterruptedError } from './errors.js';
 import { Output } from './ui/output.js';
@@ -18,6 +18,11 @@ export async function main(argv: string[] = process.argv): Promise<void> {
 }
 
 export async function runCli(args: string[]): Promise<number> {
+  // `sympozium ... | head` closes the pipe early: that is the reader's choice, not a failure to report.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+    throw error;
+  });
   const abort = new AbortController();
   let interrupted = false;
   const onSigint = () => {
@@ -30,11 +35,16 @@ export async function runCli(args: string[]): Promise<number> {
 
   let failure: unknown;
   let globals: GlobalOptions | undefined;
+  // Register only the command the line names; help, version and typos need the whole surface.
+  const named = commandNameOf(args);
+  const known = named !== undefined && knownCommands.includes(named);
+  // `--version` alone needs no command at all.
+  const versionOnly = named === undefined && args.includes('--version') && !args.includes('--help') && !args.includes('-h');
   const program = buildProgram(packageVersion(), async (command: Command, work) => {
     globals = readGlobals(command);
     const yaml = globals.output === 'yaml' ? await import('yaml') : undefined;
     await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 }))));
-  });
+  }, known ? named : versionOnly ? '' : undefined);
 
   try {
     // `sympozium` alone: a short overview rather than the full reference.
@@ -108,8 +118,12 @@ export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlS
   return ctx;
 }
 
+/** Set by the build (scripts/build.mjs) so that start-up reads no file for it. */
+declare const __SYMPOZIUM_VERSION__: string | undefined;
+
 function packageVersion(): string {
-  // dist/main.js and src/main.ts both sit one level below package.json.
+  if (typeof __SYMPOZIUM_VERSION__ === 'string') return __SYMPOZIUM_VERSION__;
+  // Running from source (tests): src/main.ts sits one level below package.json.
   const require = createRequire(import.meta.url);
   return (require('../package.json') as { version: string }).version;
 }

@@ -1,4 +1,4 @@
-import type { ChalkInstance } from 'chalk';
+import type { Style } from '../ui/colors.js';
 import type { Context } from '../context.js';
 import { CliError, InterruptedError, usageError } from '../errors.js';
 import { isNotFound, isUnservedApi } from '../kube/errors.js';
@@ -9,7 +9,7 @@ import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.
 import { age, shortDuration } from '../ui/format.js';
 
 /** Phase colours shared by every table that shows a phase: green good, yellow in progress, red failed. */
-export function colorPhase(color: ChalkInstance, phase: string, text = phase): string {
+export function colorPhase(color: Style, phase: string, text = phase): string {
   switch (phase) {
     case 'Running':
     case 'Serving':

@@ -1,4 +1,4 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import { createStyle, type Style } from './colors.js';
 import { renderTable } from './table.js';
 
 export const outputFormats = ['table', 'wide', 'json', 'yaml', 'name'] as const;
@@ -20,7 +20,7 @@ export interface OutputOptions {
    * when that format was asked for and hands the function in here.
    */
   yamlStringify?: (value: unknown) => string;
-  /** false forces colour off (`--no-color`); undefined lets chalk read NO_COLOR / FORCE_COLOR and the TTY. */
+  /** false forces colour off (`--no-color`); undefined means NO_COLOR / FORCE_COLOR and the TTY decide. */
   color?: boolean;
   env?: NodeJS.ProcessEnv;
 }
@@ -36,9 +36,9 @@ export class Output {
   readonly quiet: boolean;
   readonly verbose: boolean;
   /** Colours for stdout. */
-  readonly color: ChalkInstance;
+  readonly color: Style;
   /** Colours for stderr, which may be a terminal when stdout is a pipe. */
-  readonly errColor: ChalkInstance;
+  readonly errColor: Style;
   private readonly yamlStringify?: (value: unknown) => string;
 
   constructor(options: OutputOptions) {
@@ -48,8 +48,8 @@ export class Output {
     this.format = options.format ?? 'table';
     this.quiet = options.quiet ?? false;
     this.verbose = options.verbose ?? false;
-    this.color = new Chalk({ level: colorLevel(options, options.stdout) });
-    this.errColor = new Chalk({ level: colorLevel(options, options.stderr) });
+    this.color = createStyle(colorLevel(options, options.stdout) > 0);
+    this.errColor = createStyle(colorLevel(options, options.stderr) > 0);
   }
 
   /** True when the user asked for a machine-readable format: no spinners, no decoration. */

@@ -134,4 +134,20 @@ describe('the sympozium binary', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('stops quietly when the reader of its output goes away (`| head`)', () => {
+    const result = spawnSync('bash', ['-c', `node ${binPath} --help | head -1`], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: sympozium');
+    expect(result.stderr).not.toContain('EPIPE');
+  });
+
+  it('builds only the command it runs, yet still suggests across all of them', async () => {
+    const alias = await runBin(['inst', 'lst']);
+    expect(alias.code).toBe(2);
+    expect(alias.stderr).toContain("unknown command 'lst'");
+    const afterGlobals = await runBin(['-n', 'other', '-o', 'json', 'key', 'show', '--help']);
+    expect(afterGlobals.code).toBe(0);
+    expect(afterGlobals.stdout).toContain('Usage: sympozium key show');
+  });
 });
