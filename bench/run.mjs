@@ -129,6 +129,28 @@ try {
       labelled('sympozium key show demo --reveal', () => cli('key', 'show', 'demo', '--reveal')),
       labelled(`kubectl get secret -o jsonpath`, () => run('kubectl', ['get', 'secret', secretName, '-o', "jsonpath={.data.api-key}"])),
     );
+    // The floor for any Node client: a bare script making the same two HTTPS requests (instance, Secret) with
+    // node:https and nothing else. What sympozium adds is the gap to this row, not to kubectl's Go start-up.
+    const floorScript = join(work, 'floor-read.mjs');
+    writeFileSync(
+      floorScript,
+      `import https from 'node:https';
+const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+const get = (p) => new Promise((resolve, reject) => https.get(${JSON.stringify(plane.apiServer.httpsUrl ?? plane.url)} + p, { agent, headers: { Authorization: 'Bearer ${plane.apiServer.token}' } }, (r) => { let t = ''; r.on('data', (c) => (t += c)); r.on('end', () => resolve(t)); }).on('error', reject));
+await get('/apis/sympozium.ai/v1alpha1/namespaces/default/sympoziuminstances/demo');
+const secret = JSON.parse(await get('/api/v1/namespaces/default/secrets/${secretName}'));
+process.stdout.write(Buffer.from(secret.data['api-key'], 'base64').toString() + '\\n');
+agent.destroy();
+`,
+    );
+    const floor = await pair(
+      'cluster read, Node floor',
+      '(reference)',
+      labelled('sympozium key show demo --reveal', () => cli('key', 'show', 'demo', '--reveal')),
+      labelled('bare node:https script, same 2 GETs', () => run('node', [floorScript])),
+    );
+    extra.keyShowOverNodeFloorMs = floor.medianA - floor.medianB;
+    console.log(`  key show beyond the bare Node floor = ${extra.keyShowOverNodeFloorMs.toFixed(1)} ms`);
   }
 
   if (wanted('chat')) {
@@ -160,6 +182,23 @@ try {
     );
     extra.firstTokenGapAfterNodeStartMs = ttft.medianA - ttft.medianB - nodeStart.medianA;
     console.log(`  first-token gap beyond a bare node start = ${extra.firstTokenGapAfterNodeStartMs.toFixed(1)} ms`);
+    // The floor for any Node client: a bare script posting the same streamed request with node:http.
+    const streamScript = join(work, 'floor-stream.mjs');
+    writeFileSync(
+      streamScript,
+      `import http from 'node:http';
+const request = http.request(${JSON.stringify(url)} + '/v1/chat/completions', { method: 'POST', headers: { Authorization: 'Bearer ${key}', 'Content-Type': 'application/json' } }, (response) => response.pipe(process.stdout));
+request.end(${JSON.stringify(body(true))});
+`,
+    );
+    const streamFloor = await pair(
+      'first token, Node floor',
+      '(reference)',
+      labelled('sympozium chat --stream (first token)', () => cli('chat', 'demo', '-m', 'hi', '--stream', '--url', url, '--key', key).then((r) => ({ ms: r.firstMs }))),
+      labelled('bare node:http script (first data: line)', () => run('node', [streamScript], { first: /data: / }).then((r) => ({ ms: r.firstMs }))),
+    );
+    extra.firstTokenOverNodeFloorMs = streamFloor.medianA - streamFloor.medianB;
+    console.log(`  first token beyond the bare Node floor = ${extra.firstTokenOverNodeFloorMs.toFixed(1)} ms`);
   }
 
   if (wanted('tail')) extra.tail = await benchTail();
