@@ -1,4 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { spawnBin, type RunResult } from './bin.js';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,11 +32,7 @@ export function buildPrivateCopy(prefix = 'sympozium-build-'): PrivateBuild {
   return { dir, bin: path.join(pkg, 'bin', 'sympozium.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export interface BinResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type BinResult = RunResult;
 
 /** Runs a bin as a user would in a shell without a TTY: CI=1, FORCE_COLOR=0, a clean HOME. */
 export function runPrivateBin(
@@ -43,27 +40,10 @@ export function runPrivateBin(
   args: string[],
   options: { cwd: string; input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number },
 ): Promise<BinResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: options.cwd, CI: '1', FORCE_COLOR: '0', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sympozium ${args.join(' ')} did not finish\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, options.timeoutMs ?? 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    // A command that fails early may close stdin before the input is written.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
+  return spawnBin(bin, args, {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH, HOME: options.cwd, CI: '1', FORCE_COLOR: '0', ...options.env },
+    input: options.input,
+    timeoutMs: options.timeoutMs,
   });
 }
