@@ -31,6 +31,11 @@ function duration(flag: string) {
   };
 }
 
+/** `--timeout`, whose default help shows as a duration (`5m`), the form the flag itself takes. */
+function timeoutOption(description: string, defaultText: string): Option {
+  return new Option('--timeout <duration>', description).argParser(duration('--timeout')).default(parseDuration(defaultText), defaultText);
+}
+
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 }
@@ -193,7 +198,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .addOption(new Option('--dry-run <mode>', 'only show what would happen').choices(['client', 'server']))
       .option('--force-conflicts', 'take ownership of fields another manager owns')
       .option('--wait', 'wait until applied instances leave Pending')
-      .option('--timeout <duration>', 'how long --wait may take', duration('--timeout'), 120_000)
+      .addOption(timeoutOption('how long --wait may take', '2m'))
       .addHelpText(
         'after',
         examples('sympozium apply -f demo.yaml', 'sympozium apply -f manifests/ --wait', 'sympozium init demo --yes --out - | sympozium apply -f -'),
@@ -259,7 +264,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .alias('rm')
       .description('delete an instance and wait until its finalizers have run')
       .option('--no-wait', 'return as soon as the deletion is accepted')
-      .option('--timeout <duration>', 'how long to wait', duration('--timeout'), 120_000)
+      .addOption(timeoutOption('how long to wait', '2m'))
       .addHelpText('after', examples('sympozium instances delete demo', 'sympozium instances delete demo --no-wait'))
       .action((name: string, options: { wait: boolean; timeout: number }, command: Command) =>
         run(command, async (ctx) => {
@@ -284,7 +289,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .option('--hostname <host>', 'public hostname for the HTTPRoute')
       .option('--auth-secret <name>', "use this Secret's api-key instead of a generated key")
       .option('--no-wait', 'return once the instance is updated')
-      .option('--timeout <duration>', 'how long to wait until it serves', duration('--timeout'), 300_000)
+      .addOption(timeoutOption('how long to wait until it serves', '5m'))
       .addHelpText(
         'after',
         examples('sympozium enable web-endpoint demo', 'sympozium enable web-endpoint demo --rpm 120 --burst 20 --hostname demo.example.com'),
@@ -314,7 +319,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .command('web-endpoint <instance>')
       .description('stop serving the instance as an API and wait for the teardown')
       .option('--no-wait', 'return once the instance is updated')
-      .option('--timeout <duration>', 'how long to wait for the teardown', duration('--timeout'), 120_000)
+      .addOption(timeoutOption('how long to wait for the teardown', '2m'))
       .addHelpText('after', examples('sympozium disable web-endpoint demo'))
       .action((instance: string, options: { wait: boolean; timeout: number }, command: Command) =>
         run(command, async (ctx) => {
@@ -346,7 +351,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
     key
       .command('rotate <instance>')
       .description('write a new key, make the proxy use it, and wait until the old one is refused')
-      .option('--timeout <duration>', 'how long to wait for the new key to work', duration('--timeout'), 180_000)
+      .addOption(timeoutOption('how long to wait for the new key to work', '3m'))
       .addHelpText('after', examples('sympozium key rotate demo'))
       .action((instance: string, options: { timeout: number }, command: Command) =>
         run(command, async (ctx) => {
@@ -436,7 +441,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .option('--url <base URL>', 'the endpoint, e.g. https://demo.example.com (skips the cluster lookup)')
       .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
       .addOption(new Option('--history <mode>', 'how earlier turns reach the agent').choices(['fold', 'send', 'none']).default('fold'))
-      .option('--timeout <duration>', 'how long one answer may take', duration('--timeout'), 900_000)
+      .addOption(timeoutOption('how long one answer may take', '15m'))
       .option('--json', 'print the full response and the run status as one JSON document')
       .addHelpText(
         'after',
@@ -491,7 +496,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .option('--arg <k=v>', 'an argument for call (repeatable)', collect)
       .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
       .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
-      .option('--timeout <duration>', 'how long a call may take', duration('--timeout'), 900_000)
+      .addOption(timeoutOption('how long a call may take', '15m'))
       .addHelpText('after', examples('sympozium mcp demo tools', 'sympozium mcp demo call ask_agent --arg task="list the pods"'))
       .action((instance: string, action: string, tool: string | undefined, options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {

@@ -42,7 +42,7 @@ export async function runCli(args: string[]): Promise<number> {
   const versionOnly = named === undefined && args.includes('--version') && !args.includes('--help') && !args.includes('-h');
   const program = buildProgram(packageVersion(), async (command: Command, work) => {
     globals = readGlobals(command);
-    const yaml = globals.output === 'yaml' ? await import('yaml') : undefined;
+    const yaml = globals.output === 'yaml' ? await loadYaml() : undefined;
     await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 }))));
   }, known ? named : versionOnly ? '' : undefined);
 
@@ -116,6 +116,12 @@ export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlS
     },
   };
   return ctx;
+}
+
+/** The yaml package: bundled as CommonJS it arrives as the default export, from source as named exports. */
+async function loadYaml(): Promise<typeof import('yaml')> {
+  const module = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  return module.default ?? module;
 }
 
 /** Set by the build (scripts/build.mjs) so that start-up reads no file for it. */

@@ -131,7 +131,13 @@ function printNextSteps(answers: InitAnswers, result: ReturnType<typeof scaffold
     const [key] = secretKeys(answers.provider);
     ctx.out.warn(`${target === '-' ? 'the manifest' : file} holds a placeholder instead of your ${providers[answers.provider].label} key.`);
     steps.push(`create the Secret from your environment (then delete its document from ${target === '-' ? 'the manifest' : file}):`, `  ${kubectlSecretCommand(answers)}`);
-    steps.push(`  or run init again with --api-key-env ${key} to put the key in the file`);
+    const keys = secretKeys(answers.provider);
+    // Bedrock keeps three values; each is read from the variable of its own name unless KEY=VAR says otherwise.
+    steps.push(
+      keys.length > 1
+        ? `  or export ${keys.slice(0, -1).join(', ')} and ${keys.at(-1)}, and run init again with --api-key-env ${key} to put them in the file`
+        : `  or run init again with --api-key-env ${key} to put the key in the file`,
+    );
   }
   for (const channel of answers.channels) steps.push(`create Secret ${channel.secret} with the ${channel.type} token before applying`);
   if (!options.apply) {

@@ -22,7 +22,7 @@ export async function mcp(options: McpOptions, ctx: Context): Promise<void> {
   const signal = AbortSignal.any([ctx.signal, deadline]);
   let session: McpSession | undefined;
   try {
-    session = await McpSession.connect(connection.target, { signal, debug: (m) => ctx.out.debug(m) });
+    session = await McpSession.connect(connection.target, { signal, debug: (m) => ctx.out.debug(m), onRetry: (m) => ctx.out.info(m) });
     const tools = await session.listTools();
     if (options.action === 'tools') return printTools(ctx, tools);
 

@@ -53,8 +53,9 @@ export function serverMessageOf(body: string): string | undefined {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text || undefined;
 }
 
-const cmd = (endpoint: EndpointDescription, command: string) =>
-  `\`sympozium ${command} ${endpoint.instance}${endpoint.namespaceFlag ? ` -n ${endpoint.namespaceFlag}` : ''}\``;
+/** A command to run next, quoted whole (with any extra flags inside the backticks). */
+const cmd = (endpoint: EndpointDescription, command: string, flags = '') =>
+  `\`sympozium ${command} ${endpoint.instance}${endpoint.namespaceFlag ? ` -n ${endpoint.namespaceFlag}` : ''}${flags ? ` ${flags}` : ''}\``;
 
 export function httpError(status: number, body: string, endpoint: EndpointDescription, what: string, retryAfterMs?: number): EndpointError {
   const serverMessage = serverMessageOf(body);
@@ -71,7 +72,7 @@ export function httpError(status: number, body: string, endpoint: EndpointDescri
         ...options,
         hint:
           `The key${endpoint.keySource ? ` from ${endpoint.keySource}` : ''} is wrong or was rotated. ` +
-          `See the right one with ${cmd(endpoint, 'key show')} --reveal, then pass it with --key or SYMPOZIUM_API_KEY (or drop both to let sympozium read it from the cluster).`,
+          `See the right one with ${cmd(endpoint, 'key show', '--reveal')}, then pass it with --key or SYMPOZIUM_API_KEY (or drop both to let sympozium read it from the cluster).`,
       });
     case 403:
       return new EndpointError(`the web endpoint at ${endpoint.baseUrl} refused access (403)${said}`, {
@@ -89,7 +90,7 @@ export function httpError(status: number, body: string, endpoint: EndpointDescri
     case 429:
       return new EndpointError(`the web endpoint is rate limiting requests (429), and kept doing so after several tries`, {
         ...options,
-        hint: `The limit is per proxy, shared by every client. Wait a minute, or raise it with ${cmd(endpoint, 'enable web-endpoint')} --rpm <n> --burst <n>.`,
+        hint: `The limit is per proxy, shared by every client. Wait a minute, or raise it with ${cmd(endpoint, 'enable web-endpoint', '--rpm <n> --burst <n>')}.`,
       });
     case 500:
       return new EndpointError(serverMessage ? `the web endpoint reports a failure (500): ${serverMessage}` : 'the agent run failed (500)', {

@@ -1,9 +1,19 @@
 import type http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../errors.js';
+import { shortDuration } from '../ui/format.js';
 import { connectionFailure, EndpointError, httpError } from './errors.js';
 import type { EndpointTarget } from './client.js';
 import { readText, send, socketCode } from './http.js';
+import { defaultRetryPolicy, parseRetryAfter, retryDelay } from './retry.js';
 import { readServerSentEvents } from './sse.js';
+
+/**
+ * Statuses worth another try. Opening the stream has no side effects, so a busy gateway is retried too; a
+ * POST is retried only on 429, which the proxy answers before it starts anything (no second run).
+ */
+const retryOpen = new Set([429, 502, 503]);
+const retryPost = new Set([429]);
 
 /**
  * A small MCP client for the web endpoint's HTTP+SSE transport (protocol 2024-11-05): `GET /sse` answers
@@ -60,11 +70,15 @@ export class McpSession {
     private readonly target: EndpointTarget,
     private readonly signal: AbortSignal,
     private readonly debug?: (message: string) => void,
+    private readonly onRetry?: (message: string) => void,
   ) {}
 
   /** Opens the SSE stream, waits for the endpoint, and runs the initialize handshake. */
-  static async connect(target: EndpointTarget, options: { signal: AbortSignal; debug?: (message: string) => void; clientVersion?: string }): Promise<McpSession> {
-    const session = new McpSession(target, options.signal, options.debug);
+  static async connect(
+    target: EndpointTarget,
+    options: { signal: AbortSignal; debug?: (message: string) => void; onRetry?: (message: string) => void; clientVersion?: string },
+  ): Promise<McpSession> {
+    const session = new McpSession(target, options.signal, options.debug, options.onRetry);
     await session.open();
     const init = (await session.request('initialize', {
       protocolVersion: mcpProtocolVersion,
@@ -132,7 +146,7 @@ export class McpSession {
     const url = new URL(`${this.target.baseUrl}/sse`);
     let response: http.IncomingMessage;
     try {
-      response = await send({ url, headers: this.headers({ Accept: 'text/event-stream' }), signal: this.signal });
+      response = await this.sendRetrying('GET /sse', retryOpen, () => send({ url, headers: this.headers({ Accept: 'text/event-stream' }), signal: this.signal }));
     } catch (error) {
       const code = socketCode(error);
       throw code ? connectionFailure(error, this.target, code) : error;
@@ -194,18 +208,30 @@ export class McpSession {
     this.closed = true;
   }
 
+  /** Sends, and on a retryable status waits (Retry-After, else backoff with jitter) and sends again, within the policy's bounds. */
+  private async sendRetrying(what: string, statuses: Set<number>, make: () => Promise<http.IncomingMessage>): Promise<http.IncomingMessage> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const response = await make();
+      const status = response.statusCode ?? 0;
+      if (!statuses.has(status) || attempt >= defaultRetryPolicy.maxAttempts) return response;
+      const delay = retryDelay(defaultRetryPolicy, attempt, { status, retryAfterMs: parseRetryAfter(response.headers['retry-after']) });
+      if (Date.now() - started + delay > defaultRetryPolicy.maxTotalWaitMs) return response;
+      response.resume();
+      this.onRetry?.(`${what}: HTTP ${status}${status === 429 ? ' (rate limited)' : ''}, trying again in ${shortDuration(delay)} (attempt ${attempt + 1})`);
+      await sleep(delay, undefined, { signal: this.signal });
+    }
+  }
+
   private async post(message: unknown): Promise<void> {
     if (!this.endpoint) throw new Error('MCP session not open');
     if (this.closed) throw this.signal.aborted ? this.signal.reason : new EndpointError('the MCP stream closed', {});
     let response: http.IncomingMessage;
     try {
-      response = await send({
-        url: this.endpoint,
-        method: 'POST',
-        headers: this.headers({ 'Content-Type': 'application/json' }),
-        body: JSON.stringify(message),
-        signal: this.signal,
-      });
+      const endpoint = this.endpoint;
+      response = await this.sendRetrying(`POST ${endpoint.pathname}`, retryPost, () =>
+        send({ url: endpoint, method: 'POST', headers: this.headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(message), signal: this.signal }),
+      );
     } catch (error) {
       const code = socketCode(error);
       throw code ? connectionFailure(error, this.target, code) : error;

@@ -1,4 +1,5 @@
 import type { KubeClient } from '../kube/client.js';
+import { groupVersionResources } from '../kube/discovery.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { ManifestDocument, Problem } from './manifests.js';
 
@@ -15,32 +16,17 @@ export async function clusterSchemas(
   const schemas = new Map<string, unknown>();
   const problems: Problem[] = [];
   const notes: string[] = [];
-  const discovery = new Map<string, Promise<{ name: string; kind: string }[] | undefined>>();
   const verdicts = new Map<string, Promise<{ schema?: unknown; notServed?: string; note?: string }>>();
-
-  const resources = (groupVersion: string) => {
-    let found = discovery.get(groupVersion);
-    if (!found) {
-      found = kube
-        .get<{ resources?: { name: string; kind: string }[] }>(`/apis/${groupVersion}`)
-        .then((list) => list.resources ?? [])
-        .catch((error: unknown) => {
-          if (error instanceof KubeApiError && error.code === 404) return undefined;
-          throw error;
-        });
-      discovery.set(groupVersion, found);
-    }
-    return found;
-  };
 
   const verdictFor = async (apiVersion: string, kind: string) => {
     const [group, version] = apiVersion.split('/') as [string, string];
-    const served = await resources(apiVersion);
+    // The same per-command discovery cache apply uses afterwards, so each group-version is asked for once.
+    const served = await groupVersionResources(kube, apiVersion);
     if (!served) {
       const hint = group === 'sympozium.ai' ? ' (are the Sympozium CRDs installed? run `sympozium doctor`)' : '';
       return { notServed: `the cluster does not serve ${apiVersion}${hint}` };
     }
-    const resource = served.find((entry) => entry.kind === kind && !entry.name.includes('/'));
+    const resource = served.find((entry) => entry.kind === kind);
     if (!resource) return { notServed: `the cluster serves ${apiVersion} but no kind ${kind}` };
     try {
       const crd = await kube.get<{ spec?: { versions?: { name: string; schema?: { openAPIV3Schema?: unknown } }[] } }>(

@@ -53,11 +53,12 @@ export async function resolveEndpoint(
   ]);
   const cluster: ClusterHelpers = { isNotFound, discoverInstanceKind, instancePath, webEndpointEnabled };
   const namespace = options.namespace ?? kube.namespace;
-  const instance = await kube.getOrUndefined<SympoziumInstance>(instancePath(await discoverInstanceKind(kube), namespace, instanceName));
+  const kind = await discoverInstanceKind(kube);
+  const path = instancePath(kind, namespace, instanceName);
+  const instance = await kube.getOrUndefined<SympoziumInstance>(path);
   if (!instance) {
-    throw new CliError(`instance ${instanceName} does not exist in namespace ${namespace} (${kube.describe()})`, {
-      hint: 'List the instances with `sympozium instances list -A`, or pass -n <namespace>. To skip the cluster, pass --url.',
-    });
+    const { instanceNotFound } = await import('./instances.js');
+    throw await instanceNotFound(kube, { kind, namespace, name: instanceName, path });
   }
 
   // A published address is used only if its host resolves from here: internal and not-yet-created DNS names

@@ -2,6 +2,7 @@ import { CliError } from '../errors.js';
 import { resourcePath, type KubeClient } from '../kube/client.js';
 import { isNotFound, isUnservedApi } from '../kube/errors.js';
 import { discoverInstanceKind, instancePath, kindNoun, sympoziumInstanceKind, type InstanceKind } from './kinds.js';
+import { suggestValue } from './suggest.js';
 import type { SympoziumInstance } from './types.js';
 
 /**
@@ -50,12 +51,22 @@ export async function readInstance(kube: KubeClient, ref: InstanceRef): Promise<
 
 export async function instanceNotFound(kube: KubeClient, ref: InstanceRef): Promise<CliError> {
   const noun = kindNoun(ref.kind);
-  const [namespaceExists, elsewhere] = await Promise.all([
+  const [namespaceExists, elsewhere, here] = await Promise.all([
     kube.getOrUndefined(resourcePath({ group: '', version: 'v1', plural: 'namespaces', name: ref.namespace })).then(Boolean, () => true),
     kube
       .list<SympoziumInstance>(instancePath(ref.kind, undefined), { fieldSelector: `metadata.name=${ref.name}` })
       .then((list) => list.items.map((item) => item.metadata.namespace ?? ''), () => [] as string[]),
+    kube
+      .list<SympoziumInstance>(instancePath(ref.kind, ref.namespace))
+      .then((list) => list.items.map((item) => item.metadata.name), () => [] as string[]),
   ]);
+  // A typo is the other common mistake: name the closest instance in the namespace.
+  const closest = suggestValue(ref.name, here);
+  if (closest && namespaceExists && elsewhere.length === 0) {
+    return new CliError(`${noun} "${ref.name}" not found in namespace "${ref.namespace}" of ${kube.describe()}`, {
+      hint: `Did you mean "${closest}"? \`sympozium instances list\` lists them.`,
+    });
+  }
   if (!namespaceExists) {
     return new CliError(`namespace "${ref.namespace}" does not exist, so ${noun} "${ref.name}" cannot be there`, {
       hint: elsewhere.length
@@ -63,7 +74,7 @@ export async function instanceNotFound(kube: KubeClient, ref: InstanceRef): Prom
         : 'Check -n (or the context\'s namespace); `kubectl get namespaces` lists them, `sympozium instances list -A` lists every instance.',
     });
   }
-  return new CliError(`${noun} "${ref.name}" not found in namespace "${ref.namespace}"`, {
+  return new CliError(`${noun} "${ref.name}" not found in namespace "${ref.namespace}" of ${kube.describe()}`, {
     hint: elsewhere.length
       ? `It exists in namespace ${elsewhere.join(', ')}: pass -n ${elsewhere[0]}.`
       : 'List them with `sympozium instances list -A`, or create one: `sympozium init <name> --apply`.',

@@ -70,7 +70,13 @@ describe('finding the endpoint', () => {
   it('an instance that does not exist: says where it looked', async () => {
     const result = await chat('nosuch', '-m', 'hi');
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/instance nosuch does not exist in namespace default \(context "sympozium-local"/);
+    expect(result.stderr).toMatch(/instance "nosuch" not found in namespace "default" of context "sympozium-local"/);
+  });
+
+  it('a misspelt instance: suggests the closest one', async () => {
+    const result = await chat('plian', '-m', 'hi');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Did you mean "plain"?');
   });
 
   it('--url accepts the base address with or without /v1, and refuses what is not http(s)', async () => {

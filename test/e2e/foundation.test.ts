@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { binPath, ensureBuilt, repoRoot, runBin } from '../support/bin.js';
 
 beforeAll(() => ensureBuilt());
@@ -149,5 +150,21 @@ describe('the sympozium binary', () => {
     const afterGlobals = await runBin(['-n', 'other', '-o', 'json', 'key', 'show', '--help']);
     expect(afterGlobals.code).toBe(0);
     expect(afterGlobals.stdout).toContain('Usage: sympozium key show');
+  });
+
+  it('prints exactly one YAML document with -o yaml', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sympozium-yaml-'));
+    try {
+      const file = join(dir, 'demo.yaml');
+      expect((await runBin(['init', 'demo', '--yes', '--out', file])).code).toBe(0);
+      const result = await runBin(['validate', '-f', file, '-o', 'yaml']);
+      expect(result.stderr).not.toContain('unexpected failure');
+      expect(result.code).toBe(0);
+      const problems = parseAllDocuments(result.stdout);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]!.toJS()).toEqual([expect.objectContaining({ source: file, severity: 'note' })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
