@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import { CliError, InterruptedError, usageError } from '../errors.js';
 import { isNotFound, isUnservedApi } from '../kube/errors.js';
 import { watchObjects } from '../kube/watch.js';
+import { readInstanceByName } from '../sympozium/instances.js';
 import { runPath } from '../sympozium/kinds.js';
 import { finishedPhases, isFinished, listRuns as readRuns, runDurationMs, runMatches, runSource, runTask, runTokens, type RunFilter } from '../sympozium/runs.js';
 import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
@@ -37,9 +38,27 @@ export interface ListRunsOptions {
 
 const runName = (run: AgentRun) => `agentrun.sympozium.ai/${run.metadata.name}`;
 
+/**
+ * Runs outlive their instance (and may name one not created yet), so an unknown instance is not an error here;
+ * but a typo would otherwise list nothing, or follow nothing forever, in silence.
+ */
+async function warnIfNoInstance(kube: Awaited<ReturnType<Context['kube']>>, name: string, ctx: Context): Promise<void> {
+  try {
+    await readInstanceByName(kube, name);
+  } catch (error) {
+    if (error instanceof CliError && /not found|does not exist/.test(error.message)) {
+      ctx.out.warn(`${error.message}; showing runs that name it anyway.`);
+      if (error.hint) ctx.out.hint(error.hint);
+    } else {
+      ctx.out.debug(`could not check that instance ${name} exists: ${(error as Error).message}`);
+    }
+  }
+}
+
 export async function listRuns(options: ListRunsOptions, ctx: Context): Promise<void> {
   const kube = await ctx.kube();
   const namespace = options.allNamespaces ? undefined : kube.namespace;
+  if (options.instance && namespace) await warnIfNoInstance(kube, options.instance, ctx);
   const filter: RunFilter = { instance: options.instance, source: options.source, phase: options.phase };
   let runs = await readRuns(kube, namespace, filter);
   if (options.limit) runs = runs.slice(0, options.limit);
@@ -172,6 +191,7 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
   }
   const kube = await ctx.kube();
   const namespace = kube.namespace;
+  if (options.instance) await warnIfNoInstance(kube, options.instance, ctx);
   const filter: RunFilter = { instance: options.instance, source: options.source };
   const json = ctx.out.format === 'json';
   const color = ctx.out.color;
