@@ -65,7 +65,7 @@ describe('error messages', () => {
     const error = httpError(401, '{"error":{"message":"invalid API key","type":"error"}}', endpoint, 'POST /v1/chat/completions');
     expect(error.message).toBe('the web endpoint at https://demo.example.com rejected the API key (401 Unauthorized)');
     expect(error.hint).toContain('from Secret demo-web-endpoint-key');
-    expect(error.hint).toContain('`sympozium key show demo -n team-a` --reveal');
+    expect(error.hint).toContain('`sympozium key show demo -n team-a --reveal`');
   });
 
   it('404 says the endpoint is not enabled or not ready, or that --url may be wrong', () => {
