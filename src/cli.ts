@@ -274,13 +274,15 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       );
   }
 
+  // Created through program.command() so that they inherit exitOverride, help and suggestion settings.
   const webEndpointFeature = (verb: 'enable' | 'disable') =>
-    new Command(verb)
+    program
+      .command(verb)
       .description(`${verb} a feature of an instance`)
       .addHelpText('after', examples(`sympozium ${verb} web-endpoint demo`));
 
   if (wanted('enable')) {
-    const enable = program.addCommand(webEndpointFeature('enable')).commands.at(-1)!;
+    const enable = webEndpointFeature('enable');
     enable
       .command('web-endpoint <instance>')
       .description('serve the instance as an OpenAI-compatible API and wait until it answers')
@@ -314,7 +316,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
   }
 
   if (wanted('disable')) {
-    const disable = program.addCommand(webEndpointFeature('disable')).commands.at(-1)!;
+    const disable = webEndpointFeature('disable');
     disable
       .command('web-endpoint <instance>')
       .description('stop serving the instance as an API and wait for the teardown')

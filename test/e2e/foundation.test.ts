@@ -53,6 +53,10 @@ describe('the sympozium binary', () => {
     expect(format.code).toBe(2);
     expect(format.stderr).toContain('Allowed choices are table, wide, json, yaml, name');
 
+    const missing = await runBin(['enable', 'web-endpoint']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing required argument 'instance'");
+
     const duration = await runBin(['chat', 'demo', '-m', 'hi', '--timeout', 'soon']);
     expect(duration.code).toBe(2);
     expect(duration.stderr).toContain('--timeout must be a duration');
