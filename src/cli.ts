@@ -70,6 +70,29 @@ export function readGlobals(command: Command): GlobalOptions {
   };
 }
 
+/**
+ * Output formats of the commands that cannot print every one: asking them for another is refused (exit 2)
+ * rather than silently answered in a different format. Commands not listed print them all.
+ */
+export const outputFormatsOf: Record<string, OutputFormat[]> = {
+  init: ['table'],
+  'instances describe': ['table', 'json', 'yaml'],
+  'instances delete': ['table', 'name'],
+  doctor: ['table', 'json', 'yaml'],
+  'dev up': ['table', 'json', 'yaml'],
+  'dev status': ['table', 'json', 'yaml'],
+  'dev env': ['table'],
+  'dev logs': ['table'],
+  completion: ['table'],
+};
+
+/** `instances delete` for the command object of that subcommand. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current?.parent; current = current.parent) names.unshift(current.name());
+  return names.join(' ');
+}
+
 /** Every top-level command, in the order help lists them. */
 export const knownCommands = ['init', 'validate', 'apply', 'instances', 'enable', 'disable', 'key', 'runs', 'chat', 'models', 'mcp', 'doctor', 'dev', 'completion'];
 

@@ -1,8 +1,8 @@
 import { CommanderError, type Command } from 'commander';
 import { createRequire } from 'node:module';
-import { buildProgram, commandNameOf, knownCommands, overview, readGlobals } from './cli.js';
+import { buildProgram, commandNameOf, commandPath, knownCommands, outputFormatsOf, overview, readGlobals } from './cli.js';
 import type { Context, GlobalOptions } from './context.js';
-import { CliError, ExitCode, InterruptedError } from './errors.js';
+import { CliError, ExitCode, InterruptedError, usageError } from './errors.js';
 import { Output } from './ui/output.js';
 import { createInquirerPrompter } from './ui/prompts.js';
 
@@ -42,6 +42,11 @@ export async function runCli(args: string[]): Promise<number> {
   const versionOnly = named === undefined && args.includes('--version') && !args.includes('--help') && !args.includes('-h');
   const program = buildProgram(packageVersion(), async (command: Command, work) => {
     globals = readGlobals(command);
+    const path = commandPath(command);
+    const formats = outputFormatsOf[path];
+    if (globals.outputExplicit && formats && !formats.includes(globals.output)) {
+      throw usageError(`-o ${globals.output} is not supported by \`sympozium ${path}\``, `It prints ${formats.map((format) => (format === 'table' ? 'text (no -o)' : `-o ${format}`)).join(', ')}.`);
+    }
     const yaml = globals.output === 'yaml' ? await loadYaml() : undefined;
     await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 }))));
   }, known ? named : versionOnly ? '' : undefined);

@@ -53,6 +53,10 @@ describe('the sympozium binary', () => {
     expect(format.code).toBe(2);
     expect(format.stderr).toContain('Allowed choices are table, wide, json, yaml, name');
 
+    const unsupported = await runBin(['doctor', '-o', 'name']);
+    expect(unsupported.code).toBe(2);
+    expect(unsupported.stderr).toContain('-o name is not supported by `sympozium doctor`');
+
     const missing = await runBin(['enable', 'web-endpoint']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing required argument 'instance'");
