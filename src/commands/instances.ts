@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { CliError, InterruptedError } from '../errors.js';
-import type { KubeClient } from '../kube/client.js';
+import { resourcePath, type KubeClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
 import { watchObjects } from '../kube/watch.js';
 import { findApiKey } from '../sympozium/api-key.js';
@@ -108,6 +108,15 @@ export async function listInstances(options: ListInstancesOptions, ctx: Context)
     return;
   }
   if (instances.length === 0) {
+    // An empty list after a mistyped -n looks like "nothing here yet"; say when the namespace itself is missing.
+    const missingNamespace =
+      !options.allNamespaces &&
+      !(await kube.getOrUndefined(resourcePath({ group: '', version: 'v1', plural: 'namespaces', name: kube.namespace })).then(Boolean, () => true));
+    if (missingNamespace) {
+      ctx.out.warn(`namespace ${kube.namespace} does not exist.`);
+      ctx.out.hint('Check -n (or the context\'s namespace); `kubectl get namespaces` lists them, `sympozium instances list -A` lists every instance.');
+      return;
+    }
     ctx.out.info(
       options.allNamespaces
         ? `No ${kindNoun(kind)}s in any namespace.`

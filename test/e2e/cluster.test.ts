@@ -190,6 +190,13 @@ describe('what a new user gets wrong', () => {
     expect(applied.stderr).toContain('kubectl create namespace staging');
   });
 
+  it('listing a namespace that does not exist says so instead of "no instances"', async () => {
+    const result = await cli(['-n', 'nowhere', 'instances', 'list']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('namespace nowhere does not exist');
+    expect(result.stderr).not.toContain('No instances');
+  });
+
   it('an instance that does not exist says how to list or create one', async () => {
     for (const args of [['instances', 'get', 'ghost'], ['enable', 'web-endpoint', 'ghost'], ['key', 'show', 'ghost']]) {
       const result = await cli(args);
