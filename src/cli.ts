@@ -36,6 +36,15 @@ function timeoutOption(description: string, defaultText: string): Option {
   return new Option('--timeout <duration>', description).argParser(duration('--timeout')).default(parseDuration(defaultText), defaultText);
 }
 
+/** Run phases, including the later upstream ones; matched without regard to case. */
+const runPhases = ['Pending', 'Running', 'Serving', 'Succeeded', 'Failed', 'PostRunning', 'AwaitingDelegate', 'Skipped'];
+
+function runPhase(value: string): string {
+  const phase = runPhases.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
+  if (!phase) throw usageError(`--phase must be one of ${runPhases.join(', ')}, not "${value}"`);
+  return phase;
+}
+
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 }
@@ -398,7 +407,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .description('AgentRuns, newest first')
       .option('--instance <name>', 'only runs of this instance')
       .option('--source <source>', 'only runs from this source (web-proxy, channel, ...)')
-      .option('--phase <phase>', 'only runs in this phase (Pending, Running, Serving, Succeeded, Failed)')
+      .option('--phase <phase>', 'only runs in this phase (Pending, Running, Serving, Succeeded, Failed)', runPhase)
       .option('-A, --all-namespaces', 'every namespace')
       .option('--limit <n>', 'at most this many', positiveInteger('--limit'))
       .addHelpText('after', examples('sympozium runs list', 'sympozium runs list --instance demo --phase Failed', 'sympozium runs list -o json'))

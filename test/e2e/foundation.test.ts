@@ -57,6 +57,10 @@ describe('the sympozium binary', () => {
     expect(unsupported.code).toBe(2);
     expect(unsupported.stderr).toContain('-o name is not supported by `sympozium doctor`');
 
+    const phase = await runBin(['runs', 'list', '--phase', 'Bogus']);
+    expect(phase.code).toBe(2);
+    expect(phase.stderr).toContain('--phase must be one of Pending, Running');
+
     const missing = await runBin(['enable', 'web-endpoint']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing required argument 'instance'");
