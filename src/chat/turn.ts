@@ -128,15 +128,21 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     const reason = cancel.signal.reason;
     if (reason instanceof RunFailedWhileWaiting) {
       tracker?.stop();
-      throw runFailedError(reason.run, instance, 'the agent run failed before the web endpoint answered');
+      const failure = runFailedError(reason.run, instance, 'the agent run failed before the web endpoint answered');
+      if (options.json) printFailure(ctx, failure, reason.run.metadata.name, reason.run.metadata.namespace, reason.run);
+      throw failure;
     }
     if (error instanceof InterruptedError || !(error instanceof CliError)) {
       void clusterReady.then(() => tracker?.stop());
       throw error;
     }
-    await clusterReady;
+    const cluster = await clusterReady;
     const runName = await tracker?.identified(1_500);
     const detailed = await withRunDetails(error, runName, tracker);
+    if (options.json) {
+      const run = runName ? await tracker?.final(runName, 1_000).catch(() => undefined) : undefined;
+      printFailure(ctx, detailed, runName, cluster?.namespace, run, error instanceof EndpointError ? error.status : undefined);
+    }
     tracker?.stop();
     throw detailed;
   }
@@ -222,6 +228,11 @@ export function describeRun(name: string, run: AgentRun | undefined, missing?: s
     parts.push(`${total} tokens (${usage.inputTokens ?? 0} in, ${usage.outputTokens ?? 0} out${usage.toolCalls ? `, ${usage.toolCalls} tool calls` : ''})`);
   }
   return parts.join(' · ');
+}
+
+/** With --json a failure is a document too, so a script reading stdout learns what went wrong and which run. */
+function printFailure(ctx: Context, error: CliError, runName: string | undefined, namespace: string | undefined, run: AgentRun | undefined, status?: number): void {
+  ctx.out.document({ error: { message: error.message, ...(status ? { status } : {}) }, run: runDocument(runName, namespace, run) });
 }
 
 function runDocument(name: string | undefined, namespace: string | undefined, run: AgentRun | undefined, skipped?: string) {

@@ -131,6 +131,14 @@ describe('chat --url against the upstream proxy behaviour', () => {
     }
   });
 
+  it('--json prints a failure as a document too, with the HTTP status', async () => {
+    proxy.enqueue({ kind: 'status', status: 500, message: 'agent run failed' });
+    const result = await chat(['-m', 'hi', '--json']);
+    expect(result.code).toBe(1);
+    const document = JSON.parse(result.stdout);
+    expect(document.error).toMatchObject({ status: 500, message: expect.stringContaining('agent run failed') });
+  });
+
   it('401 says the key is wrong and how to get the right one, without printing it', async () => {
     const before = proxy.requests.length;
     const wrong = 'sk-0123456789abcdef0123456789abcdef';
