@@ -197,7 +197,19 @@ async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAn
   let keySpec = options.apiKeyEnv;
   if (keySpec === undefined && asking && provider !== 'ollama') {
     const [first] = secretKeys(provider);
-    keySpec = (await ctx.prompt.input({ message: `Environment variable holding your ${info.label} key (empty: write a placeholder, e.g. ${first})`, default: '' })).trim() || undefined;
+    // Checked while asking, so a variable that is not set is asked again rather than losing every answer so far.
+    const check = (value: string): true | string => {
+      if (!value.trim()) return true;
+      try {
+        readKeys(provider, value.trim(), ctx.env);
+        return true;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    };
+    keySpec =
+      (await ctx.prompt.input({ message: `Environment variable holding your ${info.label} key (empty: write a placeholder, e.g. ${first})`, default: '', validate: check })).trim() ||
+      undefined;
   }
   if (keySpec !== undefined) keys = readKeys(provider, keySpec, ctx.env);
 

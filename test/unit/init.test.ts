@@ -30,7 +30,13 @@ function scripted(script: [question: string, answer: unknown][]): Prompter & { a
   return {
     asked,
     remaining: () => script.length,
-    input: (q) => next(q.message),
+    // Like inquirer: an answer the question's validate() refuses is asked again (the next scripted answer).
+    input: async (q) => {
+      for (;;) {
+        const answer = (await next(q.message)) as string;
+        if (!q.validate || q.validate(answer) === true) return answer;
+      }
+    },
     password: (q) => next(q.message),
     confirm: (q) => next(q.message),
     select: (q) => next(q.message),
@@ -314,6 +320,21 @@ describe('init on a terminal asks every question', () => {
       memory: { enabled: true, maxSizeKB: 256, systemPrompt: 'Be kind.' },
     });
     expectValid(text);
+  });
+
+  it('asks again for a key variable that is not set, keeping the answers so far', async () => {
+    const prompt = scripted([
+      ['Namespace', ''],
+      ['Environment variable holding your Anthropic key', 'NOPE_VAR'],
+      ['Environment variable holding your Anthropic key', 'MY_ANTHROPIC_KEY'],
+      ['OTLP endpoint', ''],
+    ]);
+    const { secret } = await run(
+      { name: 'keyed', provider: 'anthropic', model: 'claude-sonnet-4-5', thinking: 'off', skill: [], policy: 'default', channel: [], memory: false, webEndpoint: false },
+      { interactive: true, prompt, env: { MY_ANTHROPIC_KEY: 'sk-ant-test' } },
+    );
+    expect(prompt.remaining()).toBe(0);
+    expect(secret.stringData).toEqual({ ANTHROPIC_API_KEY: 'sk-ant-test' });
   });
 
   it('asks only what the flags leave open, and nothing under --yes', async () => {
