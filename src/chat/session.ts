@@ -45,6 +45,7 @@ export async function runSession(ctx: Context, connection: Connection, client: E
     ),
   );
 
+  let interruptedByUser = false;
   rl.on('SIGINT', () => {
     if (inFlight) {
       inFlight.abort(new InterruptedError());
@@ -52,6 +53,8 @@ export async function runSession(ctx: Context, connection: Connection, client: E
     }
     const now = Date.now();
     if (rl.line === '' && now - lastSigintAt < 2_000) {
+      // Leaving by Ctrl-C is an interruption (exit 130), unlike Ctrl-D or /exit.
+      interruptedByUser = true;
       rl.close();
       return;
     }
@@ -125,6 +128,7 @@ export async function runSession(ctx: Context, connection: Connection, client: E
     rl.close();
     output.write('\n');
   }
+  if (interruptedByUser) throw new InterruptedError();
 }
 
 function describeVia(via: Connection['endpoint']['via']): string {

@@ -231,6 +231,20 @@ describe('interactive session and Ctrl-C', () => {
     }
   });
 
+  it('leaving a session with Ctrl-C twice is an interruption (exit 130), unlike Ctrl-D', async () => {
+    const session: PtySession = spawnPty(process.execPath, [binPath, 'chat', 'demo'], { cwd: repoRoot, env: { ...process.env, ...env(), CI: '', NO_COLOR: '1', FORCE_COLOR: '0' } });
+    try {
+      await session.waitFor(/you ›/);
+      const mark = session.mark();
+      session.write('\x03');
+      await session.waitFor(/Ctrl-C again on an empty line/, mark);
+      session.write('\x03');
+      expect(await session.exited()).toBe(130);
+    } finally {
+      session.kill();
+    }
+  });
+
   // The connections are read with `ss` (iproute2); without it there is no way to look from outside.
   const hasSs = ['/usr/bin/ss', '/bin/ss', '/usr/sbin/ss', '/sbin/ss'].some((path) => existsSync(path));
   if (!hasSs) console.warn('skipping the Ctrl-C connection check: `ss` (iproute2) is not installed');
