@@ -4,7 +4,7 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 // js-yaml rather than `yaml` here: this runs on every cluster command, and js-yaml loads and parses a kubeconfig
 // in a third of the time (bench/: ~10 ms of a ~180 ms `key show`). `yaml` stays where positions or comments matter.
 import { load as parseYaml } from 'js-yaml';
-import { CliError } from '../errors.js';
+import { CliError, ExitCode } from '../errors.js';
 
 /**
  * Kubeconfig loading, done here rather than by client-node's KubeConfig because the common cases (token,
@@ -71,6 +71,7 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   if (options.kubeconfig && existing.length === 0) {
     throw new CliError(`kubeconfig ${options.kubeconfig} does not exist`, {
       hint: 'Pass the path of an existing kubeconfig, or start a local cluster with `sympozium dev up`.',
+      exitCode: ExitCode.usage,
     });
   }
   if (existing.length === 0) {
@@ -123,6 +124,8 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   if (!context) {
     throw new CliError(`context "${contextName}" is not in the kubeconfig`, {
       hint: `Known contexts: ${[...contexts.keys()].join(', ') || 'none'}. Check --context, or run \`kubectl config get-contexts\`.`,
+      // A mistyped --context is bad input; a current-context naming nothing is a broken kubeconfig.
+      exitCode: options.context ? ExitCode.usage : ExitCode.failed,
     });
   }
   const clusterEntry = clusters.get(context.context?.cluster ?? '');

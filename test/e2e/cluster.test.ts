@@ -171,7 +171,8 @@ describe('an instance from manifest to served API and back', () => {
 describe('what a new user gets wrong', () => {
   it('a context that does not exist names the ones that do', async () => {
     const result = await cli(['--context', 'prod', 'instances', 'list']);
-    expect(result.code).toBe(1);
+    // A mistyped flag value is invalid input: exit 2, as CLI.md says.
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('context "prod" is not in the kubeconfig');
     expect(result.stderr).toContain('Known contexts: sympozium-local');
   });
