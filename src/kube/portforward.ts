@@ -71,7 +71,9 @@ export async function openPortForward(
     // Errors the kubelet reports on the error channel (for example "connection refused" inside the pod).
     const errors = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        options.debug?.(`port-forward to ${target.namespace}/${pod}:${port}: ${chunk.toString('utf8').trim()}`);
+        // The channel also carries framing bytes (the port number); only text is a message worth showing.
+        const text = chunk.toString('utf8').trim();
+        if (/[a-z]/i.test(text)) options.debug?.(`port-forward to ${target.namespace}/${pod}:${port}: ${text}`);
         done();
       },
     });
