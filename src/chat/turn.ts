@@ -133,6 +133,11 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
       throw failure;
     }
     if (error instanceof InterruptedError || !(error instanceof CliError)) {
+      // Ctrl-C ends the waiting, not the agent's run on the cluster: say where to look at it.
+      if (ctx.signal.aborted) {
+        const runName = tracker?.runName;
+        ctx.out.info(runName ? `Stopped waiting; run ${runName} may still be working: \`sympozium runs get ${runName}\`.` : 'Stopped waiting; the run the request started may still be working.');
+      }
       void clusterReady.then(() => tracker?.stop());
       throw error;
     }

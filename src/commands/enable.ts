@@ -62,6 +62,11 @@ export async function enableWebEndpoint(options: EnableWebEndpointOptions, ctx: 
   let state: ServingState;
   try {
     state = await waitUntilServing(ctx, ref, options.timeoutMs, (stage) => spinner.update(stage));
+  } catch (error) {
+    spinner.stop();
+    // Ctrl-C stops the waiting, not the change: say that the skill is on and the controller carries on.
+    if (ctx.signal.aborted) ctx.out.info(`Stopped waiting. The web-endpoint skill is on ${options.instance} and the controller carries on; check with \`sympozium instances describe ${options.instance}\`.`);
+    throw error;
   } finally {
     spinner.stop();
   }
@@ -151,6 +156,10 @@ export async function disableWebEndpoint(options: DisableWebEndpointOptions, ctx
   let outcome: 'torn-down' | 'kept';
   try {
     outcome = await waitForTeardown(ctx, ref, options.timeoutMs, (stage) => spinner.update(stage));
+  } catch (error) {
+    spinner.stop();
+    if (ctx.signal.aborted) ctx.out.info(`Stopped waiting. The web-endpoint skill is off ${options.instance}; the controller tears the rest down on its own.`);
+    throw error;
   } finally {
     spinner.stop();
   }

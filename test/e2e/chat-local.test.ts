@@ -184,7 +184,7 @@ describe('watching the run', () => {
   });
 });
 
-describe('interactive session and Ctrl-C', () => {
+describe('interactive session and Ctrl-C', { timeout: 90_000 }, () => {
   it('a session through a terminal: history folded into the task, /system, /reset, Ctrl-C cancels an answer, Ctrl-D leaves', async () => {
     const session: PtySession = spawnPty(process.execPath, [binPath, 'chat', 'demo'], { cwd: repoRoot, env: { ...process.env, ...env(), CI: '', NO_COLOR: '1', FORCE_COLOR: '0' } });
     try {

@@ -52,7 +52,8 @@ export function spawnPty(file: string, args: string[], options: { cwd?: string; 
     write: (keys) => pty.write(keys),
     mark: () => text.length,
     output: () => text,
-    waitFor: (pattern, from = 0, timeoutMs = 10_000) =>
+    // Generous: the first answer of a session opens a port-forward, and CI runs suites side by side on 2 cores.
+    waitFor: (pattern, from = 0, timeoutMs = 20_000) =>
       until(() => pattern.exec(text.slice(from))?.[0], timeoutMs, () => `timed out waiting for ${pattern}`),
     exited: (timeoutMs = 10_000) => until(() => exitCode, timeoutMs, () => 'timed out waiting for the process to exit'),
     kill: () => {
