@@ -82,7 +82,7 @@ function devServerEntry(): string {
 
 function usageLines(info: DevServerInfo): string[] {
   return [
-    `Local control plane running at ${info.url} (pid ${info.pid})`,
+    `Local control plane running at ${info.httpsUrl ?? info.url} (pid ${info.pid})`,
     `  kubeconfig  ${info.kubeconfig} (context sympozium-dev)`,
     `  log         ${info.logFile}`,
     `  state       ${info.persist ? `${info.stateDir} (objects kept across restarts)` : `${info.stateDir} (objects are lost on down; --persist keeps them)`}`,
@@ -243,7 +243,7 @@ export async function devStatus(options: { stateDir?: string }, ctx: Context): P
   ctx.out.result(
     [
       `running     yes (pid ${info.pid}, up ${humanDuration(uptimeMs)})`,
-      `address     ${info.url}`,
+      `address     ${info.httpsUrl ?? info.url}`,
       `kubeconfig  ${info.kubeconfig} (context sympozium-dev)${info.mergedInto ? `, also merged into ${info.mergedInto}` : ''}`,
       `log         ${info.logFile}`,
       `state       ${info.stateDir}${info.persist ? ' (persistent)' : ''}`,

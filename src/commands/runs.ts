@@ -42,23 +42,25 @@ const runName = (run: AgentRun) => `agentrun.sympozium.ai/${run.metadata.name}`;
  * Runs outlive their instance (and may name one not created yet), so an unknown instance is not an error here;
  * but a typo would otherwise list nothing, or follow nothing forever, in silence.
  */
-async function warnIfNoInstance(kube: Awaited<ReturnType<Context['kube']>>, name: string, ctx: Context): Promise<void> {
+async function warnIfNoInstance(kube: Awaited<ReturnType<Context['kube']>>, name: string, ctx: Context): Promise<boolean> {
   try {
     await readInstanceByName(kube, name);
+    return true;
   } catch (error) {
     if (error instanceof CliError && /not found|does not exist/.test(error.message)) {
       ctx.out.warn(`${error.message}; showing runs that name it anyway.`);
       if (error.hint) ctx.out.hint(error.hint);
-    } else {
-      ctx.out.debug(`could not check that instance ${name} exists: ${(error as Error).message}`);
+      return false;
     }
+    ctx.out.debug(`could not check that instance ${name} exists: ${(error as Error).message}`);
+    return true;
   }
 }
 
 export async function listRuns(options: ListRunsOptions, ctx: Context): Promise<void> {
   const kube = await ctx.kube();
   const namespace = options.allNamespaces ? undefined : kube.namespace;
-  if (options.instance && namespace) await warnIfNoInstance(kube, options.instance, ctx);
+  const instanceExists = options.instance && namespace ? await warnIfNoInstance(kube, options.instance, ctx) : true;
   const filter: RunFilter = { instance: options.instance, source: options.source, phase: options.phase };
   let runs = await readRuns(kube, namespace, filter);
   if (options.limit) runs = runs.slice(0, options.limit);
@@ -71,7 +73,9 @@ export async function listRuns(options: ListRunsOptions, ctx: Context): Promise<
   if (runs.length === 0) {
     const what = [options.instance && `of ${options.instance}`, options.source && `from ${options.source}`, options.phase && `in phase ${options.phase}`].filter(Boolean).join(' ');
     ctx.out.info(`No runs${what ? ` ${what}` : ''} in ${namespace ? `namespace ${namespace}` : 'any namespace'}.`);
-    ctx.out.hint(options.instance ? `Start one: sympozium chat ${options.instance} "hello"` : 'Completed runs are pruned (the newest 50 per instance are kept).');
+    if (instanceExists) {
+      ctx.out.hint(options.instance ? `Start one: sympozium chat ${options.instance} "hello"` : 'Completed runs are pruned (the newest 50 per instance are kept).');
+    }
     return;
   }
   const now = ctx.now();

@@ -18,6 +18,8 @@ export interface DevServerInfo {
   pid: number;
   /** The API server's plain-HTTP address (for status checks). */
   url: string;
+  /** The same port's HTTPS address: the one the kubeconfig names, and so the one to show users. */
+  httpsUrl?: string;
   port: number;
   startedAt: string;
   stateDir: string;
@@ -80,6 +82,7 @@ export async function serveDev(options: ServeDevOptions): Promise<void> {
   const info: DevServerInfo = {
     pid: process.pid,
     url: plane.url,
+    httpsUrl: plane.apiServer.httpsUrl,
     port: plane.apiServer.port,
     startedAt: new Date().toISOString(),
     stateDir: options.stateDir,

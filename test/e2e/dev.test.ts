@@ -76,7 +76,7 @@ describe('sympozium dev', () => {
     );
     const up = await dev(['up', '--merge-kubeconfig']);
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stdout).toMatch(/Local control plane running at http:\/\/127\.0\.0\.1:\d+ \(pid \d+\)/);
+    expect(up.stdout).toMatch(/Local control plane running at https?:\/\/127\.0\.0\.1:\d+ \(pid \d+\)/);
     expect(up.stdout).toContain('eval "$(sympozium dev env)"');
     const info = serverInfo()!;
     expect(info.pid).toBeGreaterThan(0);
@@ -99,7 +99,7 @@ describe('sympozium dev', () => {
     expect(parsed).toMatchObject({ running: true, pid: info.pid, url: info.url, context: 'sympozium-dev', logFile: join(stateDir, 'dev.log') });
     expect(parsed.objects).toMatchObject({ skillpacks: 10, sympoziumpolicies: 3, sympoziuminstances: 0 });
     const table = await dev(['status']);
-    expect(table.stdout).toMatch(/address\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(table.stdout).toMatch(/address\s+https?:\/\/127\.0\.0\.1:\d+/);
     expect(table.stdout).toMatch(/up \d+/);
 
     const printed = await dev(['env']);
