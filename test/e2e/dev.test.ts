@@ -138,8 +138,12 @@ describe('sympozium dev', () => {
       body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kept' }, stringData: { a: 'b' } }),
     });
     expect(created.status).toBe(201);
-    // The emulator writes its state file shortly after a change.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The emulator writes its state file shortly after a change: wait until it names the object (bounded).
+    const stateFile = join(stateDir, 'state.json');
+    for (const started = Date.now(); Date.now() - started < 10_000; await new Promise((resolve) => setTimeout(resolve, 50))) {
+      if (existsSync(stateFile) && readFileSync(stateFile, 'utf8').includes('"kept"')) break;
+    }
+    expect(readFileSync(stateFile, 'utf8')).toContain('"kept"');
     expect((await dev(['down'])).code).toBe(0);
 
     expect((await dev(['up', '--persist'])).code).toBe(0);
