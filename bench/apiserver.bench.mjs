@@ -4,28 +4,10 @@
 // Run from the repository root:   node --expose-gc bench/apiserver.bench.mjs
 // (It bundles the TypeScript sources with esbuild under node_modules/.cache first; --expose-gc makes the memory figure
 // exact and is optional.) Not a test: it asserts nothing and prints a table.
-import { build } from 'esbuild';
+import { importSource } from './bundle-source.mjs';
 import http from 'node:http';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-// Bundled under node_modules/.cache so the bundle's bare imports (yaml, ws) resolve from the repository.
-const outDir = join(root, 'node_modules', '.cache', `apiserver-bench-${process.pid}`);
-mkdirSync(outDir, { recursive: true });
-const outfile = join(outDir, 'apiserver.mjs');
-await build({
-  entryPoints: [join(root, 'src/local/apiserver/index.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outfile,
-  packages: 'external',
-  logLevel: 'error',
-  absWorkingDir: root,
-});
-const { startApiServer } = await import(pathToFileURL(outfile).href);
+const { startApiServer } = await importSource('src/local/apiserver/index.ts');
 
 const N_OBJECTS = 10_000;
 const N_REQUESTS = 5_000;
@@ -136,4 +118,3 @@ console.log(`watch fan-out wall time: ${fanSeconds.toFixed(2)} s for ${WATCH_EVE
 agent.destroy();
 watchAgent.destroy();
 await server.close();
-rmSync(outDir, { recursive: true, force: true });

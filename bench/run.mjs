@@ -6,13 +6,13 @@
 //
 // Each pair runs side by side (A B A B ...) against the same local control plane so that machine noise hits
 // both sides alike; the table shows medians and the ratio A/B. Results are also written to
-// bench/results/latest.json. The control plane is bundled from src/ with esbuild into bench/.build/ at start.
+// bench/results/latest.json. The control plane is bundled from src/ at start (bench/bundle-source.mjs).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, stop as stopEsbuild } from 'esbuild';
+import { importSource } from './bundle-source.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'sympozium.js');
@@ -77,20 +77,7 @@ const results = [];
 const extra = {};
 
 const work = mkdtempSync(join(tmpdir(), 'sympozium-bench-'));
-const buildDir = join(root, 'bench', '.build');
-await build({
-  entryPoints: { plane: join(root, 'src/local/index.ts') },
-  outdir: buildDir,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
-// esbuild keeps a service process alive (and busy) otherwise, which would skew every timing below.
-await stopEsbuild();
-const { startLocalControlPlane } = await import(join(buildDir, 'plane.js'));
+const { startLocalControlPlane } = await importSource('src/local/index.ts');
 const plane = await startLocalControlPlane({ timings: 'fast' });
 const kubeconfig = join(work, 'kubeconfig');
 writeFileSync(kubeconfig, plane.kubeconfigYaml());

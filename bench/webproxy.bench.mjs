@@ -5,31 +5,15 @@
 //
 // Run from the repository root:   node bench/webproxy.bench.mjs [--requests 300] [--concurrency 1,8]
 // Not a test: it asserts nothing and prints a table.
-import { build } from 'esbuild';
+import { importSource } from './bundle-source.mjs';
 import http from 'node:http';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const REQUESTS = Number(valueOf('--requests') ?? 300);
 const CONCURRENCY = (valueOf('--concurrency') ?? '1,8').split(',').map(Number);
 
-// Bundled next to node_modules so the bundle's bare imports (yaml, ws, eventsource-parser) resolve.
-const outfile = join(root, 'node_modules', '.webproxy-bench.mjs');
-await build({
-  entryPoints: [join(root, 'src/local/index.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outfile,
-  packages: 'external',
-  logLevel: 'error',
-  absWorkingDir: root,
-});
-const { startLocalControlPlane } = await import(pathToFileURL(outfile).href);
+const { startLocalControlPlane } = await importSource('src/local/index.ts');
 
 const plane = await startLocalControlPlane({ timings: { instanceReconcileMs: 0, runStartMs: 0, echoChunkMs: 0, podReadyMs: 0 } });
 const api = (method, path, body) =>
@@ -129,4 +113,3 @@ for (const { concurrency, viaProxy, baseline } of rows) {
 
 direct.close();
 await plane.stop();
-rmSync(outfile, { force: true });
