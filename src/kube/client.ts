@@ -14,24 +14,26 @@ import { KubeApiError, connectionError } from './errors.js';
  * is imported only for credentials it alone can produce (exec plugins, auth providers) and for port-forward.
  */
 
+/** `metadata` as every Kubernetes object has it; the domain types narrow it (a stored object has a name). */
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+}
+
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata: {
-    name?: string;
-    generateName?: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    creationTimestamp?: string;
-    deletionTimestamp?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    finalizers?: string[];
-    ownerReferences?: unknown[];
-    [key: string]: unknown;
-  };
+  metadata: ObjectMeta & { [key: string]: unknown };
   [key: string]: unknown;
 }
 

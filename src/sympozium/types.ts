@@ -1,3 +1,5 @@
+import type { ObjectMeta as KubeObjectMeta } from '../kube/client.js';
+
 /**
  * The Sympozium resources as the CLI reads and writes them (sympozium.ai/v1alpha1), from
  * ../shared/reference/sympozium-contract.md. Status fields upstream never fills are optional: read them when
@@ -26,20 +28,8 @@ export const webEndpointSkill = 'web-endpoint';
 /** Upstream also accepts this older name for the same skill. */
 export const legacyWebEndpointSkill = 'skillpack-web-endpoint';
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  generateName?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
-}
+/** Metadata of a stored object: like any object's, but always named. */
+export type ObjectMeta = KubeObjectMeta & { name: string };
 
 export interface Condition {
   type: string;
