@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Context, GlobalOptions } from './context.js';
 import { usageError } from './errors.js';
+import { requireName } from './kube/names.js';
 import { outputFormats, type OutputFormat } from './ui/output.js';
 import { parseDuration } from './ui/format.js';
 
@@ -44,6 +45,16 @@ function runPhase(value: string): string {
   if (!phase) throw usageError(`--phase must be one of ${runPhases.join(', ')}, not "${value}"`);
   return phase;
 }
+
+/**
+ * Parsers for arguments and flags that name objects: a name the API server would refuse is refused here,
+ * exit 2, before any request (an empty one would otherwise address the whole collection). Namespaces are
+ * DNS labels; instances, runs and Secrets DNS subdomains, as the API server validates them.
+ */
+const instanceName = (value: string) => requireName(value, 'subdomain', 'instance name');
+const runName = (value: string) => requireName(value, 'subdomain', 'run name');
+const secretName = (flag: string) => (value: string) => requireName(value, 'subdomain', flag);
+const namespaceName = (value: string) => requireName(value, 'label', 'namespace', { hint: 'Pass a namespace name with -n, or leave -n out for the context\'s namespace (-A where a command lists every namespace).' });
 
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
@@ -141,7 +152,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
     .helpOption('-h, --help', 'show help')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
-    .option('-n, --namespace <ns>', "namespace (default: the context's, else \"default\")")
+    .option('-n, --namespace <ns>', "namespace (default: the context's, else \"default\")", namespaceName)
     .addOption(new Option('-o, --output <format>', 'output format').choices([...outputFormats]))
     .option('-y, --yes', 'never prompt; take the defaults')
     .option('-q, --quiet', 'print only results and errors')
@@ -272,7 +283,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         }),
       );
     instances
-      .command('get <name>')
+      .command('get')
+      .argument('<name>', 'the instance', instanceName)
       .description('one instance (the whole object with -o json|yaml)')
       .addHelpText('after', examples('sympozium instances get demo', 'sympozium instances get demo -o yaml'))
       .action((name: string, _options: unknown, command: Command) =>
@@ -282,7 +294,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         }),
       );
     instances
-      .command('describe <name>')
+      .command('describe')
+      .argument('<name>', 'the instance', instanceName)
       .description('an instance in detail: spec, status, conditions, web endpoint and recent AgentRuns')
       .addHelpText('after', examples('sympozium instances describe demo'))
       .action((name: string, _options: unknown, command: Command) =>
@@ -292,16 +305,22 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         }),
       );
     instances
-      .command('delete <name>')
+      .command('delete')
+      .argument('[names...]', 'the instances to delete', (value: string, previous: string[] = []) => [...previous, instanceName(value)])
       .alias('rm')
-      .description('delete an instance and wait until its finalizers have run')
+      .description('delete instances and wait until their finalizers have run')
+      .option('--all', 'every instance in the namespace (asks first; --yes without a terminal)')
+      .option('-l, --selector <selector>', 'the instances matching this label selector (asks first; --yes without a terminal)')
       .option('--no-wait', 'return as soon as the deletion is accepted')
       .addOption(timeoutOption('how long to wait', '2m'))
-      .addHelpText('after', examples('sympozium instances delete demo', 'sympozium instances delete demo --no-wait'))
-      .action((name: string, options: { wait: boolean; timeout: number }, command: Command) =>
+      .addHelpText(
+        'after',
+        examples('sympozium instances delete demo', 'sympozium instances delete demo other --no-wait', 'sympozium instances delete -l team=search --yes'),
+      )
+      .action((names: string[], options: { all?: boolean; selector?: string; wait: boolean; timeout: number }, command: Command) =>
         run(command, async (ctx) => {
-          const { deleteInstance } = await import('./commands/instances.js');
-          await deleteInstance({ name, wait: options.wait, timeoutMs: options.timeout }, ctx);
+          const { deleteInstances } = await import('./commands/instances.js');
+          await deleteInstances({ names, all: Boolean(options.all), selector: options.selector, wait: options.wait, timeoutMs: options.timeout }, ctx);
         }),
       );
   }
@@ -316,12 +335,13 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
   if (wanted('enable')) {
     const enable = webEndpointFeature('enable');
     enable
-      .command('web-endpoint <instance>')
+      .command('web-endpoint')
+      .argument('<instance>', 'the instance', instanceName)
       .description('serve the instance as an OpenAI-compatible API and wait until it answers')
       .option('--rpm <n>', 'rate limit: requests per minute (default 60)', positiveInteger('--rpm'))
       .option('--burst <n>', 'rate limit: burst size (default 10)', positiveInteger('--burst'))
       .option('--hostname <host>', 'public hostname for the HTTPRoute')
-      .option('--auth-secret <name>', "use this Secret's api-key instead of a generated key")
+      .option('--auth-secret <name>', "use this Secret's api-key instead of a generated key", secretName('--auth-secret'))
       .option('--no-wait', 'return once the instance is updated')
       .addOption(timeoutOption('how long to wait until it serves', '5m'))
       .addHelpText(
@@ -350,7 +370,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
   if (wanted('disable')) {
     const disable = webEndpointFeature('disable');
     disable
-      .command('web-endpoint <instance>')
+      .command('web-endpoint')
+      .argument('<instance>', 'the instance', instanceName)
       .description('stop serving the instance as an API and wait for the teardown')
       .option('--no-wait', 'return once the instance is updated')
       .addOption(timeoutOption('how long to wait for the teardown', '2m'))
@@ -369,7 +390,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .description("the web endpoint's API key")
       .addHelpText('after', examples('sympozium key show demo', 'sympozium key show demo --reveal', 'sympozium key rotate demo'));
     key
-      .command('show <instance>')
+      .command('show')
+      .argument('<instance>', 'the instance', instanceName)
       .description('show the API key (masked unless --reveal) and the Secret it lives in')
       .option('--reveal', 'print the whole key')
       .addHelpText(
@@ -383,7 +405,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         }),
       );
     key
-      .command('rotate <instance>')
+      .command('rotate')
+      .argument('<instance>', 'the instance', instanceName)
       .description('write a new key, make the proxy use it, and wait until the old one is refused')
       .addOption(timeoutOption('how long to wait for the new key to work', '3m'))
       .addHelpText('after', examples('sympozium key rotate demo'))
@@ -405,7 +428,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .command('list')
       .alias('ls')
       .description('AgentRuns, newest first')
-      .option('--instance <name>', 'only runs of this instance')
+      .option('--instance <name>', 'only runs of this instance', instanceName)
       .option('--source <source>', 'only runs from this source (web-proxy, channel, ...)')
       .option('--phase <phase>', 'only runs in this phase (Pending, Running, Serving, Succeeded, Failed)', runPhase)
       .option('-A, --all-namespaces', 'every namespace')
@@ -427,7 +450,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         }),
       );
     runs
-      .command('get <run>')
+      .command('get')
+      .argument('<run>', 'the AgentRun', runName)
       .description('one run: task, result, error, token usage, duration, pod')
       .addHelpText('after', examples('sympozium runs get demo-web-x7k2p', 'sympozium runs get demo-web-x7k2p -o json'))
       .action((name: string, _options: unknown, command: Command) =>
@@ -437,9 +461,10 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         }),
       );
     runs
-      .command('tail [instance]')
+      .command('tail')
+      .argument('[instance]', 'only runs of this instance', instanceName)
       .description('follow AgentRun status changes live, one line per transition')
-      .option('--run <name>', 'follow only this run')
+      .option('--run <name>', 'follow only this run', runName)
       .option('--since <duration>', 'also show runs that changed within this long ago', duration('--since'))
       .option('--until-done', 'with --run: exit when the run ends (0 Succeeded, 1 Failed)')
       .option('--source <source>', 'only runs from this source')
@@ -466,7 +491,9 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
 
   if (wanted('chat')) {
     program
-      .command('chat <instance> [message]')
+      .command('chat')
+      .argument('<instance>', 'the instance', instanceName)
+      .argument('[message]', 'the message')
       .description("talk to an instance through its OpenAI-compatible web endpoint")
       .option('-m, --message <text>', 'the message (else the argument, else stdin when piped, else an interactive session)')
       .option('-s, --system <text>', 'a system message')
@@ -510,7 +537,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
 
   if (wanted('models')) {
     program
-      .command('models <instance>')
+      .command('models')
+      .argument('<instance>', 'the instance', instanceName)
       .description('list the models the web endpoint offers (GET /v1/models)')
       .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
       .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
@@ -525,7 +553,10 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
 
   if (wanted('mcp')) {
     program
-      .command('mcp <instance> <action> [tool]')
+      .command('mcp')
+      .argument('<instance>', 'the instance', instanceName)
+      .argument('<action>', 'tools or call')
+      .argument('[tool]', 'the tool to call')
       .description('the MCP endpoint: `tools` lists the tools, `call <tool>` calls one')
       .option('--arg <k=v>', 'an argument for call (repeatable)', collect)
       .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
+import { openLogForAppend, resolveWriteTarget } from '../files/atomic-write.js';
 import type { DevServerInfo } from '../local/dev-server.js';
 import { humanDuration } from '../ui/format.js';
 import { mergeContext, removeContext } from '../kube/kubeconfig-edit.js';
@@ -111,6 +112,8 @@ export async function devUp(options: DevUpOptions, ctx: Context): Promise<void> 
   const module = await devServerModule();
   const files = module.devFiles(stateDir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  // Refuse a kubeconfig that cannot be edited (a FIFO, a device, a directory) before anything starts.
+  if (options.mergeKubeconfig) resolveWriteTarget(userKubeconfig(ctx, files.kubeconfig));
 
   const existing = await runningServer(stateDir);
   if (existing) {
@@ -142,7 +145,7 @@ export async function devUp(options: DevUpOptions, ctx: Context): Promise<void> 
     return;
   }
 
-  const logFd = openSync(files.log, 'a', 0o600);
+  const logFd = openLogForAppend(files.log);
   const args = [devServerEntry(), '--state-dir', stateDir, ...(options.port ? ['--port', String(options.port)] : []), ...(options.persist ? ['--persist'] : [])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: ctx.env });
   closeSync(logFd);

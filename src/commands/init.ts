@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { resolveAnswer, type AskContext } from '../ui/prompts.js';
-import { writeFileAtomic } from '../sympozium/atomic-write.js';
+import { resolveWriteTarget, writeFileAtomic } from '../files/atomic-write.js';
 import { parseManifests } from '../sympozium/manifests.js';
 import {
   builtinSkills,
@@ -74,11 +73,12 @@ export async function init(options: InitOptions, ctx: Context): Promise<void> {
   if (!file) {
     ctx.out.write(result.text);
   } else {
-    if (!options.force && existsSync(file)) throw refuseOverwrite(target);
+    if (!options.force && existingTarget(file)) throw refuseOverwrite(target);
     try {
-      await writeFileAtomic(file, result.text, { mode: result.holdsKey ? 0o600 : 0o644, overwrite: Boolean(options.force) });
+      writeFileAtomic(file, result.text, { mode: result.holdsKey ? 0o600 : 0o644, overwrite: Boolean(options.force), secret: result.holdsKey });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw refuseOverwrite(target);
+      if (error instanceof CliError) throw error;
       throw new CliError(`cannot write ${target}: ${(error as Error).message}`, { cause: error, hint: 'Choose another place with --out <file>.' });
     }
     ctx.out.success(`wrote ${target}: Secret ${result.secretName} and SympoziumInstance ${answers.name}${result.holdsKey ? ' (mode 0600: it holds your key)' : ''}`);
@@ -108,6 +108,11 @@ async function applyResult(file: string, result: ReturnType<typeof scaffold>, an
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether the file exists; throws (exit 2) when it is not a regular file or a link to one. */
+function existingTarget(file: string): boolean {
+  return resolveWriteTarget(file).mode !== undefined;
 }
 
 function refuseOverwrite(target: string): CliError {
@@ -157,7 +162,9 @@ async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAn
     else if (asking) name = await ctx.prompt.input({ message: 'Instance name', default: 'my-agent', validate: checkName });
     else throw usageError('missing the instance name', 'Pass it as the argument (sympozium init <name>), add --yes for "my-agent", or run in a terminal to be asked.');
   }
-  if (!options.force && options.out !== '-' && existsSync(path.resolve(ctx.cwd, options.out ?? `${name}.yaml`))) {
+  // Before any question: a target that is not a regular file is refused even with --force, and an existing
+  // one without --force, so nobody answers every question to be told the file cannot be written.
+  if (options.out !== '-' && existingTarget(path.resolve(ctx.cwd, options.out ?? `${name}.yaml`)) && !options.force) {
     throw refuseOverwrite(options.out ?? `${name}.yaml`);
   }
 

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { CliError, InterruptedError } from '../errors.js';
+import { CliError, ExitCode, InterruptedError, usageError } from '../errors.js';
 import { resourcePath, type KubeClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
 import { watchObjects } from '../kube/watch.js';
@@ -247,29 +247,69 @@ function indent(text: string): string {
     .join('\n');
 }
 
-export interface DeleteInstanceOptions {
-  name: string;
+export interface DeleteInstancesOptions {
+  names: string[];
+  /** Every instance in the namespace; only ever explicit, and confirmed. */
+  all: boolean;
+  /** The instances matching a label selector; confirmed like --all. */
+  selector?: string;
   wait: boolean;
   timeoutMs: number;
 }
 
-export async function deleteInstance(options: DeleteInstanceOptions, ctx: Context): Promise<void> {
-  const kube = await ctx.kube();
-  const ref = await instanceRef(kube, options.name);
-  try {
-    await kube.delete(ref.path);
-  } catch (error) {
-    if (isNotFound(error)) throw await instanceNotFound(kube, ref);
-    throw error;
+/**
+ * Deletes the named instances, or those --all or -l pick, one DELETE per object by name: the client refuses
+ * a DELETE of a whole collection, so a mistake cannot widen beyond what was listed and confirmed here.
+ */
+export async function deleteInstances(options: DeleteInstancesOptions, ctx: Context): Promise<void> {
+  const many = options.all || options.selector !== undefined;
+  if (options.all && options.selector !== undefined) throw usageError('--all and --selector pick instances in two ways: use one');
+  if (many && options.names.length > 0) throw usageError(`name instances or use ${options.all ? '--all' : '--selector'}, not both`);
+  if (!many && options.names.length === 0) {
+    throw usageError('name the instance to delete', 'sympozium instances delete <name>; every instance of the namespace only with --all (it asks first).');
   }
-  const label = `${ref.kind.kind.toLowerCase()}/${options.name}`;
+  const kube = await ctx.kube();
+  const kind = await discoverInstanceKind(kube);
+  const namespace = kube.namespace;
+  let names = [...new Set(options.names)];
+  if (many) {
+    const list = await kube.list<SympoziumInstance>(instancePath(kind, namespace), { labelSelector: options.selector });
+    names = list.items.map((item) => item.metadata.name);
+    if (names.length === 0) {
+      ctx.out.info(`No ${kindNoun(kind)}s ${options.selector ? `match ${options.selector} ` : ''}in namespace ${namespace}; nothing deleted.`);
+      return;
+    }
+    await confirmDeletion(ctx, kind, namespace, names);
+  }
+  const refs = names.map((name) => ({ kind, namespace, name, path: instancePath(kind, namespace, name) }));
+  for (const ref of refs) {
+    try {
+      await kube.delete(ref.path);
+    } catch (error) {
+      if (isNotFound(error)) throw await instanceNotFound(kube, ref);
+      throw error;
+    }
+    if (!options.wait) ctx.out.result(`${kind.kind.toLowerCase()}/${ref.name} deletion requested`);
+  }
   if (!options.wait) {
-    ctx.out.result(`${label} deletion requested`);
-    ctx.out.hint(`The controller finishes it; check with \`sympozium instances get ${options.name}\`.`);
+    ctx.out.hint(`The controller finishes it; check with \`sympozium instances get ${names[0]}\`.`);
     return;
   }
-  await waitUntilGone(kube, ref.kind, ref.namespace, options.name, options.timeoutMs, ctx);
-  ctx.out.result(`${label} deleted`);
+  for (const ref of refs) {
+    await waitUntilGone(kube, kind, namespace, ref.name, options.timeoutMs, ctx);
+    ctx.out.result(`${kind.kind.toLowerCase()}/${ref.name} deleted`);
+  }
+}
+
+/** --all and -l delete what the user may not have looked at: show it and ask, or require --yes without a terminal. */
+async function confirmDeletion(ctx: Context, kind: InstanceKind, namespace: string, names: string[]): Promise<void> {
+  const what = `${names.length} ${kindNoun(kind)}${names.length === 1 ? '' : 's'} in namespace ${namespace}: ${names.join(', ')}`;
+  if (ctx.globals.yes) {
+    ctx.out.info(`Deleting ${what}.`);
+    return;
+  }
+  if (!ctx.interactive) throw usageError(`refusing to delete ${what} without confirmation`, 'Add --yes to confirm, or name the instances.');
+  if (!(await ctx.prompt.confirm({ message: `Delete ${what}?`, default: false }))) throw new CliError('nothing deleted', { exitCode: ExitCode.failed });
 }
 
 /** Watches the instance until its DELETED event, showing which finalizers still hold it. */

@@ -3,10 +3,11 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { GlobalOptions } from '../context.js';
-import { CliError, InterruptedError } from '../errors.js';
+import { CliError, ExitCode, InterruptedError } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { loadKubeConfig, type ResolvedKubeConfig } from './config.js';
 import { KubeApiError, connectionError } from './errors.js';
+import { requireName, requirePathSegment } from './names.js';
 
 /**
  * The cluster client every command uses. Requests go over node:http(s) with a keep-alive agent: the simple
@@ -85,12 +86,59 @@ export interface ResourceRef {
   subresource?: string;
 }
 
+/**
+ * The path of a collection (no `name`) or of one object. `undefined` leaves a part out; an empty string is a
+ * mistake the caller made (an unset variable), refused here rather than silently widening the path to the
+ * collection or to every namespace.
+ */
 export function resourcePath(ref: ResourceRef): string {
+  for (const [part, value] of [['namespace', ref.namespace], ['name', ref.name]] as const) {
+    if (value !== undefined) requirePathSegment(value, `the ${part}`);
+  }
   const base = ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}`;
-  const ns = ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
-  const name = ref.name ? `/${encodeURIComponent(ref.name)}` : '';
-  const sub = ref.name && ref.subresource ? `/${ref.subresource}` : '';
+  const ns = ref.namespace !== undefined ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+  const name = ref.name !== undefined ? `/${encodeURIComponent(ref.name)}` : '';
+  const sub = ref.name !== undefined && ref.subresource ? `/${ref.subresource}` : '';
   return `${base}${ns}/${ref.plural}${name}${sub}`;
+}
+
+/** Verbs that change what a path names: sent to a collection they would change every object in it. */
+const objectOnlyMethods = new Set(['DELETE', 'PATCH', 'PUT']);
+
+/**
+ * The second line of defence behind the name checks at the command line: no request leaves with an empty,
+ * `.` or `..` path segment (the URL parser would drop or resolve them, so `/sympoziuminstances/.` became the
+ * collection), and DELETE, PATCH and PUT only ever address one object. Deleting many objects is done by
+ * listing them and deleting each by name, so a mistake can never widen to a whole collection.
+ */
+export function checkRequestPath(method: string, path: string): void {
+  const refuse = (why: string) =>
+    new CliError(`refusing to send ${method} ${JSON.stringify(path)}: ${why}`, {
+      exitCode: ExitCode.usage,
+      hint: 'An object name or namespace is probably empty or "." (an unset shell variable?): pass the name itself.',
+    });
+  if (!path.startsWith('/')) throw refuse('the path must start with "/"');
+  const segments = path.slice(1).split('/');
+  for (const segment of segments) {
+    let decoded = segment;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      throw refuse(`the segment ${JSON.stringify(segment)} is not valid percent-encoding`);
+    }
+    if (decoded === '' || decoded === '.' || decoded === '..') throw refuse(`it has an empty, "." or ".." segment`);
+  }
+  if (objectOnlyMethods.has(method) && isCollectionPath(segments)) throw refuse('it names a whole collection, not one object');
+}
+
+/**
+ * `/api/v1/[namespaces/<ns>/]<plural>` and `/apis/<group>/<version>/[namespaces/<ns>/]<plural>` name
+ * collections; `/api/v1/namespaces` is one too, while `/api/v1/namespaces/<ns>` is a single object.
+ */
+function isCollectionPath(segments: string[]): boolean {
+  let rest = segments[0] === 'api' ? segments.slice(2) : segments[0] === 'apis' ? segments.slice(3) : segments;
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  return rest.length <= 1;
 }
 
 export interface KubeClientOptions {
@@ -115,7 +163,15 @@ export class KubeClient {
 
   constructor(config: ResolvedKubeConfig, options: { namespace?: string; out?: Pick<Output, 'debug'>; signal?: AbortSignal; requestTimeoutMs?: number }) {
     this.config = config;
-    this.namespace = options.namespace ?? config.namespace;
+    // -n is checked at the command line; the context's namespace comes from a file and is checked here,
+    // before any request, so a broken kubeconfig cannot send a request into a malformed or empty namespace.
+    this.namespace =
+      options.namespace !== undefined
+        ? requireName(options.namespace, 'label', 'namespace')
+        : requireName(config.namespace, 'label', 'namespace', {
+            from: `set by kubeconfig context "${config.contextName}"`,
+            hint: `Fix it with \`kubectl config set-context ${config.contextName} --namespace=<namespace>\`, or pass -n.`,
+          });
     this.out = options.out;
     this.signal = options.signal;
     // Every in-flight request listens on the command's signal until it ends (apply runs 16 at once, plus
@@ -263,6 +319,7 @@ export class KubeClient {
   }
 
   private async send(options: RequestOptions): Promise<http.IncomingMessage> {
+    checkRequestPath(options.method ?? 'GET', options.path);
     const response = await this.sendOnce(options);
     // Exec-plugin tokens (EKS, GKE) expire within the hour: a long `runs tail` gets a 401 on some re-watch.
     // Ask the plugin once more and retry; a second 401 is the user's to fix.

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { CliError } from '../errors.js';
-import { writeFileAtomic } from '../sympozium/atomic-write.js';
+import { resolveWriteTarget, writeFileAtomic } from '../files/atomic-write.js';
 
 /**
  * Edits a user's kubeconfig in place: one named cluster, user and context added, refreshed or removed. The YAML
@@ -16,6 +16,8 @@ const sections = [
 ] as const;
 
 function loadKubeconfigDocument(path: string): Document {
+  // Checked before reading: reading a FIFO would block, and the file is rewritten below.
+  resolveWriteTarget(path);
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const doc = parseDocument(text.trim() ? text : 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
   if (doc.errors.length > 0) throw new CliError(`cannot parse ${path}: ${doc.errors[0]!.message}`, { hint: 'Fix the file, or pass another one with --kubeconfig.' });
@@ -45,7 +47,7 @@ export async function mergeContext(path: string, sourceKubeconfig: string, name:
     else seq.items.push(node);
   }
   if (!doc.get('current-context')) doc.set('current-context', name);
-  await writeFileAtomic(path, doc.toString(), { mode: 0o600, overwrite: true });
+  writeFileAtomic(path, doc.toString(), { mode: 0o600, overwrite: true, secret: true });
 }
 
 /** Removes the entries called `name`; returns whether there were any. */
@@ -60,6 +62,6 @@ export async function removeContext(path: string, name: string): Promise<boolean
     removed ||= seq.items.length !== before;
   }
   if (doc.get('current-context') === name) doc.set('current-context', '');
-  if (removed) await writeFileAtomic(path, doc.toString(), { mode: 0o600, overwrite: true });
+  if (removed) writeFileAtomic(path, doc.toString(), { mode: 0o600, overwrite: true, secret: true });
   return removed;
 }

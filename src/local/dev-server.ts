@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { join } from 'node:path';
 
 /**
@@ -46,15 +47,11 @@ export function readDevServerInfo(stateDir: string): DevServerInfo | undefined {
   }
 }
 
-/** Temp file + rename, so a reader never sees half a file; mode 0600 because kubeconfigs hold a token. */
-export function writeFileAtomic(path: string, text: string): void {
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(temp, text, { mode: 0o600 });
-  renameSync(temp, path);
-}
+/** The state dir's files hold the API token: 0600, replaced atomically, and only ever regular files. */
+const privateFile = { mode: 0o600, overwrite: true, secret: true };
 
 export function writeDevServerInfo(info: DevServerInfo): void {
-  writeFileAtomic(devFiles(info.stateDir).info, `${JSON.stringify(info, null, 2)}\n`);
+  writeFileAtomic(devFiles(info.stateDir).info, `${JSON.stringify(info, null, 2)}\n`, privateFile);
 }
 
 export interface ServeDevOptions {
@@ -92,7 +89,7 @@ export async function serveDev(options: ServeDevOptions): Promise<void> {
     timings: options.timings,
   };
   try {
-    writeFileAtomic(files.kubeconfig, plane.kubeconfigYaml({ contextName: devContext }));
+    writeFileAtomic(files.kubeconfig, plane.kubeconfigYaml({ contextName: devContext }), privateFile);
     writeDevServerInfo(info);
     options.onReady?.(info);
     if (!options.signal.aborted) await new Promise((resolve) => options.signal.addEventListener('abort', resolve, { once: true }));

@@ -1,4 +1,5 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, closeSync } from 'node:fs';
+import { openLogForAppend } from '../files/atomic-write.js';
 import { KubeClient } from '../kube/client.js';
 import type { ResolvedKubeConfig } from '../kube/config.js';
 import { KubeApiError } from '../kube/errors.js';
@@ -49,6 +50,8 @@ export interface LocalControlPlane {
  */
 export async function startLocalControlPlane(options: LocalControlPlaneOptions = {}): Promise<LocalControlPlane> {
   const timings = typeof options.timings === 'string' ? resolveTimings(options.timings) : resolveTimings('fast', options.timings);
+  // Created (or narrowed) to 0600 and checked to be a regular file once; the lines below only append.
+  if (options.logFile) closeSync(openLogForAppend(options.logFile));
   const log = (line: string) => {
     const stamped = `${new Date().toISOString()} ${line}`;
     if (options.logFile) {

@@ -2,7 +2,7 @@
  * Optional persistence to one JSON state file so `sympozium dev` keeps its objects across restarts. Writes are
  * debounced and atomic (temp file, fsync, rename), so a crash mid-write leaves the previous state intact.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, writeSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface StateSnapshot {
@@ -27,6 +27,14 @@ export function readState(file: string): StateSnapshot | undefined {
 /** Writes a state file (the JSON of a StateSnapshot) so that readers only ever see a whole file. */
 export function writeStateAtomically(file: string, snapshot: string): void {
   mkdirSync(dirname(file), { recursive: true });
+  // Only ever a regular file: renaming over a device or FIFO someone put in its place would replace it.
+  // (The emulator keeps its own check rather than borrowing the CLI's: it is a program of its own.)
+  try {
+    const stats = lstatSync(file);
+    if (!stats.isFile()) throw new Error(`refusing to write the state file ${file}: it is not a regular file`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
