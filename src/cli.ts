@@ -14,6 +14,14 @@ export type RunCommand = (command: Command, work: (ctx: Context) => Promise<void
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** The flags every command that sends the endpoint's API key shares: where the key comes from, and http. */
+function keyOptions(command: Command): Command {
+  return command
+    .option('--key <key>', 'the API key (else --key-file, $SYMPOZIUM_API_KEY, the key Secret); other users can see it in `ps`')
+    .option('--key-file <path>', 'read the API key from this file, or - for stdin (not visible in `ps`)')
+    .option('--allow-http', 'allow sending the key over plain http:// to a host that is not loopback');
+}
+
 function positiveInteger(flag: string) {
   return (value: string) => {
     const parsed = Number(value);
@@ -409,11 +417,12 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .argument('<instance>', 'the instance', instanceName)
       .description('write a new key, make the proxy use it, and wait until the old one is refused')
       .addOption(timeoutOption('how long to wait for the new key to work', '3m'))
+      .option('--allow-http', 'allow the key checks over plain http:// to a host that is not loopback')
       .addHelpText('after', examples('sympozium key rotate demo'))
-      .action((instance: string, options: { timeout: number }, command: Command) =>
+      .action((instance: string, options: { timeout: number; allowHttp?: boolean }, command: Command) =>
         run(command, async (ctx) => {
           const { rotateKey } = await import('./commands/key.js');
-          await rotateKey({ instance, timeoutMs: options.timeout }, ctx);
+          await rotateKey({ instance, timeoutMs: options.timeout, allowHttp: Boolean(options.allowHttp) }, ctx);
         }),
       );
   }
@@ -490,8 +499,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
   }
 
   if (wanted('chat')) {
-    program
-      .command('chat')
+    keyOptions(program.command('chat'))
       .argument('<instance>', 'the instance', instanceName)
       .argument('[message]', 'the message')
       .description("talk to an instance through its OpenAI-compatible web endpoint")
@@ -500,7 +508,6 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .option('--stream', 'print tokens as they arrive (default on a terminal)')
       .option('--no-stream', 'wait for the whole answer')
       .option('--url <base URL>', 'the endpoint, e.g. https://demo.example.com (skips the cluster lookup)')
-      .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
       .addOption(new Option('--history <mode>', 'how earlier turns reach the agent').choices(['fold', 'send', 'none']).default('fold'))
       .addOption(timeoutOption('how long one answer may take', '15m'))
       .option('--json', 'print the full response and the run status as one JSON document')
@@ -510,7 +517,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
           'sympozium chat demo "what pods are failing?"',
           'echo "summarise this" | sympozium chat demo',
           'sympozium chat demo                        # interactive: /system, /reset, /exit',
-          'sympozium chat demo -m hi --url https://demo.example.com --key "$SYMPOZIUM_API_KEY"',
+          'sympozium chat demo -m hi --url https://demo.example.com --key-file ~/.sympozium-key',
         ),
       )
       .action((instance: string, message: string | undefined, options: Record<string, unknown>, command: Command) =>
@@ -525,6 +532,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
               streamExplicit: command.getOptionValueSource('stream') === 'cli',
               url: options.url as string | undefined,
               key: options.key as string | undefined,
+              keyFile: options.keyFile as string | undefined,
+              allowHttp: Boolean(options.allowHttp),
               history: options.history as 'fold' | 'send' | 'none',
               timeoutMs: options.timeout as number,
               json: Boolean(options.json),
@@ -536,31 +545,27 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
   }
 
   if (wanted('models')) {
-    program
-      .command('models')
+    keyOptions(program.command('models'))
       .argument('<instance>', 'the instance', instanceName)
       .description('list the models the web endpoint offers (GET /v1/models)')
       .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
-      .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
       .addHelpText('after', examples('sympozium models demo', 'sympozium models demo -o json'))
-      .action((instance: string, options: { url?: string; key?: string }, command: Command) =>
+      .action((instance: string, options: { url?: string; key?: string; keyFile?: string; allowHttp?: boolean }, command: Command) =>
         run(command, async (ctx) => {
           const { models } = await import('./commands/models.js');
-          await models({ instance, url: options.url, key: options.key }, ctx);
+          await models({ instance, url: options.url, key: options.key, keyFile: options.keyFile, allowHttp: Boolean(options.allowHttp) }, ctx);
         }),
       );
   }
 
   if (wanted('mcp')) {
-    program
-      .command('mcp')
+    keyOptions(program.command('mcp'))
       .argument('<instance>', 'the instance', instanceName)
       .argument('<action>', 'tools or call')
       .argument('[tool]', 'the tool to call')
       .description('the MCP endpoint: `tools` lists the tools, `call <tool>` calls one')
       .option('--arg <k=v>', 'an argument for call (repeatable)', collect)
       .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
-      .option('--key <key>', 'the API key (else $SYMPOZIUM_API_KEY, else the key Secret)')
       .addOption(timeoutOption('how long a call may take', '15m'))
       .addHelpText('after', examples('sympozium mcp demo tools', 'sympozium mcp demo call ask_agent --arg task="list the pods"'))
       .action((instance: string, action: string, tool: string | undefined, options: Record<string, unknown>, command: Command) =>
@@ -578,6 +583,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
               args: (options.arg as string[] | undefined) ?? [],
               url: options.url as string | undefined,
               key: options.key as string | undefined,
+              keyFile: options.keyFile as string | undefined,
+              allowHttp: Boolean(options.allowHttp),
               timeoutMs: options.timeout as number,
             },
             ctx,

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, usageError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import type { EndpointTarget } from '../openai/client.js';
 import { resolveEndpoint, type ResolvedEndpoint } from '../sympozium/endpoint.js';
@@ -15,6 +15,9 @@ export interface EndpointOptions {
   instance: string;
   url?: string;
   key?: string;
+  /** A file holding the key, or - for stdin: unlike --key, not visible to other users in `ps`. */
+  keyFile?: string;
+  allowHttp?: boolean;
 }
 
 export interface Connection {
@@ -29,11 +32,12 @@ export interface Connection {
 }
 
 export async function connect(ctx: Context, options: EndpointOptions): Promise<Connection> {
-  const endpoint = await resolveEndpoint(ctx, options.instance, { url: options.url, namespace: ctx.globals.namespace });
+  if (options.key !== undefined && options.keyFile !== undefined) throw usageError('--key and --key-file both name the key: pass one');
+  const endpoint = await resolveEndpoint(ctx, options.instance, { url: options.url, namespace: ctx.globals.namespace, allowHttp: options.allowHttp });
   try {
     const access = clusterAccess(ctx, endpoint);
     const { apiKey, keySource, instanceObject } = await findKey(ctx, options, access, endpoint.instance);
-    ctx.out.debug(`API key: from ${keySource}`);
+    ctx.out.debug(`API key: from ${keySource}, sent only to ${new URL(endpoint.baseUrl).origin}`);
     return {
       target: { instance: options.instance, baseUrl: endpoint.baseUrl, via: endpoint.via, apiKey, keySource, namespaceFlag: ctx.globals.namespace },
       endpoint,
@@ -80,6 +84,7 @@ async function findKey(
   // Trimmed: a key pasted or read from a file often brings a newline, which would make every request a 401.
   const fromFlag = options.key?.trim();
   if (fromFlag) return { apiKey: fromFlag, keySource: 'the --key flag', instanceObject: known };
+  if (options.keyFile !== undefined) return { apiKey: await readKeyFile(ctx, options.keyFile), keySource: `--key-file ${options.keyFile}`, instanceObject: known };
   const fromEnv = ctx.env.SYMPOZIUM_API_KEY?.trim();
   if (fromEnv) return { apiKey: fromEnv, keySource: '$SYMPOZIUM_API_KEY', instanceObject: known };
 
@@ -103,4 +108,25 @@ async function findKey(
   const { findApiKey } = await import('../sympozium/api-key.js');
   const found = await findApiKey(cluster.kube, instance, cluster.namespace);
   return { apiKey: found.key, keySource: found.source, instanceObject: instance };
+}
+
+/** The key from --key-file: its first non-empty line, so a trailing newline or a comment-free file both work. */
+async function readKeyFile(ctx: Pick<Context, 'stdin' | 'cwd'>, file: string): Promise<string> {
+  let text: string;
+  try {
+    if (file === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.stdin as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk));
+      text = Buffer.concat(chunks).toString('utf8');
+    } else {
+      const { readFile } = await import('node:fs/promises');
+      const { resolve } = await import('node:path');
+      text = await readFile(resolve(ctx.cwd, file), 'utf8');
+    }
+  } catch (error) {
+    throw usageError(`cannot read --key-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'Name a readable file holding the key, or - for stdin.');
+  }
+  const key = text.split(/\r?\n/).map((line) => line.trim()).find(Boolean);
+  if (!key) throw usageError(`--key-file ${file} is empty`, 'Put the key on its first line: sympozium key show <instance> --reveal > key.txt');
+  return key;
 }

@@ -14,6 +14,8 @@ export interface ChatOptions {
   streamExplicit: boolean;
   url?: string;
   key?: string;
+  keyFile?: string;
+  allowHttp?: boolean;
   history: HistoryMode;
   timeoutMs: number;
   json: boolean;
@@ -30,6 +32,7 @@ export async function chat(input: ChatOptions, ctx: Context): Promise<void> {
   let message = options.message;
   let interactive = false;
   if (message === undefined) {
+    if (options.keyFile === '-') throw usageError('--key-file - reads the key from stdin, so the message cannot come from there too', `Pass the message as an argument: \`sympozium chat ${options.instance} "hello" --key-file -\`.`);
     if (!ctx.stdin.isTTY) message = await readAll(ctx.stdin);
     else if (ctx.interactive && !options.json) interactive = true;
     if (!interactive && !message?.trim()) {
@@ -41,7 +44,7 @@ export async function chat(input: ChatOptions, ctx: Context): Promise<void> {
 
   // --json prints one document at the end, so there is nothing to stream unless asked for explicitly.
   const stream = options.streamExplicit ? Boolean(options.stream) : options.json ? false : (options.stream ?? Boolean(ctx.out.stdout.isTTY));
-  const connection = await connect(ctx, { instance: options.instance, url: options.url, key: options.key });
+  const connection = await connect(ctx, { instance: options.instance, url: options.url, key: options.key, keyFile: options.keyFile, allowHttp: options.allowHttp });
   const client = new EndpointClient(connection.target, { signal: ctx.signal, debug: (m) => ctx.out.debug(m), userAgent: 'sympozium-cli' });
   const model = connection.instanceObject?.spec?.agents?.default?.model ?? options.instance;
   try {

@@ -45,6 +45,8 @@ export async function showKey(options: ShowKeyOptions, ctx: Context): Promise<vo
 }
 
 export interface RotateKeyOptions {
+  /** Allow the key checks over plain http to a host that is not loopback. */
+  allowHttp?: boolean;
   instance: string;
   timeoutMs: number;
 }
@@ -92,7 +94,7 @@ export async function rotateKey(options: RotateKeyOptions, ctx: Context): Promis
     }
 
     spinner.update('checking that the proxy accepts the new key and refuses the old one');
-    const endpoint = await resolveEndpoint(ctx, options.instance, { namespace: ref.namespace });
+    const endpoint = await resolveEndpoint(ctx, options.instance, { namespace: ref.namespace, allowHttp: options.allowHttp });
     try {
       let last = '';
       for (;;) {

@@ -11,6 +11,8 @@ export interface McpOptions {
   args: string[];
   url?: string;
   key?: string;
+  keyFile?: string;
+  allowHttp?: boolean;
   timeoutMs: number;
 }
 

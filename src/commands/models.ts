@@ -7,6 +7,8 @@ export interface ModelsOptions {
   instance: string;
   url?: string;
   key?: string;
+  keyFile?: string;
+  allowHttp?: boolean;
 }
 
 /** `sympozium models <instance>`: GET /v1/models, as a table or one document. */

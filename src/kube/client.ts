@@ -297,7 +297,7 @@ export class KubeClient {
         while ((newline = buffer.indexOf('\n', start)) >= 0) {
           const line = buffer.slice(start, newline).trim();
           start = newline + 1;
-          if (line) yield JSON.parse(line) as WatchEvent<T>;
+          if (line) yield this.parseWatchLine<T>(line, path);
         }
         buffer = buffer.slice(start);
       }
@@ -308,6 +308,22 @@ export class KubeClient {
     } finally {
       response.destroy();
     }
+  }
+
+  /** One line of a watch stream; anything but a JSON event is the server's fault, and said to be. */
+  private parseWatchLine<T>(line: string, path: string): WatchEvent<T> {
+    let event: WatchEvent<T> | undefined;
+    try {
+      event = JSON.parse(line) as WatchEvent<T>;
+    } catch {
+      // Fall through to the error below.
+    }
+    if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.object !== 'object' || event.object === null) {
+      throw new CliError(`the cluster at ${this.config.server} sent a watch event that is not a Kubernetes watch event (GET ${path}?watch=true): ${JSON.stringify(line.slice(0, 80))}`, {
+        hint: 'Something between here and the API server (a proxy, a load balancer) may be rewriting the stream; `sympozium doctor` checks the connection.',
+      });
+    }
+    return event;
   }
 
   private urlFor(options: RequestOptions): URL {

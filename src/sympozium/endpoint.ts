@@ -26,6 +26,10 @@ export interface ResolvedEndpoint {
 export interface EndpointOptions {
   url?: string;
   namespace?: string;
+  /** Allow sending the API key over plain http to a host that is not loopback (the user said so). */
+  allowHttp?: boolean;
+  /** False for callers that send no key (the /healthz probe): then plain http is no risk to check. */
+  carriesKey?: boolean;
 }
 
 /** The Service port of the web proxy (contract §2). */
@@ -40,6 +44,7 @@ export async function resolveEndpoint(
 ): Promise<ResolvedEndpoint> {
   if (options.url) {
     const baseUrl = normalizeBaseUrl(options.url);
+    checkKeyTransport(ctx, baseUrl, '--url', options);
     ctx.out.debug(`endpoint: ${baseUrl} (from --url)`);
     return { baseUrl, via: 'flag', close: async () => {} };
   }
@@ -64,11 +69,14 @@ export async function resolveEndpoint(
   // A published address is used only if its host resolves from here: internal and not-yet-created DNS names
   // are common, and a port-forward reaches the same proxy without them.
   const unresolved: string[] = [];
-  const statusUrl = instance.status?.webEndpoint?.url;
+  // The status is written by whoever may patch it, so its URL is untrusted input: only http(s), and the key
+  // goes to a plain-http one only on loopback or when the user allows it.
+  const statusUrl = trustedUrl(ctx, instance.status?.webEndpoint?.url, "the instance's status.webEndpoint.url");
   if (statusUrl) {
-    const baseUrl = normalizeBaseUrl(statusUrl);
+    const baseUrl = statusUrl;
     const problem = await unresolvable(baseUrl);
     if (!problem) {
+      checkKeyTransport(ctx, baseUrl, "the instance's status.webEndpoint.url", options);
       ctx.out.debug(`endpoint: ${baseUrl} (from the instance's status.webEndpoint.url)`);
       return { baseUrl, via: 'status', namespace, instance, close: async () => {} };
     }
@@ -80,6 +88,7 @@ export async function resolveEndpoint(
   if (routeUrl && !unresolved.some((entry) => entry.startsWith(`${routeUrl} `))) {
     const problem = await unresolvable(routeUrl);
     if (!problem) {
+      checkKeyTransport(ctx, routeUrl, `HTTPRoute ${names.httpRoute(runName)}`, options);
       ctx.out.debug(`endpoint: ${routeUrl} (from HTTPRoute ${names.httpRoute(runName)})`);
       return { baseUrl: routeUrl, via: 'httproute', namespace, instance, close: async () => {} };
     }
@@ -99,6 +108,39 @@ export async function resolveEndpoint(
   const forward = await openPortForward(kube, { namespace, service, port: webProxyPort }, { signal: ctx.signal, debug: (m) => ctx.out.debug(m) });
   ctx.out.debug(`endpoint: ${forward.url} (port-forward to service ${service}, pod ${forward.pod}:${forward.podPort})`);
   return { baseUrl: forward.url, via: 'port-forward', namespace, instance, close: forward.close };
+}
+
+/** A URL read from the cluster, normalised, or undefined (with a note under -v) when it is not http(s) at all. */
+function trustedUrl(ctx: Pick<Context, 'out'>, raw: string | undefined, source: string): string | undefined {
+  if (!raw) return undefined;
+  try {
+    const protocol = new URL(raw).protocol;
+    if (protocol === 'http:' || protocol === 'https:') return normalizeBaseUrl(raw);
+  } catch {
+    // Not a URL: ignored like any other scheme.
+  }
+  ctx.out.debug(`endpoint: ignoring ${source} ${JSON.stringify(raw)}: not an http:// or https:// URL`);
+  return undefined;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: a key sent there never crosses a network. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // URL() writes an IPv4-mapped address in hex: [::ffff:127.0.0.1] becomes [::ffff:7f00:1].
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:7f[0-9a-f]{2}:/.test(host);
+}
+
+/**
+ * The API key travels only over TLS or loopback: plain http to any other host would show it to everyone on
+ * the path. Refused (exit 2) unless the user passed --allow-http, and then said out loud.
+ */
+function checkKeyTransport(ctx: Pick<Context, 'out'>, baseUrl: string, source: string, options: EndpointOptions): void {
+  const url = new URL(baseUrl);
+  if (options.carriesKey === false || url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return;
+  if (!options.allowHttp) {
+    throw usageError(`refusing to send the API key over plain http to ${url.origin} (from ${source}): anyone on the network path could read it`, 'Use an https:// address, or pass --allow-http if you trust this network.');
+  }
+  ctx.out.warn(`sending the API key over plain http to ${url.origin} (--allow-http): anyone on the network path can read it`);
 }
 
 /** Why the URL's host cannot be resolved from here, or undefined when it can (or is an IP address). */

@@ -66,11 +66,18 @@ export function parseChannelFlag(value: string): { type: ChannelType; secret: st
  * The provider key(s) from the environment: `--api-key-env VAR` for a one-key provider, or `KEY=VAR` pairs;
  * Bedrock's other keys come from the variables of their own names.
  */
+/** What a shell accepts as a variable name (POSIX: letters, digits and _, not starting with a digit). */
+const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 export function readKeys(provider: Provider, spec: string, env: NodeJS.ProcessEnv): Record<string, string> {
   const keys = secretKeys(provider);
   const sources = new Map<string, string>();
   for (const item of spec.split(',').map((part) => part.trim()).filter(Boolean)) {
     const [key, variable] = item.includes('=') ? item.split('=', 2) as [string, string] : [keys.includes(item) || keys.length !== 1 ? item : keys[0]!, item];
+    // A value pasted where the name belongs (--api-key-env "$OPENAI_API_KEY") is the key itself: never echo it.
+    if (!variableName.test(variable) || !variableName.test(key)) {
+      throw usageError('--api-key-env takes the name of an environment variable, not its value', `For example: --api-key-env ${keys[0]}${keys.length > 1 ? ` (or KEY=VARIABLE pairs: ${keys.map((k) => `${k}=MY_${k}`).join(',')})` : ''}.`);
+    }
     if (!keys.includes(key)) {
       throw usageError(`--api-key-env: ${provider} keeps no ${key} in its Secret`, `Its keys are ${keys.join(', ')}; name them as KEY=VARIABLE.`);
     }

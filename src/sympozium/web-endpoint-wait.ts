@@ -106,7 +106,8 @@ export async function waitUntilServing(
 
   // 4. /healthz through the public URL, else a port-forward to the proxy's Service.
   progress(`checking /healthz (${elapsed()})`);
-  const endpoint = await resolveEndpoint(ctx, ref.name, { namespace: ref.namespace });
+  // The probe sends no key, so a plain-http address is no risk here.
+  const endpoint = await resolveEndpoint(ctx, ref.name, { namespace: ref.namespace, carriesKey: false });
   let health = { ok: false, status: 0, detail: '' };
   try {
     for (;;) {

@@ -18,6 +18,11 @@ let client: KubeClient;
 beforeAll(async () => {
   server = http.createServer((request, response) => {
     received.push(`${request.method} ${request.url}`);
+    if (request.url?.includes('watch=true')) {
+      // A proxy that rewrites the stream: the first line is not a watch event.
+      response.writeHead(200, { 'content-type': 'application/json' }).end('<html>gateway says hi</html>\n');
+      return;
+    }
     response.writeHead(200, { 'content-type': 'application/json' }).end('{"kind":"Status","status":"Success"}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -85,6 +90,13 @@ describe('KubeClient', () => {
     await expect(client.mergePatch('/apis/sympozium.ai/v1alpha1/namespaces/default/sympoziuminstances/.', {})).rejects.toThrow(/segment/);
     await expect(client.delete('/apis/sympozium.ai/v1alpha1/namespaces/default/sympoziuminstances/demo')).resolves.toBeDefined();
     expect(received).toEqual(['DELETE /apis/sympozium.ai/v1alpha1/namespaces/default/sympoziuminstances/demo']);
+  });
+
+  it('a watch line that is not a watch event is an error naming the server, not a crash', async () => {
+    const events = client.watchStream('/api/v1/namespaces/default/configmaps', {});
+    const failure = await events.next().then(() => undefined, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(CliError);
+    expect((failure as CliError).message).toMatch(/^the cluster at http:\/\/127\.0\.0\.1:\d+ sent a watch event that is not a Kubernetes watch event .*gateway says hi/);
   });
 
   it('refuses a namespace that is not a DNS label, from -n or from the context', () => {
