@@ -6,6 +6,7 @@ import { watchUntil } from '../kube/watch.js';
 import {
   applyInTiers,
   describeConflict,
+  inParallel,
   displayName,
   planObject,
   type AppliedObject,
@@ -100,6 +101,7 @@ export async function apply(options: ApplyOptions, ctx: Context): Promise<void> 
   }
 
   const dryRun = options.dryRun === 'server';
+  if (!dryRun) await rehearse(kube, planned, options.forceConflicts, ctx);
   const suffix = dryRun ? ' (server dry run)' : '';
   const machine = ctx.out.format === 'json' || ctx.out.format === 'yaml';
   const started = Date.now();
@@ -204,7 +206,28 @@ async function checkNamespaces(kube: KubeClient, planned: PlannedObject[]): Prom
   }
 }
 
-function failure(applied: AppliedObject[], failed: FailedObject[], skipped: PlannedObject[], ctx: Context): CliError {
+/**
+ * All or nothing: every document is first applied as a server-side dry run with the same field manager, so a
+ * rejection only the server can see (an immutable field, an admission webhook, a quota, a conflict) stops
+ * the apply before its first real write. Objects in a namespace this apply creates cannot be rehearsed (the
+ * namespace does not exist yet); they are left to the real write, and -v says so.
+ */
+async function rehearse(kube: KubeClient, planned: PlannedObject[], force: boolean, ctx: Context): Promise<void> {
+  const creating = new Set(planned.filter((item) => item.resource.kind === 'Namespace' && !item.resource.group).map((item) => item.name));
+  const items = planned.filter((item) => !item.namespace || !creating.has(item.namespace));
+  if (items.length < planned.length) ctx.out.debug(`server dry run: ${planned.length - items.length} objects go into namespaces this apply creates and are not rehearsed`);
+  const results = await inParallel(items, 16, (item) => kube.apply(item.path, item.object, { force, dryRun: true }));
+  const failed = results.flatMap((result, index) => (result.status === 'rejected' ? [{ planned: items[index]!, error: result.reason }] : []));
+  if (failed.length === 0) return;
+  printFailures(failed, ctx);
+  throw new CliError(`the cluster refused ${failed.length} of ${planned.length} document${planned.length === 1 ? '' : 's'} in a server-side dry run: nothing was applied`, {
+    hint: failed.some((item) => describeConflict(item.error))
+      ? 'Another tool manages those fields. Take them over with --force-conflicts, or change them with that tool instead.'
+      : 'Fix them and apply again; nothing on the cluster has changed.',
+  });
+}
+
+function printFailures(failed: FailedObject[], ctx: Context): void {
   for (const { planned, error } of failed) {
     const conflict = describeConflict(error);
     const message = error instanceof Error ? error.message : String(error);
@@ -214,6 +237,15 @@ function failure(applied: AppliedObject[], failed: FailedObject[], skipped: Plan
       );
     } else ctx.out.error(`${displayName(planned)} (${planned.source}): ${message}`, error instanceof CliError ? error.hint : undefined);
   }
+}
+
+/** A write failed after the rehearsal passed (a race): say exactly what changed, and how to take it back. */
+function failure(applied: AppliedObject[], failed: FailedObject[], skipped: PlannedObject[], ctx: Context): CliError {
+  printFailures(failed, ctx);
+  const undo = undoCommand(applied);
+  if (undo) ctx.out.hint(`To undo what this apply created: ${undo}`);
+  const configured = applied.filter((item) => item.outcome === 'configured');
+  if (configured.length > 0) ctx.out.hint(`Changed in place (their earlier versions are not kept): ${configured.map((item) => displayName(item.planned)).join(', ')}`);
   const parts = [
     applied.length ? `applied: ${applied.map((item) => displayName(item.planned)).join(', ')}` : 'nothing was applied',
     `failed: ${failed.map((item) => displayName(item.planned)).join(', ')}`,
@@ -267,4 +299,15 @@ async function waitForInstances(kube: KubeClient, applied: AppliedObject[], time
   } finally {
     spinner.stop();
   }
+}
+
+/** `kubectl delete -n ns a/b c/d`, per namespace, for the objects this apply created (not those it changed). */
+function undoCommand(applied: AppliedObject[]): string | undefined {
+  const byNamespace = new Map<string, string[]>();
+  for (const item of applied.filter((entry) => entry.outcome === 'created')) {
+    const key = item.planned.namespace ?? '';
+    byNamespace.set(key, [...(byNamespace.get(key) ?? []), displayName(item.planned)]);
+  }
+  if (byNamespace.size === 0) return undefined;
+  return [...byNamespace].map(([namespace, names]) => `kubectl delete${namespace ? ` -n ${namespace}` : ''} ${names.join(' ')}`).join(' && ');
 }

@@ -158,19 +158,35 @@ stringData:
   OPENAI_API_KEY: sk-test
 `;
 
-  it('a failure half-way names what was applied, what failed and what was never sent', async () => {
+  it('a failure half-way (after the dry run passed) names what was applied, what failed, what was never sent, and the undo', async () => {
     const file = join(dir, 'halfway.yaml');
     writeFileSync(file, three('halfway'));
-    server.faults.add({ method: 'PATCH', path: `${api}/sympoziuminstances/halfway`, respond: { status: 500, message: 'etcdserver: leader changed' } });
+    // Only the real write fails: the server-side dry run that comes first passes, as in a race.
+    server.faults.add({ method: 'PATCH', path: `${api}/sympoziuminstances/halfway`, dryRun: false, respond: { status: 500, message: 'etcdserver: leader changed' } });
     const result = await cli(['apply', '-f', file]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('secret/halfway-openai-key created\n');
     expect(result.stderr).toContain('applied: secret/halfway-openai-key; failed: sympoziuminstance.sympozium.ai/halfway; not applied: agentrun.sympozium.ai/halfway-first-run');
+    expect(result.stderr).toContain('To undo what this apply created: kubectl delete -n default secret/halfway-openai-key');
     expect(await kube.getOrUndefined(`${api}/agentruns/halfway-first-run`)).toBeUndefined();
     // The same apply again finishes the job; what was applied comes back unchanged.
     const again = await cli(['apply', '-f', file]);
     expect(again.code).toBe(0);
     expect(again.stdout).toBe('secret/halfway-openai-key unchanged\nsympoziuminstance.sympozium.ai/halfway created\nagentrun.sympozium.ai/halfway-first-run created\n');
+  });
+
+  it('a rejection only the server can see (an immutable Secret) stops the whole batch before any write', async () => {
+    await kube.create('/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'locked-openai-key' }, immutable: true, stringData: { OPENAI_API_KEY: 'sk-old' } });
+    const file = join(dir, 'locked.yaml');
+    writeFileSync(file, three('locked').replace('OPENAI_API_KEY: sk-test', 'OPENAI_API_KEY: sk-new\nimmutable: true'));
+    const result = await cli(['apply', '-f', file]);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('secret/locked-openai-key');
+    expect(result.stderr).toContain('field is immutable');
+    expect(result.stderr).toContain('the cluster refused 1 of 3 documents in a server-side dry run: nothing was applied');
+    expect(await kube.getOrUndefined(`${api}/sympoziuminstances/locked`)).toBeUndefined();
+    expect(await kube.getOrUndefined(`${api}/agentruns/locked-first-run`)).toBeUndefined();
   });
 
   it('--wait without a controller times out naming the instances still Pending', async () => {

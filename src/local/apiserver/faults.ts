@@ -10,6 +10,8 @@ export interface FaultRule {
   path: string | RegExp;
   /** Only watch requests (true) or only non-watch requests (false); both when absent. */
   watch?: boolean;
+  /** Only dry-run writes (true) or only real ones (false); both when absent. */
+  dryRun?: boolean;
   respond?: { status: number; reason?: string; message?: string };
   delayMs?: number;
   /** Close a matching watch stream after this many milliseconds or events, whichever comes first. */
@@ -52,12 +54,13 @@ export class Faults implements FaultInjector {
   }
 
   /** Finds the first matching rule and consumes one use of it. */
-  take(method: string, path: string, isWatch: boolean): FaultRule | undefined {
+  take(method: string, path: string, isWatch: boolean, isDryRun = false): FaultRule | undefined {
     if (this.live.length === 0) return undefined;
     for (const entry of this.live) {
       const r = entry.rule;
       if (r.method && r.method.toUpperCase() !== method) continue;
       if (r.watch !== undefined && r.watch !== isWatch) continue;
+      if (r.dryRun !== undefined && r.dryRun !== isDryRun) continue;
       if (typeof r.path === 'string' ? !path.startsWith(r.path) : !r.path.test(path)) continue;
       entry.remaining--;
       if (entry.remaining <= 0) this.live = this.live.filter((l) => l !== entry);

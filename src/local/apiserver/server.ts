@@ -226,7 +226,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     const run = async () => {
       if (!PUBLIC_PATHS.has(url.pathname) && !authenticated(req)) throw unauthorized();
       const isWatch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
-      const fault = faults.take(req.method ?? 'GET', url.pathname, isWatch);
+      const fault = faults.take(req.method ?? 'GET', url.pathname, isWatch, url.searchParams.has('dryRun'));
       if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault?.respond) {
         const { status, reason, message } = fault.respond;
