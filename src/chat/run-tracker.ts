@@ -1,4 +1,5 @@
 import type { KubeClient } from '../kube/client.js';
+import { redactStatus } from '../sympozium/secrets.js';
 import { labels, sources, type AgentRun } from '../sympozium/types.js';
 
 /**
@@ -20,6 +21,8 @@ export interface RunTrackerOptions {
   since?: number;
   onUpdate?: (run: AgentRun) => void;
   debug?: (message: string) => void;
+  /** Secrets to mask in what runs say (the endpoint key); credential-shaped text is masked anyway. */
+  secrets?: string[];
 }
 
 export class RunTracker {
@@ -85,7 +88,7 @@ export class RunTracker {
 
   private async readRun(path: string, timeoutMs: number): Promise<AgentRun | undefined> {
     try {
-      return (await this.options.kube.request<AgentRun>({ path, timeoutMs, signal: this.abort.signal })).body;
+      return redactStatus((await this.options.kube.request<AgentRun>({ path, timeoutMs, signal: this.abort.signal })).body, this.options.secrets);
     } catch (error) {
       if ((error as { code?: number }).code === 404) return undefined;
       throw error;
@@ -117,7 +120,9 @@ export class RunTracker {
     }
   }
 
-  private see(run: AgentRun): void {
+  private see(seen: AgentRun): void {
+    // Run errors are the server's text and reach chat's output: a provider error can quote the key.
+    const run = redactStatus(seen, this.options.secrets);
     const name = run.metadata.name;
     if (!this.runName && !this.existing.has(name) && this.isOurs(run)) {
       this.runName = name;

@@ -68,6 +68,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
       task: taskOf(messages),
       since: startedAt,
       debug: (m) => ctx.out.debug(m),
+      secrets: [connection.target.apiKey],
       onUpdate: (run) => {
         spinner?.update(`waiting for ${instance} (run ${run.metadata.name}: ${run.status?.phase || 'Pending'})`);
         if (run.status?.phase === 'Failed' && !failTimer) {

@@ -11,7 +11,8 @@ import { instanceRef, readInstance, readInstanceByName } from '../sympozium/inst
 import { probeKey, sleep } from '../sympozium/probe.js';
 import { names, type AgentRun } from '../sympozium/types.js';
 import { runPath } from '../sympozium/kinds.js';
-import { maskSecret, shortDuration } from '../ui/format.js';
+import { maskSecret } from '../sympozium/secrets.js';
+import { shortDuration } from '../ui/format.js';
 import { startSpinner } from '../ui/spinner.js';
 
 /**

@@ -7,6 +7,7 @@ import { readInstanceByName } from '../sympozium/instances.js';
 import { runPath } from '../sympozium/kinds.js';
 import { finishedPhases, isFinished, listRuns as readRuns, runDurationMs, runMatches, runSource, runTask, runTokens, type RunFilter } from '../sympozium/runs.js';
 import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
+import { redactSecrets, redactStatus } from '../sympozium/secrets.js';
 import { age, shortDuration } from '../ui/format.js';
 
 /** Phase colours shared by every table that shows a phase: green good, yellow in progress, red failed. */
@@ -62,7 +63,8 @@ export async function listRuns(options: ListRunsOptions, ctx: Context): Promise<
   const namespace = options.allNamespaces ? undefined : kube.namespace;
   const instanceExists = options.instance && namespace ? await warnIfNoInstance(kube, options.instance, ctx) : true;
   const filter: RunFilter = { instance: options.instance, source: options.source, phase: options.phase };
-  let runs = await readRuns(kube, namespace, filter);
+  // Run errors are the server's text, and a provider's error can quote the key it was given.
+  let runs = (await readRuns(kube, namespace, filter)).map((run) => redactStatus(run));
   if (options.limit) runs = runs.slice(0, options.limit);
   const format = ctx.out.format;
   if (format === 'json' || format === 'yaml') return ctx.out.document({ apiVersion: 'v1', kind: 'List', items: runs, metadata: {} });
@@ -108,7 +110,7 @@ export async function getRun(options: { name: string }, ctx: Context): Promise<v
   const kube = await ctx.kube();
   let run: AgentRun;
   try {
-    run = await kube.get<AgentRun>(runPath(kube.namespace, options.name));
+    run = redactStatus(await kube.get<AgentRun>(runPath(kube.namespace, options.name)));
   } catch (error) {
     if (isNotFound(error) && !isUnservedApi(error)) {
       throw new CliError(`run "${options.name}" not found in namespace "${kube.namespace}"`, {
@@ -248,7 +250,7 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
     if (duration !== undefined) transition.durationMs = duration;
     const tokens = runTokens(run);
     if (tokens !== undefined) transition.tokens = tokens;
-    if (run.status?.error) transition.error = run.status.error;
+    if (run.status?.error) transition.error = redactSecrets(run.status.error);
     return transition;
   };
 
@@ -272,7 +274,7 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
     if (print && changed) emit({ ...transitionOf(run, ctx.now(), previous), transition: previous !== phase });
     if (options.run === key && finishedPhases.has(phase)) {
       outcome = phase as 'Succeeded' | 'Failed' | 'Skipped';
-      failure = run.status?.error;
+      failure = run.status?.error === undefined ? undefined : redactSecrets(run.status.error);
     }
   };
 

@@ -1,12 +1,5 @@
 /** Small formatting helpers shared by every command's printer. */
 
-/** Masks a secret as `sk-…abcd`: enough to tell two keys apart, never enough to use one. */
-export function maskSecret(value: string): string {
-  if (value.length <= 8) return '…'.padStart(Math.min(value.length, 4), '*');
-  const prefix = value.startsWith('sk-') ? 'sk-' : '';
-  return `${prefix}…${value.slice(-4)}`;
-}
-
 /**
  * kubectl's HumanDuration (apimachinery/pkg/util/duration), so ages read the same as in `kubectl get`.
  */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { humanDuration, maskSecret, parseDuration, shortDuration } from '../../src/ui/format.js';
+import { humanDuration, parseDuration, shortDuration } from '../../src/ui/format.js';
+import { maskSecret } from '../../src/sympozium/secrets.js';
 import { renderTable } from '../../src/ui/table.js';
 
 describe('humanDuration matches kubectl ages', () => {
