@@ -37,7 +37,23 @@ export const devFiles = (stateDir: string) => ({
   kubeconfig: join(stateDir, 'kubeconfig'),
   log: join(stateDir, 'dev.log'),
   state: join(stateDir, 'state.json'),
+  /** The token and port, kept across down and up so clients holding the old kubeconfig carry on. */
+  access: join(stateDir, 'access.json'),
 });
+
+interface Access {
+  token: string;
+  port: number;
+}
+
+function readAccess(stateDir: string): Partial<Access> {
+  try {
+    const parsed = JSON.parse(readFileSync(devFiles(stateDir).access, 'utf8')) as Partial<Access>;
+    return { token: typeof parsed.token === 'string' && /^[0-9a-f]{32,}$/.test(parsed.token) ? parsed.token : undefined, port: Number.isInteger(parsed.port) ? parsed.port : undefined };
+  } catch {
+    return {};
+  }
+}
 
 export function readDevServerInfo(stateDir: string): DevServerInfo | undefined {
   try {
@@ -70,12 +86,19 @@ export async function serveDev(options: ServeDevOptions): Promise<void> {
   const files = devFiles(options.stateDir);
   mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
   const { startLocalControlPlane } = await import('./index.js');
-  const plane = await startLocalControlPlane({
-    port: options.port,
-    stateFile: options.persist ? files.state : undefined,
-    timings: options.timings,
-    logFile: files.log,
-  });
+  // A restart keeps the token and, when it is still free, the port: a `runs tail` or kubectl watching the old
+  // server reconnects to the new one instead of failing with "log in again".
+  const previous = readAccess(options.stateDir);
+  const start = (port: number | undefined) =>
+    startLocalControlPlane({ port, token: previous.token, stateFile: options.persist ? files.state : undefined, timings: options.timings, logFile: files.log });
+  let plane;
+  try {
+    plane = await start(options.port ?? previous.port);
+  } catch (error) {
+    if (options.port !== undefined || previous.port === undefined || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    plane = await start(undefined);
+  }
+  writeFileAtomic(files.access, `${JSON.stringify({ token: plane.apiServer.token, port: plane.apiServer.port })}\n`, privateFile);
   const info: DevServerInfo = {
     pid: process.pid,
     url: plane.url,

@@ -20,6 +20,8 @@ type ApiServer = Awaited<ReturnType<typeof startApiServer>>;
 export interface LocalControlPlaneOptions {
   /** API server port; a free one when absent. */
   port?: number;
+  /** The API server's bearer token; a new random one when absent. */
+  token?: string;
   /** Keep objects in this file across restarts (the emulator's persistence). */
   stateFile?: string;
   /** A preset name or stage durations; defaults to the `fast` preset (tests). `sympozium dev up` uses `realistic`. */
@@ -64,7 +66,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     options.log?.(stamped);
   };
 
-  const apiServer = await startApiServer({ port: options.port, stateFile: options.stateFile });
+  const apiServer = await startApiServer({ port: options.port, token: options.token, stateFile: options.stateFile });
   const clients: KubeClient[] = [];
   let controller: Controller | undefined;
   try {

@@ -292,3 +292,30 @@ describe('emulator persistence', () => {
     }
   });
 });
+
+describe('emulator connection limits', () => {
+  it('closes connections that never send a byte, and keeps those that do', async () => {
+    const net = await import('node:net');
+    const server = await startApiServer({ firstByteTimeoutMs: 300 });
+    try {
+      const { port } = new URL(server.url);
+      const open = (speak: boolean) =>
+        new Promise<{ closedAfterMs: number | undefined; socket: import('node:net').Socket }>((resolve) => {
+          const socket = net.connect(Number(port), '127.0.0.1', () => {
+            if (speak) socket.write('GET /version HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+          });
+          const started = Date.now();
+          socket.on('data', () => undefined);
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve({ closedAfterMs: Date.now() - started, socket }));
+          setTimeout(() => resolve({ closedAfterMs: undefined, socket }), 1_500);
+        });
+      const [silent, spoken] = await Promise.all([Promise.all(Array.from({ length: 20 }, () => open(false))), open(true)]);
+      for (const entry of silent) expect(entry.closedAfterMs).toBeLessThan(1_500);
+      expect(spoken.closedAfterMs).toBeUndefined();
+      spoken.socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+});

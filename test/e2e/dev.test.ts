@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildPrivateCopy, runPrivateBin, type PrivateBuild } from '../support/private-build.js';
+import { follow } from './cluster-support.js';
 
 /**
  * `sympozium dev up|status|env|logs|down` through the built bin, with a temporary state directory and HOME:
@@ -16,7 +17,7 @@ let stateDir: string;
 const env = () => ({ SYMPOZIUM_DEV_TIMINGS: 'fast', HOME: home });
 const dev = (args: string[]) => runPrivateBin(build.bin, ['dev', ...args, '--state-dir', stateDir], { cwd: home, env: env(), timeoutMs: 40_000 });
 
-function serverInfo(): { pid: number; url: string } | undefined {
+function serverInfo(): { pid: number; url: string; port: number } | undefined {
   try {
     return JSON.parse(readFileSync(join(stateDir, 'server.json'), 'utf8'));
   } catch {
@@ -128,29 +129,60 @@ describe('sympozium dev', () => {
     expect(downAgain.stderr).toContain('not running');
   });
 
-  test('--persist keeps objects across a restart', async () => {
+  test('--persist writes before it acknowledges: a kill -9 right after a write loses nothing; a restart keeps token and port', async () => {
     const up = await dev(['up', '--persist']);
     expect(up.code, up.stderr).toBe(0);
     let info = serverInfo()!;
+    const tokenBefore = token();
     const created = await fetch(`${info.url}/api/v1/namespaces/default/secrets`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${token()}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${tokenBefore}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kept' }, stringData: { a: 'b' } }),
     });
     expect(created.status).toBe(201);
-    // The emulator writes its state file shortly after a change: wait until it names the object (bounded).
-    const stateFile = join(stateDir, 'state.json');
-    for (const started = Date.now(); Date.now() - started < 10_000; await new Promise((resolve) => setTimeout(resolve, 50))) {
-      if (existsSync(stateFile) && readFileSync(stateFile, 'utf8').includes('"kept"')) break;
-    }
-    expect(readFileSync(stateFile, 'utf8')).toContain('"kept"');
-    expect((await dev(['down'])).code).toBe(0);
+    // Acknowledged means written: the state file names it already, and a kill -9 now cannot lose it.
+    expect(readFileSync(join(stateDir, 'state.json'), 'utf8')).toContain('"kept"');
+    process.kill(info.pid, 'SIGKILL');
+    for (const started = Date.now(); running(info.pid) && Date.now() - started < 5_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
 
     expect((await dev(['up', '--persist'])).code).toBe(0);
+    const before = info;
     info = serverInfo()!;
+    expect(info.pid).not.toBe(before.pid);
+    expect(token()).toBe(tokenBefore);
+    expect(info.port).toBe(before.port);
     const kept = await fetch(`${info.url}/api/v1/namespaces/default/secrets/kept`, { headers: { Authorization: `Bearer ${token()}` } });
     expect(kept.status).toBe(200);
     expect((await dev(['down'])).code).toBe(0);
     rmSync(join(stateDir, 'state.json'), { force: true });
   });
+
+  test('a runs tail started before a restart carries on with the new server', async () => {
+    expect((await dev(['up'])).code).toBe(0);
+    const kubeconfig = join(home, 'held-kubeconfig');
+    writeFileSync(kubeconfig, readFileSync(join(stateDir, 'kubeconfig'), 'utf8'), { mode: 0o600 });
+    const tail = follow(['runs', 'tail', '-o', 'json'], { KUBECONFIG: kubeconfig, HOME: home });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect((await dev(['down'])).code).toBe(0);
+      expect((await dev(['up'])).code).toBe(0);
+      const info = serverInfo()!;
+      const created = await fetch(`${info.url}/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token()}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          apiVersion: 'sympozium.ai/v1alpha1',
+          kind: 'AgentRun',
+          metadata: { name: 'after-restart', labels: { 'sympozium.ai/instance': 'nobody' } },
+          spec: { instanceRef: 'nobody', agentId: 'primary', sessionKey: 's', task: 'hi', model: { provider: 'openai', model: 'gpt-4.1', authSecretRef: '' } },
+        }),
+      });
+      expect(created.status).toBe(201);
+      await tail.waitFor((lines) => lines.some((line) => line.includes('"after-restart"')), 'the run created after the restart', 20_000);
+      expect(tail.stderr()).not.toContain('log in again');
+    } finally {
+      await tail.interrupt();
+      await dev(['down']);
+    }
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 /**
  * Optional persistence to one JSON state file so `sympozium dev` keeps its objects across restarts. Writes are
- * debounced and atomic (temp file, fsync, rename), so a crash mid-write leaves the previous state intact.
+ * synchronous (done before the request is answered) and atomic (temp file, fsync, rename), so a crash mid-write leaves the previous state intact.
  */
 import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, writeSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -51,38 +51,26 @@ export function writeStateAtomically(file: string, snapshot: string): void {
   }
 }
 
-/** Coalesces bursts of writes into one file write shortly after the last change. */
+/** Writes the state file through on every change; a failed write is reported and retried on the next one. */
 export class StateWriter {
-  private timer: NodeJS.Timeout | undefined;
-
   constructor(
     private readonly file: string,
     /** The JSON of a StateSnapshot. */
     private readonly snapshot: () => string,
     private readonly onError: (err: Error) => void,
-    private readonly delayMs = 100,
   ) {}
 
-  schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      // A failed background write (disk full, directory removed) must not take the server down; the next
-      // change retries, and the previous state file stays intact because writes are atomic.
-      try {
-        this.flush();
-      } catch (err) {
-        this.onError(err as Error);
-      }
-    }, this.delayMs);
-    this.timer.unref();
+  write(): void {
+    // A failed write (disk full, directory removed) must not take the server down; the previous state file
+    // stays intact because writes are atomic.
+    try {
+      this.flush();
+    } catch (err) {
+      this.onError(err as Error);
+    }
   }
 
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
     writeStateAtomically(this.file, this.snapshot());
   }
 }

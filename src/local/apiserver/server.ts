@@ -26,6 +26,8 @@ export interface ApiServerOptions {
   port?: number;
   /** Default: random per start. */
   token?: string;
+  /** How long a new connection may stay silent before it is closed (default 10 s; tests shorten it). */
+  firstByteTimeoutMs?: number;
   /** Optional persistence (atomic writes, survives a crash mid-write). */
   stateFile?: string;
   /** Events retained for watch replay; a watch from an older resourceVersion gets 410. Default 10000. */
@@ -79,11 +81,17 @@ const VERSION = {
   platform: 'linux/amd64',
 };
 
+/** How long a new connection may stay silent, and a request take to send its headers. */
+const defaultFirstByteTimeoutMs = 10_000;
+/** Open connections at once; more are refused at accept, so a flood cannot exhaust the file descriptors. */
+const maxConnections = 1_000;
+
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 const MAX_LOG = 20_000;
 
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
   const token = options.token ?? randomBytes(24).toString('hex');
+  const firstByteTimeoutMs = options.firstByteTimeoutMs ?? defaultFirstByteTimeoutMs;
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   const cluster = new Cluster({ watchWindow: options.watchWindow ?? 10_000, crdEstablishDelayMs: options.crdEstablishDelayMs ?? 0 });
   const openapi = new OpenApi(cluster.registry);
@@ -112,7 +120,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       return `{"version":1,"resourceVersion":${cluster.store.rv},"objects":[${parts.join(',')}]}`;
     };
     writer = new StateWriter(file, snapshot, (err) => options.log?.(`state file write failed: ${err.message}`));
-    cluster.store.onChange(() => writer!.schedule());
+    // Written through before the request is answered: an acknowledged write survives a kill -9.
+    cluster.store.onChange(() => writer!.write());
   }
   cluster.bootstrap();
 
@@ -254,13 +263,18 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   for (const s of [httpServer, tlsServer]) {
     s.on('upgrade', handleUpgrade);
     s.keepAliveTimeout = 65_000;
+    s.headersTimeout = firstByteTimeoutMs;
   }
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    // A connection that never sends its first byte is closed, as Go's server closes one that sends no
+    // request header in time; once it speaks, the HTTP server's own timeouts apply.
+    socket.setTimeout(firstByteTimeoutMs, () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(chunk);
       (chunk[0] === 0x16 ? tlsServer : httpServer).emit('connection', socket);
@@ -268,6 +282,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     });
   });
 
+  server.maxConnections = maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {

@@ -216,6 +216,8 @@ export class Store {
       this.events = this.events.slice(this.head);
       this.head = 0;
     }
+    // Persisted (when on) before any watcher or client hears of it: nothing acknowledged is lost on a crash.
+    for (const l of this.changeListeners) l();
     const set = this.watchers.get(event.storageKey);
     if (set) {
       for (const w of set) {
@@ -228,6 +230,5 @@ export class Store {
         }
       }
     }
-    for (const l of this.changeListeners) l();
   }
 }
