@@ -178,6 +178,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       return sendJson(res, 200, { rules: faults.rules.map((r) => ({ ...r, path: String(r.path) })) });
     }
     if (path === '/__emulator/requests') return sendJson(res, 200, { items: requestLog });
+    if (path === '/__emulator/stats') {
+      const memory = process.memoryUsage();
+      return sendJson(res, 200, { watches: cluster.store.watcherCount(), connections: sockets.size, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed });
+    }
     if (path === '/openapi/v2') {
       res.writeHead(200, { 'Content-Type': OPENAPI_V2_CONTENT_TYPE, 'Content-Length': OPENAPI_V2_STUB.length });
       res.end(OPENAPI_V2_STUB);
