@@ -112,6 +112,7 @@ export const outputFormatsOf: Record<string, OutputFormat[]> = {
   'dev env': ['table'],
   'dev logs': ['table'],
   completion: ['table'],
+  version: ['table', 'json', 'yaml'],
 };
 
 /** `instances delete` for the command object of that subcommand. */
@@ -122,7 +123,7 @@ export function commandPath(command: Command): string {
 }
 
 /** Every top-level command, in the order help lists them. */
-export const knownCommands = ['init', 'validate', 'apply', 'instances', 'enable', 'disable', 'key', 'runs', 'chat', 'models', 'mcp', 'doctor', 'dev', 'completion'];
+export const knownCommands = ['init', 'validate', 'apply', 'instances', 'enable', 'disable', 'key', 'runs', 'chat', 'models', 'mcp', 'doctor', 'dev', 'completion', 'version'];
 
 /** Top-level commands' aliases, so the surface can be built for one command only. */
 const commandAliases: Record<string, string[]> = { instances: ['inst', 'agents', 'instance'], runs: ['run'] };
@@ -671,6 +672,20 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         run(command, async (ctx) => {
           const { completion } = await import('./commands/completion.js');
           await completion({ shell, program }, ctx);
+        }),
+      );
+  }
+
+  if (wanted('version')) {
+    program
+      .command('version')
+      .description('this client, the API server and the Sympozium release and kinds the cluster serves')
+      .option('--client', 'only this client; no cluster needed')
+      .addHelpText('after', examples('sympozium version', 'sympozium version -o json', 'sympozium version --client'))
+      .action((options: { client?: boolean }, command: Command) =>
+        run(command, async (ctx) => {
+          const { version: printVersion } = await import('./commands/version.js');
+          await printVersion({ client: version, clientOnly: Boolean(options.client) }, ctx);
         }),
       );
   }

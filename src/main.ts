@@ -10,14 +10,23 @@ import { createInquirerPrompter } from './ui/prompts.js';
  * The one place that turns a thrown error into a message and an exit code. Commands throw; only this exits.
  */
 export async function main(argv: string[] = process.argv): Promise<void> {
-  const code = await runCli(argv.slice(2));
+  const code = await runCli(argv.slice(2), invokedName(argv[1]));
   process.exitCode = code;
   // Open handles (a port-forward socket, a keep-alive agent) must not keep a finished command alive.
   if (code !== ExitCode.ok || !process.stdout.writableNeedDrain) setImmediate(() => process.exit(code));
   else process.stdout.once('drain', () => process.exit(code));
 }
 
-export async function runCli(args: string[]): Promise<number> {
+/**
+ * `kubectl sympozium` when kubectl runs us as its plugin (it executes `kubectl-sympozium` from PATH), so
+ * help and usage lines show the command the user typed.
+ */
+function invokedName(script: string | undefined): string {
+  const base = (script ?? '').split(/[\\/]/).pop() ?? '';
+  return base.startsWith('kubectl-sympozium') ? 'kubectl sympozium' : 'sympozium';
+}
+
+export async function runCli(args: string[], name = 'sympozium'): Promise<number> {
   // `sympozium ... | head` closes the pipe early: that is the reader's choice, not a failure to report.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(ExitCode.ok);
@@ -50,6 +59,7 @@ export async function runCli(args: string[]): Promise<number> {
     const yaml = globals.output === 'yaml' ? await loadYaml() : undefined;
     await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 }))));
   }, known ? named : versionOnly ? '' : undefined);
+  if (name !== 'sympozium') program.name(name);
 
   try {
     // `sympozium` alone: a short overview rather than the full reference.

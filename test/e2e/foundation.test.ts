@@ -141,6 +141,9 @@ describe('the sympozium binary', () => {
       const version = spawnSync('kubectl', ['sympozium', '--version'], { encoding: 'utf8', env });
       expect(version.status).toBe(0);
       expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+      const help = spawnSync('kubectl', ['sympozium', 'key', 'show', '--help'], { encoding: 'utf8', env });
+      expect(help.status).toBe(0);
+      expect(help.stdout).toContain('Usage: kubectl sympozium key show');
       const completion = spawnSync(process.execPath, [join(repoRoot, 'bin', 'kubectl_complete-sympozium.js'), 'key', ''], { encoding: 'utf8', env });
       expect(completion.stdout.split('\n')).toEqual(['show', 'rotate', ':4', '']);
     } finally {
