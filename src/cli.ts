@@ -113,6 +113,12 @@ export const outputFormatsOf: Record<string, OutputFormat[]> = {
   'dev logs': ['table'],
   completion: ['table'],
   version: ['table', 'json', 'yaml'],
+  'enable web-endpoint': ['table', 'json', 'yaml'],
+  'disable web-endpoint': ['table', 'json', 'yaml'],
+  'key show': ['table', 'json', 'yaml'],
+  'key rotate': ['table', 'json', 'yaml'],
+  chat: ['table', 'json', 'yaml'],
+  validate: ['table', 'json', 'yaml'],
 };
 
 /** `instances delete` for the command object of that subcommand. */

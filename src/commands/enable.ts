@@ -141,15 +141,20 @@ export async function disableWebEndpoint(options: DisableWebEndpointOptions, ctx
       { what: `${ref.kind.kind} ${options.instance}` },
     ),
   );
+  // -o json|yaml: one document saying what happened, instead of the sentence.
+  const finish = (state: 'not-enabled' | 'disabled' | 'torn-down' | 'kept', sentence: string) =>
+    ctx.out.format === 'json' || ctx.out.format === 'yaml'
+      ? ctx.out.document({ instance: options.instance, namespace: ref.namespace, state })
+      : ctx.out.result(sentence);
   if (!update.changed) {
-    ctx.out.result(`The web endpoint of ${options.instance} is not enabled; nothing to do.`);
+    finish('not-enabled', `The web endpoint of ${options.instance} is not enabled; nothing to do.`);
     return;
   }
   ctx.out.info(`Removed the web-endpoint skill from ${options.instance}.`);
   if (webEndpointEnabled(update.object)) ctx.out.warn('the instance still reports the web endpoint as enabled');
   const runName = names.webEndpointRun(options.instance);
   if (!options.wait) {
-    ctx.out.result(`The web endpoint of ${options.instance} is disabled (teardown not waited for).`);
+    finish('disabled', `The web endpoint of ${options.instance} is disabled (teardown not waited for).`);
     return;
   }
   const spinner = await startSpinner(ctx, `waiting for the controller to remove the server run ${runName}`);
@@ -164,11 +169,11 @@ export async function disableWebEndpoint(options: DisableWebEndpointOptions, ctx
     spinner.stop();
   }
   if (outcome === 'torn-down') {
-    ctx.out.result(`The web endpoint of ${options.instance} is disabled and torn down.`);
+    finish('torn-down', `The web endpoint of ${options.instance} is disabled and torn down.`);
     return;
   }
   const deploymentName = names.serverDeployment(runName);
-  ctx.out.result(`The web endpoint of ${options.instance} is disabled in its spec, but the controller left the server run running.`);
+  finish('kept', `The web endpoint of ${options.instance} is disabled in its spec, but the controller left the server run running.`);
   ctx.out.warn(
     `this controller does not tear the endpoint down (upstream Sympozium keeps it): the server run ${runName} and Deployment ${deploymentName} still serve with the old key. Remove them with: kubectl delete agentrun ${runName} -n ${ref.namespace}`,
   );

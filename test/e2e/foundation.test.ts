@@ -56,6 +56,12 @@ describe('the sympozium binary', () => {
     const unsupported = await runBin(['doctor', '-o', 'name']);
     expect(unsupported.code).toBe(2);
     expect(unsupported.stderr).toContain('-o name is not supported by `sympozium doctor`');
+    // Formats a command cannot print are refused, never silently ignored.
+    for (const args of [['disable', 'web-endpoint', 'demo', '-o', 'name'], ['chat', 'demo', 'hi', '-o', 'name'], ['key', 'show', 'demo', '-o', 'name'], ['validate', '-f', 'x.yaml', '-o', 'wide']]) {
+      const refused = await runBin(args);
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.stderr).toMatch(/-o (name|wide) is not supported by `sympozium /);
+    }
 
     const phase = await runBin(['runs', 'list', '--phase', 'Bogus']);
     expect(phase.code).toBe(2);
