@@ -158,9 +158,9 @@ describe('an instance from manifest to served API and back', () => {
     const noKey = await cli(['key', 'show', 'demo']);
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toContain('The web endpoint is not enabled on demo');
-    const again = await cli(['disable', 'web-endpoint', 'demo', '-o', 'json']);
-    expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toEqual({ instance: 'demo', namespace: 'default', state: 'not-enabled' });
+    const disabledAgain = await cli(['disable', 'web-endpoint', 'demo', '-o', 'json']);
+    expect(disabledAgain.code, disabledAgain.stderr).toBe(0);
+    expect(JSON.parse(disabledAgain.stdout)).toEqual({ instance: 'demo', namespace: 'default', state: 'not-enabled' });
 
     const deleted = await cli(['instances', 'delete', 'demo']);
     expect(deleted.code).toBe(0);
