@@ -483,6 +483,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .option('--run <name>', 'follow only this run', runName)
       .option('--since <duration>', 'also show runs that changed within this long ago', duration('--since'))
       .option('--until-done', 'with --run: exit when the run ends (0 Succeeded, 1 Failed)')
+      .option('--wait-for-create', 'with --run: wait for a run that does not exist yet (else it is an error)')
+      .option('--timeout <duration>', 'with --until-done: give up after this long (exit 1)', duration('--timeout'))
       .option('--source <source>', 'only runs from this source')
       .addHelpText(
         'after',
@@ -498,6 +500,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
               sinceMs: options.since as number | undefined,
               untilDone: Boolean(options.untilDone),
               source: options.source as string | undefined,
+              waitForCreate: Boolean(options.waitForCreate),
+              timeoutMs: options.timeout as number | undefined,
             },
             ctx,
           );

@@ -1,7 +1,9 @@
 import type { Style } from '../ui/colors.js';
 import type { Context } from '../context.js';
 import { CliError, InterruptedError, usageError } from '../errors.js';
+import type { KubeClient } from '../kube/client.js';
 import { isNotFound, isUnservedApi } from '../kube/errors.js';
+import { suggestValue } from '../sympozium/suggest.js';
 import { watchObjects } from '../kube/watch.js';
 import { readInstanceByName } from '../sympozium/instances.js';
 import { runPath } from '../sympozium/kinds.js';
@@ -166,6 +168,10 @@ export interface TailRunsOptions {
   sinceMs?: number;
   untilDone: boolean;
   source?: string;
+  /** With --run: wait for a run that does not exist yet, instead of failing. */
+  waitForCreate?: boolean;
+  /** With --until-done: give up after this long (exit 1). */
+  timeoutMs?: number;
 }
 
 /** One status change as `runs tail -o json` prints it. */
@@ -279,7 +285,8 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
   };
 
   const watchSignal = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, watchSignal.signal]);
+  const deadline = options.untilDone && options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined;
+  const signal = AbortSignal.any([ctx.signal, watchSignal.signal, ...(deadline ? [deadline] : [])]);
   const path = runPath(namespace);
   if (!json) {
     const what = options.run ? `run ${options.run}` : options.instance ? `runs of ${options.instance}` : `runs in namespace ${namespace}`;
@@ -300,7 +307,10 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
         const cutoff = options.sinceMs === undefined ? Number.POSITIVE_INFINITY : ctx.now().getTime() - options.sinceMs;
         const initial = update.items.filter((run) => runMatches(run, filter)).sort((a, b) => lastChange(a) - lastChange(b));
         for (const run of initial) observe(run, Boolean(options.run) || !isFinished(run) || lastChange(run) >= cutoff);
-        if (options.run && initial.length === 0 && !json) ctx.out.info(`Run ${options.run} does not exist yet; waiting for it.`);
+        if (options.run && initial.length === 0) {
+          if (!options.waitForCreate) throw await noSuchRun(kube, namespace, options.run);
+          if (!json) ctx.out.info(`Run ${options.run} does not exist yet; waiting for it (--wait-for-create).`);
+        }
       } else if (update.type === 'DELETED') {
         const run = update.object;
         if (!runMatches(run, filter)) continue;
@@ -315,11 +325,19 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
       }
       if (options.untilDone && outcome) break;
     }
+  } catch (error) {
+    // The --timeout deadline ends the watch like Ctrl-C would; it is reported below, not as an interruption.
+    if (!deadline?.aborted || ctx.signal.aborted) throw error;
   } finally {
     watchSignal.abort();
     flush();
   }
   if (ctx.signal.aborted) throw new InterruptedError();
+  if (deadline?.aborted && !outcome) {
+    throw new CliError(`run ${options.run} did not finish within ${shortDuration(options.timeoutMs!)}${phases.get(options.run!) ? ` (it is ${phases.get(options.run!)})` : ' (it was never created)'}`, {
+      hint: `Follow it longer with a larger --timeout, or look at it: sympozium runs get ${options.run}`,
+    });
+  }
   if (!options.untilDone) return;
   if (outcome === 'Failed') {
     throw new CliError(`run ${options.run} failed${failure ? `: ${oneLine(failure, 200)}` : ''}`, {
@@ -329,4 +347,13 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
   if (outcome === 'vanished') {
     throw new CliError(`run ${options.run} was deleted before it finished`, { hint: 'Something deleted it (or its instance); its outcome is unknown.' });
   }
+}
+
+/** `runs tail --run <typo>`: a run that is not there fails at once, naming the closest one that is. */
+async function noSuchRun(kube: KubeClient, namespace: string, name: string): Promise<CliError> {
+  const names = await readRuns(kube, namespace, {}).then((runs) => runs.map((run) => run.metadata.name), () => [] as string[]);
+  const closest = suggestValue(name, names);
+  return new CliError(`run "${name}" not found in namespace "${namespace}"`, {
+    hint: `${closest ? `Did you mean "${closest}"? ` : ''}List runs with \`sympozium runs list\`; to wait for a run that is about to be created, add --wait-for-create.`,
+  });
 }

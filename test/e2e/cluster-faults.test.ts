@@ -168,6 +168,23 @@ describe('faults the emulator injects', () => {
     expect(bad.stderr()).toContain('run done-bad failed: agent container exited with code 3');
   });
 
+  it('--run names a run that must exist (did-you-mean), unless --wait-for-create; --until-done takes --timeout', async () => {
+    await kube.create(`${api}/agentruns`, run('typo-target', 'x'));
+    const typo = await cli(['runs', 'tail', '--run', 'typo-targt', '--until-done']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('run "typo-targt" not found in namespace "default"');
+    expect(typo.stderr).toContain('Did you mean "typo-target"?');
+
+    const waited = await cli(['runs', 'tail', '--run', 'not-yet', '--until-done', '--wait-for-create', '--timeout', '1s']);
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toContain('waiting for it (--wait-for-create)');
+    expect(waited.stderr).toMatch(/run not-yet did not finish within 1(\.0)?s \(it was never created\)/);
+
+    const slow = await cli(['runs', 'tail', '--run', 'typo-target', '--until-done', '--timeout', '1s']);
+    expect(slow.code).toBe(1);
+    expect(slow.stderr).toMatch(/run typo-target did not finish within 1(\.0)?s \(it is Pending\)/);
+  });
+
   it('a 409 on the read-modify-write of spec.skills is retried, and a stream of them is reported', async () => {
     await kube.create(`${api}/sympoziuminstances`, instance('contended', { skills: [{ skillPackRef: 'memory' }] }));
     server.faults.add({ method: 'PATCH', path: `${api}/sympoziuminstances/contended`, respond: { status: 409, reason: 'Conflict', message: 'the object has been modified' }, times: 2 });
