@@ -24,12 +24,11 @@ async function request(url: string, init: RequestInit, signal?: AbortSignal): Pr
   }
 }
 
-/** GET /healthz (upstream), falling back to /health (the seed). */
-export async function probeHealth(baseUrl: string, signal?: AbortSignal): Promise<ProbeResult> {
-  const first = await request(`${baseUrl}/healthz`, { method: 'GET' }, signal);
-  if (first.ok) return first;
-  const second = await request(`${baseUrl}/health`, { method: 'GET' }, signal);
-  return second.ok || second.status !== 404 ? second : first;
+/** GET /healthz, the one path upstream's proxy answers without a key. */
+export function probeHealth(baseUrl: string, signal?: AbortSignal): Promise<ProbeResult> {
+  // Only /healthz: upstream's proxy serves it without the key, while /health sits behind auth, so a
+  // fallback there would turn "not healthy" into a misleading 401 (internal/webproxy/proxy.go).
+  return request(`${baseUrl}/healthz`, { method: 'GET' }, signal);
 }
 
 /** GET /v1/models with a key: 200 when the proxy accepts it, 401 when it refuses it. */
