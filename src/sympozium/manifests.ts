@@ -57,48 +57,58 @@ export async function readManifests(
 ): Promise<{ documents: ManifestDocument[]; problems: Problem[] }> {
   const documents: ManifestDocument[] = [];
   const problems: Problem[] = [];
-  const add = (result: { documents: ManifestDocument[]; problems: Problem[] }) => {
-    documents.push(...result.documents);
-    problems.push(...result.problems);
-  };
+  for await (const file of eachManifestFile(paths, io)) {
+    documents.push(...file.documents);
+    problems.push(...file.problems);
+  }
+  return { documents, problems };
+}
+
+/**
+ * The files behind `-f` one at a time, parsed, in the order given (directories recursively): a caller that
+ * drops each file's documents once it is done with them holds at most one file in memory, so 150 MB of
+ * manifests cost what the largest file costs, not the sum.
+ */
+export async function* eachManifestFile(
+  paths: string[],
+  io: { cwd: string; stdin: NodeJS.ReadableStream },
+): AsyncGenerator<{ documents: ManifestDocument[]; problems: Problem[]; bytes: number }> {
   for (const given of paths) {
     if (given === '-') {
       const read = await readCapped(io.stdin);
-      if (read.tooLarge) problems.push(fileProblem('<stdin>', tooLargeMessage(read.bytes, true)));
-      else add(parseManifests(read.buffer, '<stdin>'));
+      yield read.tooLarge ? { documents: [], problems: [fileProblem('<stdin>', tooLargeMessage(read.bytes, true))], bytes: 0 } : { ...parseManifests(read.buffer, '<stdin>'), bytes: read.bytes };
       continue;
     }
     const absolute = path.resolve(io.cwd, given);
     const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => error);
     if (info instanceof Error) {
       const message = info.code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${info.message}`;
-      problems.push(fileProblem(given, message));
+      yield { documents: [], problems: [fileProblem(given, message)], bytes: 0 };
       continue;
     }
     if (info.isDirectory()) {
       const files = await manifestFiles(absolute, given, new Set());
-      if (files.length === 0) problems.push(fileProblem(given, 'no .yaml, .yml or .json files in this directory'));
-      for (const file of files) add(await readManifestFile(file.absolute, file.shown));
+      if (files.length === 0) yield { documents: [], problems: [fileProblem(given, 'no .yaml, .yml or .json files in this directory')], bytes: 0 };
+      for (const file of files) yield await readManifestFile(file.absolute, file.shown);
     } else {
-      add(await readManifestFile(absolute, given));
+      yield await readManifestFile(absolute, given);
     }
   }
-  return { documents, problems };
 }
 
-async function readManifestFile(absolute: string, shown: string): Promise<{ documents: ManifestDocument[]; problems: Problem[] }> {
+async function readManifestFile(absolute: string, shown: string): Promise<{ documents: ManifestDocument[]; problems: Problem[]; bytes: number }> {
   try {
     const info = await stat(absolute);
     if (!info.isFile()) {
       // A device or a pipe (/dev/stdin, /dev/zero, a FIFO) has no size to check first: read it under the cap.
       const read = await readCapped(createReadStream(absolute));
-      if (read.tooLarge) return { documents: [], problems: [fileProblem(shown, tooLargeMessage(read.bytes, true))] };
-      return parseManifests(read.buffer, shown);
+      if (read.tooLarge) return { documents: [], problems: [fileProblem(shown, tooLargeMessage(read.bytes, true))], bytes: 0 };
+      return { ...parseManifests(read.buffer, shown), bytes: read.bytes };
     }
-    if (info.size > limits.fileBytes) return { documents: [], problems: [fileProblem(shown, tooLargeMessage(info.size, false))] };
-    return parseManifests(await readFile(absolute), shown);
+    if (info.size > limits.fileBytes) return { documents: [], problems: [fileProblem(shown, tooLargeMessage(info.size, false))], bytes: 0 };
+    return { ...parseManifests(await readFile(absolute), shown), bytes: info.size };
   } catch (error) {
-    return { documents: [], problems: [fileProblem(shown, `cannot read: ${(error as Error).message}`)] };
+    return { documents: [], problems: [fileProblem(shown, `cannot read: ${(error as Error).message}`)], bytes: 0 };
   }
 }
 
