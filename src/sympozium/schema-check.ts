@@ -177,7 +177,10 @@ function checkObject(value: Record<string, unknown>, schema: Schema, path: PathS
   const open = schema['x-kubernetes-preserve-unknown-fields'] === true;
   for (const [name, child] of Object.entries(value)) {
     const childSchema = schema.properties?.[name] ?? schema.additionalProperties;
-    if (childSchema) {
+    if (childSchema && child === null && !childSchema.nullable) {
+      // The API server drops a null it may not store (structural-schema pruning) instead of refusing it.
+      ctx.findings.push({ path: [...path, name], at: 'value', message: 'null: the API server drops this field', severity: 'note' });
+    } else if (childSchema) {
       checkValue(child, childSchema, [...path, name], ctx);
     } else if (!open && (schema.properties || schema.type === 'object')) {
       const pattern = formatPath([...path, name]).replace(/\[\d+\]/g, '[]');
