@@ -1,6 +1,6 @@
 import type { Schema } from './schema-builders.js';
-import v0_10_46 from './upstream-schemas/v0.10.46.json' with { type: 'json' };
-import v0_5_8 from './upstream-schemas/v0.5.8.json' with { type: 'json' };
+import { text as v0_10_46 } from './upstream-schemas/v0.10.46.js';
+import { text as v0_5_8 } from './upstream-schemas/v0.5.8.js';
 
 /**
  * The Sympozium releases whose CRDs are bundled (derived by scripts/derive-schemas.mjs from upstream's own
@@ -31,11 +31,19 @@ export interface ReleaseData {
   kinds: Record<string, UpstreamKind>;
 }
 
-// The JSON is typed by hand: letting tsc infer a type for 700 KB of schema is slow and says nothing useful.
-const data: Record<Release, ReleaseData> = {
-  'v0.5.8': v0_5_8 as unknown as ReleaseData,
-  'v0.10.46': v0_10_46 as unknown as ReleaseData,
-};
+// Each release's JSON is parsed the first time it is needed, and typed by hand (the data is upstream's).
+const texts: Record<Release, string> = { 'v0.5.8': v0_5_8, 'v0.10.46': v0_10_46 };
+const parsed = new Map<Release, ReleaseData>();
+const data = new Proxy({} as Record<Release, ReleaseData>, {
+  get(_target, release: Release) {
+    let entry = parsed.get(release);
+    if (!entry) {
+      entry = JSON.parse(texts[release]) as ReleaseData;
+      parsed.set(release, entry);
+    }
+    return entry;
+  },
+});
 
 export function isRelease(value: string): value is Release {
   return (releaseNames as readonly string[]).includes(value);
