@@ -33,7 +33,7 @@ const median = (values) => {
 };
 
 /** Runs a command to completion; returns wall time in ms, and the time to the first stdout byte matching `first`. */
-function timeCommand(command, commandArgs, { env, first, input } = {}) {
+function timeCommand(command, commandArgs, { env, first, input, allowFailure } = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     let firstAt;
@@ -48,7 +48,7 @@ function timeCommand(command, commandArgs, { env, first, input } = {}) {
     child.on('error', reject);
     child.on('close', (code) => {
       const ended = process.hrtime.bigint();
-      if (code !== 0) return reject(new Error(`${command} ${commandArgs.join(' ')} exited ${code}: ${stderr.slice(0, 500)}`));
+      if (code !== 0 && !allowFailure) return reject(new Error(`${command} ${commandArgs.join(' ')} exited ${code}: ${stderr.slice(0, 500)}`));
       resolve({ ms: Number(ended - started) / 1e6, firstMs: firstAt ? Number(firstAt - started) / 1e6 : undefined, stdout });
     });
     child.stdin.end(input ?? '');
@@ -84,7 +84,11 @@ writeFileSync(kubeconfig, plane.kubeconfigYaml());
 const env = { KUBECONFIG: kubeconfig, KUBECACHEDIR: join(work, 'kube-cache'), CI: '1', NO_COLOR: '1' };
 const sympozium = (...rest) => ['node', [bin, ...rest]];
 const run = (cmd, cmdArgs, options) => timeCommand(cmd, cmdArgs, { env, ...options });
-const cli = (...rest) => run(...sympozium(...rest));
+// A trailing options object (e.g. { allowFailure: true }) goes to the runner, not to the CLI.
+const cli = (...rest) => {
+  const options = typeof rest.at(-1) === 'object' ? rest.pop() : undefined;
+  return run(...sympozium(...rest), options);
+};
 const wanted = (name) => !only || only.includes(name);
 
 let portForward;
@@ -96,6 +100,26 @@ try {
       'start-up',
       '<= 1.3x',
       labelled('sympozium --version', () => cli('--version')),
+      labelled('node -e 0', () => run('node', ['-e', '0'])),
+    );
+  }
+
+  if (wanted('validate')) {
+    // Offline validation against the bundled upstream CRDs: one valid file against bare Node start-up, and all of
+    // upstream's manifests (both releases; many are invalid by upstream's own CRDs, so exit 2 is expected).
+    const upstream = join(root, '..', 'shared', 'upstream');
+    const sample = join(upstream, 'v0.5.8', 'config', 'skills', 'code-review.yaml');
+    await pair(
+      'validate, one file',
+      '<= 1.5x',
+      labelled('sympozium validate -f code-review.yaml', () => cli('validate', '-f', sample)),
+      labelled('node -e 0', () => run('node', ['-e', '0'])),
+    );
+    const corpus = ['v0.5.8', 'v0.10.46'].map((release) => join(upstream, release));
+    await pair(
+      'validate, upstream corpus',
+      '(reference)',
+      labelled('sympozium validate -f <both releases>', () => cli('validate', '-f', ...corpus, { allowFailure: true })),
       labelled('node -e 0', () => run('node', ['-e', '0'])),
     );
   }

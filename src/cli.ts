@@ -236,14 +236,21 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .description('check manifests offline against the bundled schemas')
       .requiredOption('-f, --filename <path...>', 'files, directories (recursive) or - for stdin')
       .option('--cluster', "also check against the cluster's own CRD schemas")
+      // Listed here rather than imported: the release data is large and loads only when validate runs.
+      .addOption(
+        new Option('--release <release>', "judge Sympozium kinds by this release's CRDs (default: the document's own, else v0.5.8)").choices([
+          'v0.5.8',
+          'v0.10.46',
+        ]),
+      )
       .addHelpText(
         'after',
-        examples('sympozium validate -f demo.yaml', 'sympozium validate -f manifests/ -o json', 'cat demo.yaml | sympozium validate -f -'),
+        examples('sympozium validate -f demo.yaml', 'sympozium validate -f agent.yaml --release v0.10.46', 'sympozium validate -f manifests/ -o json', 'cat demo.yaml | sympozium validate -f -'),
       )
-      .action((options: { filename: string[]; cluster?: boolean }, command: Command) =>
+      .action((options: { filename: string[]; cluster?: boolean; release?: string }, command: Command) =>
         run(command, async (ctx) => {
           const { validate } = await import('./commands/validate.js');
-          await validate({ paths: options.filename, cluster: Boolean(options.cluster) }, ctx);
+          await validate({ paths: options.filename, cluster: Boolean(options.cluster), release: options.release }, ctx);
         }),
       );
   }

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { eachManifestFile, type ManifestDocument, type Problem } from '../sympozium/manifests.js';
+import { isRelease, type Release } from '../sympozium/releases.js';
 import { formatProblem, hasErrors, sortProblems, validateDocuments } from '../sympozium/validate.js';
 
 /** Parsed YAML costs about 50x its size: collecting after every 1 MB read keeps the peak near one file's. */
@@ -10,6 +11,8 @@ export interface ValidateOptions {
   paths: string[];
   /** Also check against the schemas of the CRDs the cluster serves. */
   cluster: boolean;
+  /** Judge Sympozium kinds by this release's CRDs (v0.5.8 or v0.10.46) instead of the one each document implies. */
+  release?: string;
 }
 
 /**
@@ -18,6 +21,11 @@ export interface ValidateOptions {
  */
 export async function validate(options: ValidateOptions, ctx: Context): Promise<void> {
   if (options.paths.length === 0) throw usageError('nothing to validate', 'Pass -f <file|directory|->, e.g. sympozium validate -f demo.yaml.');
+  if (options.release !== undefined && !isRelease(options.release)) {
+    throw usageError(`--release must be v0.5.8 or v0.10.46, not "${options.release}"`);
+  }
+  const forced = options.release as Release | undefined;
+  const releases = new Set<Release>();
   // One file at a time: its documents are checked and dropped before the next is read, so memory follows
   // the largest file (40 files of 3.8 MB once took 4.3 GB and died), and only the problems are kept.
   const problems: Problem[] = [];
@@ -39,7 +47,7 @@ export async function validate(options: ValidateOptions, ctx: Context): Promise<
         clusterFailure = error;
       }
     }
-    problems.push(...validateDocuments(file.documents, { extraSchemas }));
+    problems.push(...validateDocuments(file.documents, { extraSchemas, release: forced, onRelease: (_document, release) => releases.add(release) }));
     // Collect once a few large files have been dropped; small inputs never pay for it.
     parsedBytes += file.bytes;
     if (parsedBytes > reclaimEveryBytes) {
@@ -58,7 +66,7 @@ export async function validate(options: ValidateOptions, ctx: Context): Promise<
   if (clusterReason && errors.length > 0) ctx.out.warn(`the cluster could not be checked: ${clusterReason}`);
   if (errors.length > 0) {
     const invalidFiles = new Set(errors.map((problem) => problem.source)).size;
-    throw new CliError(`${plural(errors.length, 'problem')} in ${plural(invalidFiles, 'file')}`, {
+    throw new CliError(`${plural(errors.length, 'problem')} in ${plural(invalidFiles, 'file')}${judgedBy(releases)}`, {
       exitCode: ExitCode.usage,
       hint: 'Fix the problems listed above and run validate again; `sympozium init` writes a valid starting point.',
     });
@@ -74,7 +82,12 @@ export async function validate(options: ValidateOptions, ctx: Context): Promise<
   }
   const notes = sorted.length > 0 ? `, ${plural(sorted.length, 'note')}` : '';
   const against = options.cluster ? ' (bundled schemas and the cluster)' : '';
-  ctx.out.success(`${plural(documentCount, 'document')} in ${plural(files.size, 'file')} valid${against}${notes}`);
+  ctx.out.success(`${plural(documentCount, 'document')} in ${plural(files.size, 'file')} valid${against}${notes}${judgedBy(releases)}`);
+}
+
+/** Which releases' CRDs judged the Sympozium documents, for the summary line. */
+function judgedBy(releases: Set<Release>): string {
+  return releases.size === 0 ? '' : ` (Sympozium ${releases.size === 1 ? 'release' : 'releases'} ${[...releases].join(', ')})`;
 }
 
 function plural(count: number, noun: string): string {

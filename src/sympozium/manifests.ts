@@ -47,6 +47,8 @@ export interface Problem {
   path: string;
   message: string;
   severity: 'error' | 'note';
+  /** The Sympozium release whose CRDs judged the document, for Sympozium kinds. */
+  release?: string;
 }
 
 const manifestExtensions = new Set(['.yaml', '.yml', '.json']);

@@ -130,6 +130,7 @@ export function checkValue(value: unknown, schema: Schema, path: PathSegment[], 
     if (schema.minItems !== undefined && value.length < schema.minItems) error(`needs at least ${schema.minItems} item(s)`);
     if (schema.maxItems !== undefined && value.length > schema.maxItems) error(`may have at most ${schema.maxItems} item(s)`);
     if (schema.items) value.forEach((item, index) => checkValue(item, schema.items!, [...path, index], ctx));
+    checkListType(value, schema, path, ctx);
   } else if (isPlainObject(value)) {
     checkObject(value, schema, path, ctx);
   }
@@ -176,7 +177,10 @@ function checkObject(value: Record<string, unknown>, schema: Schema, path: PathS
   const open = schema['x-kubernetes-preserve-unknown-fields'] === true;
   for (const [name, child] of Object.entries(value)) {
     const childSchema = schema.properties?.[name] ?? schema.additionalProperties;
-    if (childSchema) {
+    if (childSchema && child === null && !childSchema.nullable) {
+      // The API server drops a null it may not store (structural-schema pruning) instead of refusing it.
+      ctx.findings.push({ path: [...path, name], at: 'value', message: 'null: the API server drops this field', severity: 'note' });
+    } else if (childSchema) {
       checkValue(child, childSchema, [...path, name], ctx);
     } else if (!open && (schema.properties || schema.type === 'object')) {
       const pattern = formatPath([...path, name]).replace(/\[\d+\]/g, '[]');
@@ -192,4 +196,22 @@ function checkObject(value: Record<string, unknown>, schema: Schema, path: PathS
 function expected(schema: Schema): string {
   if (schema['x-kubernetes-int-or-string']) return 'a whole number or a string';
   return schema.type ? typeNames[schema.type]! : 'a value';
+}
+
+/** x-kubernetes-list-type set and map: the API server refuses duplicate items (set) or duplicate keys (map). */
+function checkListType(value: unknown[], schema: Schema, path: PathSegment[], ctx: CheckContext): void {
+  const listType = schema['x-kubernetes-list-type'];
+  if (listType !== 'set' && listType !== 'map') return;
+  const keys = schema['x-kubernetes-list-map-keys'] ?? [];
+  const seen = new Set<string>();
+  value.forEach((item, index) => {
+    const identity =
+      listType === 'set' ? JSON.stringify(item) : isPlainObject(item) ? JSON.stringify(keys.map((key) => item[key] ?? null)) : undefined;
+    if (identity === undefined) return;
+    if (seen.has(identity)) {
+      const what = listType === 'set' ? 'duplicate value' : `duplicate entry for ${keys.join(', ')}`;
+      ctx.findings.push({ path: [...path, index], at: 'value', message: `${what}: ${identity}`, severity: 'error' });
+    }
+    seen.add(identity);
+  });
 }

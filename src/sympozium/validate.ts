@@ -1,6 +1,8 @@
 import { readManifests, type ManifestDocument, type PathSegment, type Problem } from './manifests.js';
 import { documentSchema, kindSchema, knownKinds, objectMeta, type KindSchema, type Schema } from './schema.js';
 import { checkValue, formatPath, isPlainObject, maxProblemsPerDocument, type CheckContext } from './schema-check.js';
+import { checkObjectMeta } from './object-meta.js';
+import { defaultRelease, releaseData, releaseNames, releaseOf, upstreamKind, upstreamSchema, type Release } from './releases.js';
 import { suggestValue } from './suggest.js';
 import { group } from './types.js';
 
@@ -17,6 +19,10 @@ export const placeholderAnnotation = 'sympozium.ai/placeholder';
 export interface ValidateOptions {
   /** openAPIV3Schema of the cluster's CRDs, keyed by apiVersion/kind, checked in addition to the bundled ones. */
   extraSchemas?: Map<string, unknown>;
+  /** Judge Sympozium kinds by this release's CRDs only, instead of the release the document implies. */
+  release?: Release;
+  /** Told, per document, which release's CRDs judged it (Sympozium kinds only). */
+  onRelease?: (document: ManifestDocument, release: Release) => void;
 }
 
 /** Checks documents against the bundled schemas (and the cluster's, when given); returns every problem. */
@@ -25,7 +31,8 @@ export function validateDocuments(documents: ManifestDocument[], options: Valida
   for (const document of documents) {
     const locate = document.locate;
     const ctx: CheckContext = { findings: [], plainScalar: locate ? (path) => locate.plainScalar(path) : undefined };
-    checkDocument(document.object, ctx, options.extraSchemas);
+    const release = checkDocument(document.object, ctx, options.extraSchemas, options.release);
+    if (release) options.onRelease?.(document, release);
     const findings = ctx.findings;
     const seen = new Set<string>();
     for (const finding of findings.slice(0, maxProblemsPerDocument)) {
@@ -34,7 +41,14 @@ export function validateDocuments(documents: ManifestDocument[], options: Valida
       if (seen.has(key)) continue;
       seen.add(key);
       const position = document.locate?.position(finding.path, finding.at) ?? { line: document.line, column: document.column };
-      problems.push({ source: document.source, ...position, path, message: finding.message, severity: finding.severity });
+      problems.push({
+        source: document.source,
+        ...position,
+        path,
+        message: finding.message,
+        severity: finding.severity,
+        ...(release ? { release } : {}),
+      });
     }
     if (findings.length > maxProblemsPerDocument) {
       problems.push({
@@ -51,7 +65,12 @@ export function validateDocuments(documents: ManifestDocument[], options: Valida
 }
 
 /** The document-level rules (apiVersion, kind, metadata.name, which schema applies), then the schema itself. */
-export function checkDocument(object: Record<string, unknown>, ctx: CheckContext, extraSchemas?: Map<string, unknown>): void {
+export function checkDocument(
+  object: Record<string, unknown>,
+  ctx: CheckContext,
+  extraSchemas?: Map<string, unknown>,
+  forcedRelease?: Release,
+): Release | undefined {
   const note = (message: string, path: PathSegment[] = []) => ctx.findings.push({ path, at: 'value', message, severity: 'note' });
   const error = (message: string, path: PathSegment[], at: 'key' | 'value' = 'value') =>
     ctx.findings.push({ path, at, message, severity: 'error' });
@@ -70,12 +89,19 @@ export function checkDocument(object: Record<string, unknown>, ctx: CheckContext
   }
   if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !apiVersion || !kind) {
     if (metadata !== undefined) checkValue(metadata, objectMeta, ['metadata'], ctx);
-    return;
+    checkObjectMeta(metadata, ['metadata'], ctx.findings);
+    return undefined;
   }
+  checkObjectMeta(metadata, ['metadata'], ctx.findings);
 
   const key = `${apiVersion}/${kind}`;
-  const bundled = kindSchema(apiVersion, kind);
   const cluster = extraSchemas?.get(key) as Schema | undefined;
+  const [apiGroupOfDocument] = apiVersion.includes('/') ? apiVersion.split('/') : [''];
+  if (apiGroupOfDocument === group) {
+    const release = checkUpstream(object, ctx, cluster, forcedRelease);
+    if (release) return release;
+  }
+  const bundled = apiGroupOfDocument === group ? undefined : kindSchema(apiVersion, kind);
   if (bundled) {
     const schema = documentSchema(bundled);
     checkValue(object, schema, [], { ...ctx, root: schema, findings: ctx.findings });
@@ -90,29 +116,83 @@ export function checkDocument(object: Record<string, unknown>, ctx: CheckContext
       note('this Secret holds a placeholder, not a key: replace the value, or delete this document and create the Secret with kubectl');
     }
   }
-  if (bundled || cluster) return;
+  if (bundled || cluster) return undefined;
 
   if (metadata !== undefined) checkValue(metadata, objectMeta, ['metadata'], ctx);
   const sameKind = knownKinds().filter((entry) => entry.kind === kind);
   if (sameKind.length > 0) {
     error(`${kind} is served as ${sameKind.map((entry) => entry.apiVersion).join(' or ')}, not ${apiVersion}`, ['apiVersion']);
-    return;
+    return undefined;
   }
   const [apiGroup] = apiVersion.includes('/') ? apiVersion.split('/') : [''];
   if (apiGroup === group) {
     const close = suggestValue(kind, sympoziumKindNames());
     if (close) {
       error(`unknown kind ${kind} in ${group} (did you mean ${close}?)`, ['kind']);
-      return;
+      return undefined;
     }
   }
   note(`no bundled schema for ${apiVersion} ${kind}; only apiVersion, kind and metadata were checked`);
+  return undefined;
+}
+
+/**
+ * A Sympozium kind, judged by upstream's CRDs: the release the document implies (kind, AgentRun's reference
+ * field), else the default release, else (for a kind both releases serve) the other one with a note, because a
+ * document some real release accepts must not be refused. A cluster's own schema, when given, is the authority.
+ */
+function checkUpstream(
+  object: Record<string, unknown>,
+  ctx: CheckContext,
+  cluster: Schema | undefined,
+  forcedRelease: Release | undefined,
+): Release | undefined {
+  const apiVersion = object.apiVersion as string;
+  const kind = object.kind as string;
+  const implied = forcedRelease ?? releaseOf(object);
+  const order: Release[] = implied ? [implied] : [defaultRelease, ...releaseNames.filter((name) => name !== defaultRelease)];
+  const candidates = order
+    .map((release) => ({ release, entry: upstreamKind(release, apiVersion, kind) }))
+    .filter((candidate) => candidate.entry);
+  if (candidates.length === 0) return undefined;
+  const attempt = (schema: Schema) => {
+    const withMeta: Schema = { ...schema, properties: { ...(schema.properties ?? {}), metadata: objectMeta } };
+    const findings: CheckContext['findings'] = [];
+    checkValue(object, withMeta, [], { ...ctx, root: withMeta, findings });
+    return findings;
+  };
+  if (cluster) {
+    ctx.findings.push(...attempt(cluster));
+    return candidates[0]!.release;
+  }
+  let first: { release: Release; findings: CheckContext['findings'] } | undefined;
+  for (const { release, entry } of candidates) {
+    const schema = upstreamSchema(entry!, apiVersion);
+    if (!schema) continue;
+    const findings = attempt(schema);
+    const failed = findings.some((finding) => finding.severity === 'error');
+    if (!failed) {
+      ctx.findings.push(...findings);
+      if (first) {
+        ctx.findings.push({
+          path: [],
+          at: 'value',
+          severity: 'note',
+          message: `invalid under ${first.release} (the default), valid under ${release}'s CRDs: judged by ${release}`,
+        });
+      }
+      return release;
+    }
+    first ??= { release, findings };
+  }
+  if (first) ctx.findings.push(...first.findings);
+  return first?.release ?? candidates[0]!.release;
 }
 
 function sympoziumKindNames(): string[] {
-  return knownKinds()
-    .filter((entry: KindSchema) => entry.crd)
-    .map((entry) => entry.kind);
+  const names = new Set<string>();
+  for (const release of releaseNames) for (const name of Object.keys(releaseData(release).kinds)) names.add(name);
+  return [...names];
 }
 
 /** Problems in reading order: by file (as first seen), then line, then column. */

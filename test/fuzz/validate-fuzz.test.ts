@@ -60,7 +60,7 @@ spec:
   model: {provider: openai, model: gpt-4.1, authSecretRef: fuzz-openai-key}
   timeout: 10m
   mode: task
-status: {phase: Succeeded, tokenUsage: {inputTokens: 10, outputTokens: 5, totalTokens: 15}}
+status: {phase: Succeeded, tokenUsage: {inputTokens: 10, outputTokens: 5, totalTokens: 15, toolCalls: 0, durationMs: 1200}}
 `,
   `apiVersion: sympozium.ai/v1alpha1
 kind: SkillPack

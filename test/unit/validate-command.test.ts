@@ -66,14 +66,14 @@ describe('sympozium validate', () => {
     const { ctx, printed } = context();
     await validate({ paths: ['good.yaml'], cluster: false }, ctx);
     expect(printed.stdout).toBe('');
-    expect(printed.stderr).toBe('✔ 1 document in 1 file valid\n');
+    expect(printed.stderr).toBe('✔ 1 document in 1 file valid (Sympozium release v0.5.8)\n');
   });
 
   it('lists each problem as file:line:col  path: message and fails with exit code 2', async () => {
     const { ctx, printed } = context();
     const run = validate({ paths: ['good.yaml', 'bad.yaml'], cluster: false }, ctx);
     await expect(run).rejects.toBeInstanceOf(CliError);
-    await expect(run).rejects.toMatchObject({ exitCode: 2, message: '2 problems in 1 file' });
+    await expect(run).rejects.toMatchObject({ exitCode: 2, message: '2 problems in 1 file (Sympozium release v0.5.8)' });
     expect(printed.stdout).toBe(
       'bad.yaml:10:7  spec.authRefs[0].secret: required\n' +
         'bad.yaml:10:7  spec.authRefs[0].secretName: unknown field "secretName" (did you mean secret?)\n',
@@ -84,8 +84,8 @@ describe('sympozium validate', () => {
     const { ctx, printed } = context({ format: 'json', stdin: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n' });
     await expect(validate({ paths: ['bad.yaml', '-'], cluster: false }, ctx)).rejects.toMatchObject({ exitCode: 2 });
     expect(JSON.parse(printed.stdout)).toEqual([
-      { source: 'bad.yaml', line: 10, column: 7, path: 'spec.authRefs[0].secret', message: 'required', severity: 'error' },
-      { source: 'bad.yaml', line: 10, column: 7, path: 'spec.authRefs[0].secretName', message: 'unknown field "secretName" (did you mean secret?)', severity: 'error' },
+      { source: 'bad.yaml', line: 10, column: 7, path: 'spec.authRefs[0].secret', message: 'required', severity: 'error', release: 'v0.5.8' },
+      { source: 'bad.yaml', line: 10, column: 7, path: 'spec.authRefs[0].secretName', message: 'unknown field "secretName" (did you mean secret?)', severity: 'error', release: 'v0.5.8' },
       { source: '<stdin>', line: 1, column: 1, path: '', message: 'no bundled schema for apps/v1 Deployment; only apiVersion, kind and metadata were checked', severity: 'note' },
     ]);
   });

