@@ -94,7 +94,7 @@ export function resourcePath(ref: ResourceRef): string {
 }
 
 export interface KubeClientOptions {
-  globals: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'namespace' | 'requestTimeoutMs'>;
+  globals: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'namespace' | 'requestTimeoutMs' | 'as' | 'asGroups' | 'asUid'>;
   env: NodeJS.ProcessEnv;
   out?: Pick<Output, 'debug'>;
   signal?: AbortSignal;
@@ -278,13 +278,16 @@ export class KubeClient {
   private async sendOnce(options: RequestOptions): Promise<http.IncomingMessage> {
     await (this.credentialsReady ??= this.prepareCredentials());
     const url = this.urlFor(options);
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
       Accept: options.accept ?? 'application/json',
       'User-Agent': 'sympozium-cli',
       ...this.extraHeaders,
     };
-    const token = this.currentToken();
-    if (token) headers.Authorization = `Bearer ${token}`;
+    this.addImpersonation(headers);
+    // Like kubectl, never send credentials over plain http (e.g. to `kubectl proxy`, which adds its own).
+    const token = this.secure ? this.currentToken() : undefined;
+    if (!this.secure) delete headers.Authorization;
+    else if (token) headers.Authorization = `Bearer ${token}`;
     else if (this.config.username !== undefined && this.config.password !== undefined) {
       headers.Authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}`;
     }
@@ -337,6 +340,16 @@ export class KubeClient {
     });
   }
 
+  /** client-go's impersonation headers; extra keys are percent-encoded as kubectl does. */
+  private addImpersonation(headers: Record<string, string | string[]>): void {
+    const as = this.config.impersonate;
+    if (!as?.user) return;
+    headers['Impersonate-User'] = as.user;
+    if (as.uid) headers['Impersonate-Uid'] = as.uid;
+    if (as.groups.length > 0) headers['Impersonate-Group'] = as.groups;
+    for (const [key, values] of Object.entries(as.extra)) headers[`Impersonate-Extra-${encodeExtraKey(key)}`] = values;
+  }
+
   private currentToken(): string | undefined {
     if (this.extraHeaders.Authorization) return undefined;
     if (this.config.token) return this.config.token;
@@ -358,6 +371,16 @@ export class KubeClient {
   }
 }
 
+/** Go's url.PathEscape for header names: keep RFC 7230 token characters that are also unreserved, escape the rest. */
+function encodeExtraKey(key: string): string {
+  return [...Buffer.from(key, 'utf8')]
+    .map((byte) => {
+      const char = String.fromCharCode(byte);
+      return /[A-Za-z0-9!#$&'*+\-.^_`|~]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+}
+
 function isConnectionReset(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error)?.message === 'aborted';
@@ -371,7 +394,8 @@ async function readBody(response: http.IncomingMessage): Promise<string> {
 }
 
 export function createKubeClient(options: KubeClientOptions): KubeClient {
-  const config = loadKubeConfig({ kubeconfig: options.globals.kubeconfig, context: options.globals.context, env: options.env });
+  const { globals } = options;
+  const config = loadKubeConfig({ kubeconfig: globals.kubeconfig, context: globals.context, as: globals.as, asGroups: globals.asGroups, asUid: globals.asUid, env: options.env });
   options.out?.debug(`using ${`context "${config.contextName}" (${config.server})`}, namespace ${options.globals.namespace ?? config.namespace}`);
   return new KubeClient(config, {
     namespace: options.globals.namespace,
