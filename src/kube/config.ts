@@ -84,6 +84,20 @@ export function kubeconfigPaths(options: LoadOptions): string[] {
   return [join(options.env.HOME ?? homedir(), '.kube', 'config')];
 }
 
+/** Every context name the kubeconfig files define, in first-wins order, for shell completion; unreadable files add none. */
+export function kubeconfigContextNames(options: LoadOptions): string[] {
+  const found = new Set<string>();
+  for (const path of kubeconfigPaths(options)) {
+    try {
+      const doc = parseYaml(readFileSync(path, 'utf8'), { json: true }) as { contexts?: { name?: unknown }[] } | null;
+      for (const entry of doc?.contexts ?? []) if (typeof entry?.name === 'string' && entry.name) found.add(entry.name);
+    } catch {
+      // Completion must never fail the shell: a missing or broken file simply offers nothing.
+    }
+  }
+  return [...found];
+}
+
 export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   const paths = kubeconfigPaths(options);
   const existing = paths.filter((path) => existsSync(path));
