@@ -7,6 +7,7 @@ import { CliError, InterruptedError } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { loadKubeConfig, type ResolvedKubeConfig } from './config.js';
 import { KubeApiError, connectionError } from './errors.js';
+import { defaultTrustedCAs } from './trust.js';
 
 /**
  * The cluster client every command uses. Requests go over node:http(s) with a keep-alive agent: the simple
@@ -113,7 +114,7 @@ export class KubeClient {
   private extraHeaders: Record<string, string> = {};
   private credentialsReady?: Promise<void>;
 
-  constructor(config: ResolvedKubeConfig, options: { namespace?: string; out?: Pick<Output, 'debug'>; signal?: AbortSignal; requestTimeoutMs?: number }) {
+  constructor(config: ResolvedKubeConfig, options: { env?: NodeJS.ProcessEnv; namespace?: string; out?: Pick<Output, 'debug'>; signal?: AbortSignal; requestTimeoutMs?: number }) {
     this.config = config;
     this.namespace = options.namespace ?? config.namespace;
     this.out = options.out;
@@ -125,7 +126,8 @@ export class KubeClient {
     this.baseUrl = new URL(config.server);
     this.secure = this.baseUrl.protocol === 'https:';
     const tls = {
-      ca: config.ca,
+      // Without a CA in the kubeconfig, trust the OS store as kubectl does, not only Node's bundled list.
+      ca: config.ca ?? (this.secure && !config.insecureSkipTlsVerify ? defaultTrustedCAs(options.env ?? {}) : undefined),
       cert: config.clientCert,
       key: config.clientKey,
       rejectUnauthorized: !config.insecureSkipTlsVerify,
@@ -398,6 +400,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   const config = loadKubeConfig({ kubeconfig: globals.kubeconfig, context: globals.context, as: globals.as, asGroups: globals.asGroups, asUid: globals.asUid, env: options.env });
   options.out?.debug(`using ${`context "${config.contextName}" (${config.server})`}, namespace ${options.globals.namespace ?? config.namespace}`);
   return new KubeClient(config, {
+    env: options.env,
     namespace: options.globals.namespace,
     out: options.out,
     signal: options.signal,
