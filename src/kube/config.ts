@@ -199,6 +199,13 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   if (clientCert && !clientKey) throw refuse(`user "${userEntry?.name}" has a client certificate but no client key (client-key or client-key-data)`);
   if (clientKey && !clientCert) throw refuse(`user "${userEntry?.name}" has a client key but no client certificate (client-certificate or client-certificate-data)`);
   const impersonate = impersonationOf(user, options, userEntry?.name ?? '');
+  const exec = user.exec as { apiVersion?: string; interactiveMode?: string } | undefined;
+  if (exec && exec.apiVersion === 'client.authentication.k8s.io/v1' && !exec.interactiveMode && !token && !tokenFile) {
+    throw new CliError(`interactiveMode must be specified for ${userEntry?.name} to use exec authentication plugin`, {
+      hint: 'Add interactiveMode: Never (or IfAvailable, Always) to the exec section of the kubeconfig user; kubectl refuses it too.',
+      exitCode: ExitCode.usage,
+    });
+  }
 
   return {
     files: existing,

@@ -108,4 +108,14 @@ describe.skipIf(!kubectl)('connect like kubectl', () => {
     expect(run.cli.stderr).not.toMatch(/not valid YAML|bug/);
     expect(run.ours).toEqual(run.kubectl);
   });
+
+  it('refuses an exec v1 plugin without interactiveMode, as kubectl does', async () => {
+    const path = kubeconfig('exec-v1.yaml', '    exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/true}');
+    const kubectlRun = await runKubectl(['--kubeconfig', path, 'get', 'pods']);
+    const cli = await runBin(['--kubeconfig', path, 'key', 'show', 'demo', '--reveal']);
+    const reason = 'interactiveMode must be specified for u to use exec authentication plugin';
+    expect(kubectlRun.stderr).toContain(reason);
+    expect(cli.stderr).toContain(reason);
+    expect(cli.code).toBe(2);
+  });
 });

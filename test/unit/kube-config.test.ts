@@ -74,7 +74,7 @@ describe('loadKubeConfig', () => {
   });
 
   it('an exec plugin is handed to client-node', () => {
-    const loaded = loadKubeConfig({ kubeconfig: file('g.yaml', config({ user: '    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: aws' })), env: {} });
+    const loaded = loadKubeConfig({ kubeconfig: file('g.yaml', config({ user: '    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: aws\n      interactiveMode: Never' })), env: {} });
     expect(loaded.needsClientNode).toBe(true);
   });
 
