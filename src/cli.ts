@@ -95,6 +95,9 @@ export function readGlobals(command: Command): GlobalOptions {
     verbose: Boolean(raw.verbose),
     color: raw.color !== false,
     requestTimeoutMs: raw.requestTimeout as number | undefined,
+    as: raw.as as string | undefined,
+    asGroups: raw.asGroup as string[] | undefined,
+    asUid: raw.asUid as string | undefined,
   };
 }
 
@@ -135,7 +138,7 @@ export const knownCommands = ['init', 'validate', 'apply', 'instances', 'enable'
 const commandAliases: Record<string, string[]> = { instances: ['inst', 'agents', 'instance'], runs: ['run'] };
 
 /** Global options that take a value: their value is not the command name. */
-const globalsWithValue = new Set(['--kubeconfig', '--context', '-n', '--namespace', '-o', '--output', '--request-timeout']);
+const globalsWithValue = new Set(['--kubeconfig', '--context', '-n', '--namespace', '-o', '--output', '--request-timeout', '--as', '--as-group', '--as-uid']);
 
 /**
  * The top-level command named on a command line, if any: the first word that is neither an option nor the
@@ -168,6 +171,9 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('-n, --namespace <ns>', "namespace (default: the context's, else \"default\")", namespaceName)
+    .option('--as <user>', 'user to impersonate for the cluster requests')
+    .option('--as-group <group>', 'group to impersonate (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--as-uid <uid>', 'UID to impersonate')
     .addOption(new Option('-o, --output <format>', 'output format').choices([...outputFormats]))
     .option('-y, --yes', 'never prompt; take the defaults')
     .option('-q, --quiet', 'print only results and errors')

@@ -16,6 +16,10 @@ export interface GlobalOptions {
   verbose: boolean;
   color: boolean;
   requestTimeoutMs?: number;
+  /** --as, --as-group (repeatable), --as-uid: impersonation as in kubectl. */
+  as?: string;
+  asGroups?: string[];
+  asUid?: string;
 }
 
 /**

@@ -162,18 +162,7 @@ async function names(ctx: Context, state: CompletionState, kind: 'instance' | 'r
 }
 
 async function contexts(ctx: Context, state: CompletionState): Promise<string[]> {
-  try {
-    const { kubeconfigPaths } = await import('../kube/config.js');
-    const { readFileSync, existsSync } = await import('node:fs');
-    const { parse } = await import('yaml');
-    const found = new Set<string>();
-    for (const path of kubeconfigPaths({ kubeconfig: state.kubeconfig, env: ctx.env })) {
-      if (!existsSync(path)) continue;
-      const doc = parse(readFileSync(path, 'utf8')) as { contexts?: { name?: string }[] } | null;
-      for (const entry of doc?.contexts ?? []) if (entry.name) found.add(entry.name);
-    }
-    return [...found];
-  } catch {
-    return [];
-  }
+  // The connection layer's own reader, so completion sees the same files and YAML rules as every command.
+  const { kubeconfigContextNames } = await import('../kube/config.js');
+  return kubeconfigContextNames({ kubeconfig: state.kubeconfig, env: ctx.env });
 }

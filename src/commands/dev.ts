@@ -228,15 +228,20 @@ export async function devStatus(options: { stateDir?: string }, ctx: Context): P
     if (ctx.out.machine) ctx.out.document({ running: false, stateDir });
     throw new CliError('the local control plane is not running', { hint: 'Start it with `sympozium dev up`.' });
   }
-  const token = readToken(info.kubeconfig);
+  // Through the connection layer and the kubeconfig dev wrote, as every other command reaches a cluster.
+  const { createKubeClient } = await import('../kube/client.js');
+  const kube = createKubeClient({ globals: { kubeconfig: info.kubeconfig, requestTimeoutMs: 5000 }, env: ctx.env, signal: ctx.signal });
   const objects: Record<string, number> = {};
-  for (const [kind, path] of countedKinds) {
-    try {
-      const response = await fetch(`${info.url}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) });
-      if (response.ok) objects[kind] = ((await response.json()) as { items: unknown[] }).items.length;
-    } catch {
-      // A kind the server does not serve is simply not counted.
+  try {
+    for (const [kind, path] of countedKinds) {
+      try {
+        objects[kind] = (await kube.list(path)).items.length;
+      } catch {
+        // A kind the server does not serve is simply not counted.
+      }
     }
+  } finally {
+    kube.close();
   }
   const uptimeMs = ctx.now().getTime() - new Date(info.startedAt).getTime();
   if (ctx.out.machine) {
@@ -277,14 +282,6 @@ export async function devLogs(options: { stateDir?: string }, ctx: Context): Pro
 
 function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-function readToken(kubeconfig: string): string | undefined {
-  try {
-    return /token:\s*(\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1]?.replace(/^["']|["']$/g, '');
-  } catch {
-    return undefined;
-  }
 }
 
 /** The user's kubeconfig: --kubeconfig, else the first KUBECONFIG entry that is not ours, else ~/.kube/config. */

@@ -8,6 +8,7 @@ import type { Output } from '../ui/output.js';
 import { loadKubeConfig, type ResolvedKubeConfig } from './config.js';
 import { KubeApiError, connectionError } from './errors.js';
 import { requireName, requirePathSegment } from './names.js';
+import { defaultTrustedCAs } from './trust.js';
 
 /**
  * The cluster client every command uses. Requests go over node:http(s) with a keep-alive agent: the simple
@@ -142,7 +143,7 @@ function isCollectionPath(segments: string[]): boolean {
 }
 
 export interface KubeClientOptions {
-  globals: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'namespace' | 'requestTimeoutMs'>;
+  globals: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'namespace' | 'requestTimeoutMs' | 'as' | 'asGroups' | 'asUid'>;
   env: NodeJS.ProcessEnv;
   out?: Pick<Output, 'debug'>;
   signal?: AbortSignal;
@@ -161,7 +162,7 @@ export class KubeClient {
   private extraHeaders: Record<string, string> = {};
   private credentialsReady?: Promise<void>;
 
-  constructor(config: ResolvedKubeConfig, options: { namespace?: string; out?: Pick<Output, 'debug'>; signal?: AbortSignal; requestTimeoutMs?: number }) {
+  constructor(config: ResolvedKubeConfig, options: { env?: NodeJS.ProcessEnv; namespace?: string; out?: Pick<Output, 'debug'>; signal?: AbortSignal; requestTimeoutMs?: number }) {
     this.config = config;
     // -n is checked at the command line; the context's namespace comes from a file and is checked here,
     // before any request, so a broken kubeconfig cannot send a request into a malformed or empty namespace.
@@ -181,7 +182,8 @@ export class KubeClient {
     this.baseUrl = new URL(config.server);
     this.secure = this.baseUrl.protocol === 'https:';
     const tls = {
-      ca: config.ca,
+      // Without a CA in the kubeconfig, trust the OS store as kubectl does, not only Node's bundled list.
+      ca: config.ca ?? (this.secure && !config.insecureSkipTlsVerify ? defaultTrustedCAs(options.env ?? {}) : undefined),
       cert: config.clientCert,
       key: config.clientKey,
       rejectUnauthorized: !config.insecureSkipTlsVerify,
@@ -351,13 +353,16 @@ export class KubeClient {
   private async sendOnce(options: RequestOptions): Promise<http.IncomingMessage> {
     await (this.credentialsReady ??= this.prepareCredentials());
     const url = this.urlFor(options);
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
       Accept: options.accept ?? 'application/json',
       'User-Agent': 'sympozium-cli',
       ...this.extraHeaders,
     };
-    const token = this.currentToken();
-    if (token) headers.Authorization = `Bearer ${token}`;
+    this.addImpersonation(headers);
+    // Like kubectl, never send credentials over plain http (e.g. to `kubectl proxy`, which adds its own).
+    const token = this.secure ? this.currentToken() : undefined;
+    if (!this.secure) delete headers.Authorization;
+    else if (token) headers.Authorization = `Bearer ${token}`;
     else if (this.config.username !== undefined && this.config.password !== undefined) {
       headers.Authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}`;
     }
@@ -410,6 +415,16 @@ export class KubeClient {
     });
   }
 
+  /** client-go's impersonation headers; extra keys are percent-encoded as kubectl does. */
+  private addImpersonation(headers: Record<string, string | string[]>): void {
+    const as = this.config.impersonate;
+    if (!as?.user) return;
+    headers['Impersonate-User'] = as.user;
+    if (as.uid) headers['Impersonate-Uid'] = as.uid;
+    if (as.groups.length > 0) headers['Impersonate-Group'] = as.groups;
+    for (const [key, values] of Object.entries(as.extra)) headers[`Impersonate-Extra-${encodeExtraKey(key)}`] = values;
+  }
+
   private currentToken(): string | undefined {
     if (this.extraHeaders.Authorization) return undefined;
     if (this.config.token) return this.config.token;
@@ -431,6 +446,16 @@ export class KubeClient {
   }
 }
 
+/** Go's url.PathEscape for header names: keep RFC 7230 token characters that are also unreserved, escape the rest. */
+function encodeExtraKey(key: string): string {
+  return [...Buffer.from(key, 'utf8')]
+    .map((byte) => {
+      const char = String.fromCharCode(byte);
+      return /[A-Za-z0-9!#$&'*+\-.^_`|~]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+}
+
 function isConnectionReset(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error)?.message === 'aborted';
@@ -444,9 +469,11 @@ async function readBody(response: http.IncomingMessage): Promise<string> {
 }
 
 export function createKubeClient(options: KubeClientOptions): KubeClient {
-  const config = loadKubeConfig({ kubeconfig: options.globals.kubeconfig, context: options.globals.context, env: options.env });
+  const { globals } = options;
+  const config = loadKubeConfig({ kubeconfig: globals.kubeconfig, context: globals.context, as: globals.as, asGroups: globals.asGroups, asUid: globals.asUid, env: options.env });
   options.out?.debug(`using ${`context "${config.contextName}" (${config.server})`}, namespace ${options.globals.namespace ?? config.namespace}`);
   return new KubeClient(config, {
+    env: options.env,
     namespace: options.globals.namespace,
     out: options.out,
     signal: options.signal,

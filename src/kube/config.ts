@@ -45,15 +45,34 @@ export interface ResolvedKubeConfig {
   tokenFile?: string;
   username?: string;
   password?: string;
+  /** Impersonation, from the kubeconfig user or the --as flags (the flags win, as in kubectl). */
+  impersonate?: Impersonation;
   /** Exec plugin or auth-provider: credentials must come from client-node. */
   needsClientNode: boolean;
   inCluster: boolean;
 }
 
+export interface Impersonation {
+  user?: string;
+  uid?: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
+
 export interface LoadOptions {
   kubeconfig?: string;
   context?: string;
+  /** --as, --as-group, --as-uid. */
+  as?: string;
+  asGroups?: string[];
+  asUid?: string;
   env: NodeJS.ProcessEnv;
+}
+
+/** Go's yaml (YAML 1.1) reads these as booleans; js-yaml (YAML 1.2) leaves all but true/false as strings. */
+const yaml11True = new Set(['true', 'True', 'TRUE', 'yes', 'Yes', 'YES', 'y', 'Y', 'on', 'On', 'ON']);
+function isTrue(value: unknown): boolean {
+  return value === true || (typeof value === 'string' && yaml11True.has(value));
 }
 
 const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -63,6 +82,20 @@ export function kubeconfigPaths(options: LoadOptions): string[] {
   const fromEnv = options.env.KUBECONFIG;
   if (fromEnv) return fromEnv.split(delimiter).filter(Boolean).map((path) => resolve(path));
   return [join(options.env.HOME ?? homedir(), '.kube', 'config')];
+}
+
+/** Every context name the kubeconfig files define, in first-wins order, for shell completion; unreadable files add none. */
+export function kubeconfigContextNames(options: LoadOptions): string[] {
+  const found = new Set<string>();
+  for (const path of kubeconfigPaths(options)) {
+    try {
+      const doc = parseYaml(readFileSync(path, 'utf8'), { json: true }) as { contexts?: { name?: unknown }[] } | null;
+      for (const entry of doc?.contexts ?? []) if (typeof entry?.name === 'string' && entry.name) found.add(entry.name);
+    } catch {
+      // Completion must never fail the shell: a missing or broken file simply offers nothing.
+    }
+  }
+  return [...found];
 }
 
 export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
@@ -90,7 +123,8 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   for (const path of existing) {
     let doc: Record<string, unknown>;
     try {
-      doc = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as Record<string, unknown>;
+      // `json: true` lets a later duplicate key win instead of rejecting the file, as Go's yaml does for kubectl.
+      doc = (parseYaml(readFileSync(path, 'utf8'), { json: true }) ?? {}) as Record<string, unknown>;
     } catch (error) {
       throw new CliError(`kubeconfig ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
         hint: 'Fix the file, or point KUBECONFIG at another one.',
@@ -140,17 +174,36 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   const clusterDir = baseDirOf.get(clusterEntry)!;
   const userDir = userEntry ? baseDirOf.get(userEntry)! : clusterDir;
 
-  const server = String(cluster.server ?? '').replace(/\/+$/, '');
+  let server = String(cluster.server ?? '').replace(/\/+$/, '');
   if (!server) {
     throw new CliError(`cluster "${clusterEntry.name}" has no server address in the kubeconfig`, {
       hint: 'Fix the kubeconfig, or choose another --context.',
     });
   }
-  const insecure = cluster['insecure-skip-tls-verify'] === true;
-  if (server.startsWith('http://') && !insecure) {
-    // Plain HTTP carries credentials in the clear; only accept it where the kubeconfig says so explicitly.
-    throw new CliError(`the server ${server} uses plain http:// but the kubeconfig does not set insecure-skip-tls-verify`, {
-      hint: `Use an https:// server, or set insecure-skip-tls-verify: true on cluster "${clusterEntry.name}" if this really is a local test cluster.`,
+  const ca = dataOrFile(cluster['certificate-authority-data'], cluster['certificate-authority'], clusterDir);
+  const clientCert = dataOrFile(user['client-certificate-data'], user['client-certificate'], userDir);
+  const clientKey = dataOrFile(user['client-key-data'], user['client-key'], userDir);
+  // client-go's DefaultServerURL: a bare host:port is https only when TLS material says so, else http.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(server)) server = `${ca || clientCert ? 'https' : 'http'}://${server}`;
+  const insecure = isTrue(cluster['insecure-skip-tls-verify']);
+  const refuse = (reason: string) =>
+    new CliError(`kubeconfig context "${contextName}" is invalid: ${reason}`, { hint: 'Fix the kubeconfig (kubectl refuses it too).', exitCode: ExitCode.usage });
+  if (insecure && ca && server.startsWith('https://')) {
+    throw refuse('specifying a root certificates file with the insecure flag is not allowed');
+  }
+  const token = typeof user.token === 'string' && user.token ? user.token : undefined;
+  const tokenFile = user.tokenFile ? resolveFrom(userDir, String(user.tokenFile)) : undefined;
+  if ((token || tokenFile) && (user.username !== undefined || user.password !== undefined)) {
+    throw refuse('username/password or bearer token may be set, but not both');
+  }
+  if (clientCert && !clientKey) throw refuse(`user "${userEntry?.name}" has a client certificate but no client key (client-key or client-key-data)`);
+  if (clientKey && !clientCert) throw refuse(`user "${userEntry?.name}" has a client key but no client certificate (client-certificate or client-certificate-data)`);
+  const impersonate = impersonationOf(user, options, userEntry?.name ?? '');
+  const exec = user.exec as { apiVersion?: string; interactiveMode?: string } | undefined;
+  if (exec && exec.apiVersion === 'client.authentication.k8s.io/v1' && !exec.interactiveMode && !token && !tokenFile) {
+    throw new CliError(`interactiveMode must be specified for ${userEntry?.name} to use exec authentication plugin`, {
+      hint: 'Add interactiveMode: Never (or IfAvailable, Always) to the exec section of the kubeconfig user; kubectl refuses it too.',
+      exitCode: ExitCode.usage,
     });
   }
 
@@ -162,18 +215,40 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
     server,
     namespace: context.context?.namespace || 'default',
     namespaceFromContext: Boolean(context.context?.namespace),
-    ca: dataOrFile(cluster['certificate-authority-data'], cluster['certificate-authority'], clusterDir),
+    ca,
     insecureSkipTlsVerify: insecure,
     tlsServerName: cluster['tls-server-name'] as string | undefined,
-    clientCert: dataOrFile(user['client-certificate-data'], user['client-certificate'], userDir),
-    clientKey: dataOrFile(user['client-key-data'], user['client-key'], userDir),
-    token: user.token as string | undefined,
-    tokenFile: user.tokenFile ? resolveFrom(userDir, String(user.tokenFile)) : undefined,
+    clientCert,
+    clientKey,
+    // kubectl sends the token file's content when both are set: the file is the one that rotates.
+    token: tokenFile ? undefined : token,
+    tokenFile,
     username: user.username as string | undefined,
     password: user.password as string | undefined,
-    needsClientNode: Boolean(user.exec || user['auth-provider']),
+    impersonate,
+    // A static token beats an exec plugin or auth provider in kubectl, so client-node is not needed then.
+    needsClientNode: !token && !tokenFile && Boolean(user.exec || user['auth-provider']),
     inCluster: false,
   };
+}
+
+function impersonationOf(user: Record<string, unknown>, options: LoadOptions, userName: string): Impersonation | undefined {
+  // As in kubectl's overrides, each flag replaces only its own field of the kubeconfig user's impersonation.
+  const impersonation: Impersonation = {
+    user: options.as || (user.as as string | undefined) || undefined,
+    uid: options.asUid || (user['as-uid'] as string | undefined) || undefined,
+    groups: options.asGroups?.length ? options.asGroups : ((user['as-groups'] as unknown[] | undefined) ?? []).map(String),
+    extra: Object.fromEntries(
+      Object.entries((user['as-user-extra'] as Record<string, unknown[]> | undefined) ?? {}).map(([key, values]) => [key, (values ?? []).map(String)]),
+    ),
+  };
+  if (!impersonation.user && (impersonation.uid || impersonation.groups.length > 0 || Object.keys(impersonation.extra).length > 0)) {
+    throw new CliError(`requesting uid, groups or user-extra for ${userName} without impersonating a user`, {
+      hint: 'Add --as <user> (or `as:` in the kubeconfig user) alongside --as-group/--as-uid.',
+      exitCode: ExitCode.usage,
+    });
+  }
+  return impersonation.user ? impersonation : undefined;
 }
 
 function inClusterConfig(env: NodeJS.ProcessEnv): ResolvedKubeConfig {

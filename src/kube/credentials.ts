@@ -1,5 +1,6 @@
 import type { ResolvedKubeConfig } from './config.js';
 import { CliError } from '../errors.js';
+import { clientNodeConfig } from './portforward.js';
 
 /**
  * Credentials that only @kubernetes/client-node knows how to produce: exec plugins (EKS, GKE, AKS) and auth
@@ -7,14 +8,8 @@ import { CliError } from '../errors.js';
  */
 export async function credentialHeaders(config: ResolvedKubeConfig): Promise<Record<string, string>> {
   const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
-  const kc = new KubeConfig();
-  // client-node merges KUBECONFIG itself; loading the first file and switching context matches what we resolved.
-  for (const file of config.files) {
-    const next = new KubeConfig();
-    next.loadFromFile(file);
-    kc.mergeConfig(next, true);
-  }
-  kc.setCurrentContext(config.contextName);
+  // The same merge as port-forward's (first file wins per name), not client-node's, which throws on duplicates.
+  const kc = clientNodeConfig(KubeConfig, config);
   const options: { headers: Record<string, string> } = { headers: {} };
   try {
     await kc.applyToHTTPSOptions(options as never);

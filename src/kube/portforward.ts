@@ -157,10 +157,12 @@ export function clientNodeConfig(KubeConfigClass: typeof KubeConfig, config: Res
     return kc;
   }
   // Like kubectl, the first file that defines a name wins: merge later files without overriding earlier ones.
+  // Entries the context does not use may be incomplete (kubectl ignores them): filter them rather than throw.
+  const lenient = { onInvalidEntry: 'filter' } as const;
   config.files.forEach((file, index) => {
-    if (index === 0) return kc.loadFromFile(file);
+    if (index === 0) return kc.loadFromFile(file, lenient);
     const next = new KubeConfigClass();
-    next.loadFromFile(file);
+    next.loadFromFile(file, lenient);
     // client-node's mergeConfig throws on a duplicate name, where kubectl keeps the first; do kubectl's.
     for (const cluster of next.clusters) if (!kc.getCluster(cluster.name)) kc.addCluster(cluster);
     for (const user of next.users) if (!kc.getUser(user.name)) kc.addUser(user);

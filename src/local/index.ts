@@ -71,7 +71,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
   let controller: Controller | undefined;
   try {
     const clientFor = () => {
-      const client = new KubeClient(resolvedConfig(apiServer.url, apiServer.token), { requestTimeoutMs: 30_000 });
+      const client = new KubeClient(resolvedConfig(apiServer.httpsUrl, apiServer.token), { requestTimeoutMs: 30_000 });
       clients.push(client);
       return client;
     };

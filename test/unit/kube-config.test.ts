@@ -62,8 +62,8 @@ describe('loadKubeConfig', () => {
   });
 
   it('plain http only where the kubeconfig says insecure-skip-tls-verify', () => {
-    expect(() => loadKubeConfig({ kubeconfig: file('d.yaml', config({ server: 'http://127.0.0.1:8080' })), env: {} })).toThrow(/plain http:\/\/ but the kubeconfig does not set insecure-skip-tls-verify/);
-    expect(loadKubeConfig({ kubeconfig: file('e.yaml', config({ server: 'http://127.0.0.1:8080', insecure: true })), env: {} }).insecureSkipTlsVerify).toBe(true);
+    // kubectl connects to a plain http server (e.g. `kubectl proxy`); the client sends no credentials there.
+    expect(loadKubeConfig({ kubeconfig: file('d.yaml', config({ server: 'http://127.0.0.1:8080' })), env: {} }).server).toBe('http://127.0.0.1:8080');
   });
 
   it('KUBECONFIG merges files like kubectl: the first to define a name or a current context wins', () => {
@@ -74,11 +74,65 @@ describe('loadKubeConfig', () => {
   });
 
   it('an exec plugin is handed to client-node', () => {
-    const loaded = loadKubeConfig({ kubeconfig: file('g.yaml', config({ user: '    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: aws' })), env: {} });
+    const loaded = loadKubeConfig({ kubeconfig: file('g.yaml', config({ user: '    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: aws\n      interactiveMode: Never' })), env: {} });
     expect(loaded.needsClientNode).toBe(true);
   });
 
   it('no kubeconfig at all says where it looked and how to get one', () => {
     expect(() => loadKubeConfig({ env: { HOME: join(dir, 'nohome') } })).toThrow(/no kubeconfig found/);
+  });
+});
+
+describe('kubectl parity', () => {
+  const plain = (user: string, cluster = '    server: https://k.example.com') => `apiVersion: v1
+kind: Config
+current-context: c
+clusters:
+- name: c
+  cluster:
+${cluster}
+contexts:
+- name: c
+  context: {cluster: c, user: u}
+users:
+- name: u
+  user:
+${user}
+`;
+
+  it('reads impersonation from the user, with each --as flag replacing its own field', () => {
+    const path = file('imp.yaml', plain('    token: t\n    as: alice\n    as-groups: [devs]\n    as-uid: "42"\n    as-user-extra:\n      scopes.example.com/x: [a, b]'));
+    expect(loadKubeConfig({ kubeconfig: path, env: {} }).impersonate).toEqual({ user: 'alice', uid: '42', groups: ['devs'], extra: { 'scopes.example.com/x': ['a', 'b'] } });
+    expect(loadKubeConfig({ kubeconfig: path, as: 'bob', asGroups: ['ops', 'sre'], env: {} }).impersonate).toMatchObject({ user: 'bob', uid: '42', groups: ['ops', 'sre'] });
+  });
+
+  it('refuses groups without a user to impersonate, with kubectl\'s message', () => {
+    const path = file('imp2.yaml', plain('    token: t'));
+    expect(() => loadKubeConfig({ kubeconfig: path, asGroups: ['g'], env: {} })).toThrow('requesting uid, groups or user-extra for u without impersonating a user');
+  });
+
+  it('prefers tokenFile over token and a token over exec, and reads YAML 1.1 booleans', () => {
+    const both = loadKubeConfig({ kubeconfig: file('tf.yaml', plain('    token: inline\n    tokenFile: tok')), env: {} });
+    expect(both.token).toBeUndefined();
+    expect(both.tokenFile).toBe(join(dir, 'tok'));
+    const exec = loadKubeConfig({ kubeconfig: file('te.yaml', plain('    token: t\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: x, interactiveMode: Never}')), env: {} });
+    expect(exec.needsClientNode).toBe(false);
+    expect(loadKubeConfig({ kubeconfig: file('yes.yaml', plain('    token: t', '    server: https://k.example.com\n    insecure-skip-tls-verify: yes')), env: {} }).insecureSkipTlsVerify).toBe(true);
+  });
+
+  it('lets a later duplicate key win instead of rejecting the file', () => {
+    const text = plain('    token: first\n    token: second');
+    expect(loadKubeConfig({ kubeconfig: file('dup.yaml', text), env: {} }).token).toBe('second');
+  });
+
+  it('refuses what kubectl refuses, with its reason and exit 2', () => {
+    expect(() => loadKubeConfig({ kubeconfig: file('tb.yaml', plain('    token: t\n    username: a\n    password: b')), env: {} })).toThrow(/username\/password or bearer token may be set, but not both/);
+    const caInsecure = plain('    token: t', '    server: https://k.example.com\n    insecure-skip-tls-verify: true\n    certificate-authority-data: Q0E=');
+    expect(() => loadKubeConfig({ kubeconfig: file('ci.yaml', caInsecure), env: {} })).toThrow(/root certificates file with the insecure flag/);
+    expect(() => loadKubeConfig({ kubeconfig: file('nokey.yaml', plain('    client-certificate-data: Q0E=')), env: {} })).toThrow(/client certificate but no client key/);
+  });
+
+  it('adds a scheme to a bare server address as client-go does', () => {
+    expect(loadKubeConfig({ kubeconfig: file('bare.yaml', plain('    token: t', '    server: 127.0.0.1:8001')), env: {} }).server).toBe('http://127.0.0.1:8001');
   });
 });
