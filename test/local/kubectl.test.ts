@@ -102,7 +102,7 @@ describe.skipIf(!haveKubectl)('kubectl against the local control plane', () => {
 
     const table = await kubectl(['get', 'sympoziuminstances']);
     expect(table.stdout).toMatch(/NAME\s+PHASE\s+ACTIVE AGENTS\s+TOTAL RUNS\s+AGE/);
-    expect(table.stdout).toMatch(/watched\s+Serving\s+1\s+2\s/);
+    expect(table.stdout).toMatch(/watched\s+Serving\s+1\s/);
   });
 
   test('`kubectl port-forward` to the server Service reaches the web proxy', async () => {

@@ -100,7 +100,8 @@ describe('the local control plane', () => {
     expect(chatRun.status).toMatchObject({ phase: 'Succeeded', result: completion.choices[0].message.content, exitCode: 0 });
     expect(chatRun.status.podName).toBeTruthy();
     expect(chatRun.status.tokenUsage.totalTokens).toBe(completion.usage.total_tokens);
-    await waitFor(async () => (await get(paths.instances('default', 'life')))?.status?.totalAgentRuns === 2, 'totalAgentRuns 2');
+    // Upstream never writes status.totalAgentRuns.
+    expect((await get(paths.instances('default', 'life')))?.status?.totalAgentRuns).toBeUndefined();
 
     // Removing the skill tears the endpoint down.
     await plane.api.patch(paths.instances('default', 'life'), { spec: { skills: [{ skillPackRef: 'k8s-ops' }] } });
@@ -108,7 +109,7 @@ describe('the local control plane', () => {
       const instance = await get(paths.instances('default', 'life'));
       return instance?.status?.phase === 'Running' && !instance.status.webEndpoint ? instance : undefined;
     }, 'life back to Running');
-    expect(after.status.conditions.map((condition: Obj) => condition.type)).toEqual(['Ready']);
+    expect(after.status.conditions).toBeUndefined();
     await waitFor(async () => !(await get(paths.runs('default', 'life-web-endpoint'))), 'server run gone');
     await waitFor(async () => !(await get(paths.deployments('default', 'life-web-endpoint-server'))), 'Deployment gone');
     await waitFor(async () => !(await get(paths.services('default', 'life-web-endpoint-server'))), 'Service gone');
