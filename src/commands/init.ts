@@ -242,7 +242,8 @@ async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAn
 
   const policy = await resolveAnswer(ask, {
     value: flag('--policy', options.policy, checkObjectName),
-    default: 'default',
+    // Upstream has no policy named `default`; without --policy, --yes writes no policyRef.
+    default: '',
     flag: '--policy',
     ask: async (prompt) => {
       const choice = await prompt.select({

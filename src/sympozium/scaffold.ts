@@ -183,7 +183,7 @@ function instanceDocument(answers: InitAnswers, secretName: string, template: st
   if (answers.thinking !== 'off') doc.setIn(['spec', 'agents', 'default', 'thinking'], answers.thinking);
   doc.setIn(['spec', 'authRefs', 0, 'provider'], answers.provider);
   doc.setIn(['spec', 'authRefs', 0, 'secret'], secretName);
-  doc.setIn(['spec', 'policyRef'], answers.policy);
+  if (answers.policy) doc.setIn(['spec', 'policyRef'], answers.policy);
 
   const skills = answers.skills.map((skill) => ({ skillPackRef: skill.ref, ...(Object.keys(skill.params).length ? { params: skill.params } : {}) }));
   if (answers.webEndpoint) {

@@ -187,6 +187,8 @@ export const names = {
   httpRoute: (run: string) => `${run}-web`,
   /** The seed's key Secret name; see api-key lookup for the other variants. */
   webEndpointKeySecret: (instance: string) => `${instance}-web-endpoint-key`,
+  /** The key Secret upstream's AgentRun controller creates for a server run (agentrun_controller.go). */
+  webProxyKeySecret: (instance: string) => `${instance}-web-proxy-key`,
   providerSecret: (instance: string, provider: string) => `${instance}-${provider}-key`,
   chatRunPrefix: (instance: string) => `${instance}-web-`,
   mcpRunPrefix: (instance: string) => `${instance}-mcp-`,

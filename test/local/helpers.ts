@@ -76,7 +76,7 @@ export class Api {
   }
 
   async apiKey(instance: string, ns = 'default'): Promise<string> {
-    const secret = await waitFor(() => this.get(paths.secrets(ns, `${instance}-web-endpoint-key`)), `key Secret of ${instance}`);
+    const secret = await waitFor(() => this.get(paths.secrets(ns, `${instance}-web-proxy-key`)), `key Secret of ${instance}`);
     return Buffer.from(secret.data['api-key'], 'base64').toString('utf8');
   }
 }

@@ -161,7 +161,7 @@ describe('OpenAI-compatible API', () => {
   test('a rotated key works at once, without restarting the proxy', async () => {
     const port = plane.proxyPort('default', 'chatty');
     const rotated = `sk-${'ab'.repeat(24)}`;
-    await plane.api.patch(paths.secrets('default', 'chatty-web-endpoint-key'), { data: { 'api-key': Buffer.from(rotated).toString('base64') } });
+    await plane.api.patch(paths.secrets('default', 'chatty-web-proxy-key'), { data: { 'api-key': Buffer.from(rotated).toString('base64') } });
     const fresh = new OpenAI({ baseURL: endpoint.baseURL, apiKey: rotated, maxRetries: 0 });
     await waitFor(() => fresh.models.list().then(() => true, () => false), 'the rotated key accepted');
     await expect(client.models.list()).rejects.toMatchObject({ status: 401 });

@@ -76,7 +76,7 @@ describe('an OpenAI-compatible provider', () => {
   });
 
   test("a provider error fails the run with the provider's message", async () => {
-    const served = await plane.api.get(paths.secrets('default', 'up-web-endpoint-key'));
+    const served = await plane.api.get(paths.secrets('default', 'up-web-proxy-key'));
     const key = Buffer.from(served.data['api-key'], 'base64').toString();
     const client = new OpenAI({ baseURL: `http://127.0.0.1:${plane.proxyPort('default', 'up')}/v1`, apiKey: key, maxRetries: 0 });
     const error = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'overloaded?' }] }).catch((caught) => caught);

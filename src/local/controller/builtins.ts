@@ -76,11 +76,13 @@ export function builtinPolicies(): Record<string, unknown>[] {
       toolGating: { defaultAction: 'allow' },
       networkPolicy: { denyAll: false, allowDNS: true },
     }),
-    policy('default', {
+    // Upstream's Helm chart presets (default-policies.yaml): there is no `default`. The spec shapes are the
+    // other engineer's to make exact.
+    policy('network-isolated', {
       sandboxPolicy: { required: false, allowHostMounts: false },
       subagentPolicy: { maxDepth: 3, maxConcurrent: 10 },
       toolGating: { defaultAction: 'allow' },
-      networkPolicy: { denyAll: false, allowDNS: true },
+      networkPolicy: { denyAll: true, allowDNS: true },
     }),
     policy('restrictive', {
       sandboxPolicy: { required: true, allowHostMounts: false },

@@ -1,20 +1,18 @@
-import { labels, runInstance, systemNamespace, type Condition, type SympoziumInstance, type SympoziumInstanceStatus } from '../../sympozium/types.js';
+import { labels, runInstance, type SympoziumInstance } from '../../sympozium/types.js';
 import type { ControllerContext } from './context.js';
 import { queueKeys } from './context.js';
 import { deleteIfExists, instanceFinalizer, now, pathOf, stableJson } from './resources.js';
 import { reconcileWebEndpoint, teardownWebEndpoint } from './web-endpoint.js';
 
 /**
- * The SympoziumInstance reconciler: finalizer, Pending before the first full reconcile, then Running, Serving
- * (its web endpoint serves) or Error (something it needs is missing, with a Ready=False condition saying what),
- * channel health from channel Secrets, run counts, and conditions carrying observedGeneration so
- * `kubectl wait --for=condition=Ready` works. Deleting the instance removes everything it created.
+ * The SympoziumInstance reconciler, as upstream's (internal/controller/sympoziuminstance_controller.go): a
+ * finalizer, an empty phase until the first reconcile, then Running, or Serving while a run of the instance
+ * serves; channel health and activeAgentPods. Like upstream it never writes webEndpoint, conditions,
+ * observedGeneration or totalAgentRuns. Deleting the instance removes everything it created.
  */
 export class InstanceReconciler {
   /** Instances shown as Pending, and until when (the simulated first-reconcile delay). */
   private readonly pendingUntil = new Map<string, number>();
-  /** Runs already counted into status.totalAgentRuns, per instance. */
-  private readonly counted = new Map<string, Set<string>>();
 
   constructor(private readonly c: ControllerContext) {}
 
@@ -26,7 +24,6 @@ export class InstanceReconciler {
     if (!instance) {
       await c.proxies.stop(namespace, name);
       this.pendingUntil.delete(key);
-      this.counted.delete(key);
       return;
     }
     const finalizers = instance.metadata.finalizers ?? [];
@@ -43,16 +40,9 @@ export class InstanceReconciler {
       await c.client.mergePatch(path, { metadata: { finalizers: [...finalizers, instanceFinalizer], resourceVersion: instance.metadata.resourceVersion } });
       return; // the update event brings us back
     }
-    const generation = instance.metadata.generation ?? 1;
-    if (!instance.status?.phase) {
-      // Already written, the cache has not caught up yet.
-      if (this.pendingUntil.has(key)) return;
+    if (!instance.status?.phase && !this.pendingUntil.has(key)) {
+      // Upstream writes nothing before its first reconcile; the phase stays empty for the simulated delay.
       this.pendingUntil.set(key, Date.now() + c.timings.instanceReconcileMs);
-      await this.patchStatus(instance, {
-        phase: 'Pending',
-        observedGeneration: generation,
-        conditions: [condition(instance, 'Ready', 'False', 'Reconciling', 'The controller is setting the instance up.')],
-      });
       c.queue.addAfter(queueKeys.instance(namespace, name), c.timings.instanceReconcileMs);
       return;
     }
@@ -63,13 +53,8 @@ export class InstanceReconciler {
     }
     this.pendingUntil.delete(key);
 
-    const problems: string[] = [];
-    for (const ref of instance.spec.authRefs ?? []) {
-      if (!c.secrets.get(namespace, ref.secret)) problems.push(`Secret "${ref.secret}" named in spec.authRefs does not exist`);
-    }
-    if (instance.spec.policyRef && !(await this.policyExists(namespace, instance.spec.policyRef))) {
-      problems.push(`SympoziumPolicy "${instance.spec.policyRef}" (spec.policyRef) not found in ${namespace} or ${systemNamespace}`);
-    }
+    // Upstream (sympoziuminstance_controller.go) checks neither the provider Secret nor the policy here: the
+    // policy is checked by the AgentRun reconciler, and only a channel it cannot reconcile gives Error.
     const checkedAt = now();
     const previousChannels = instance.status?.channels ?? [];
     const channels = (instance.spec.channels ?? []).map((channel, index) => {
@@ -84,60 +69,16 @@ export class InstanceReconciler {
       return { ...entry, lastHealthCheck: unchanged && previous.lastHealthCheck ? previous.lastHealthCheck : checkedAt };
     });
 
-    const web = await reconcileWebEndpoint(c, instance);
-    if (web?.problem) problems.push(web.problem);
+    await reconcileWebEndpoint(c, instance);
 
     const runs = c.runs.list((run) => run.metadata.namespace === namespace && runInstance(run) === name);
     const active = runs.filter((run) => run.status?.phase === 'Running' || run.status?.phase === 'Serving').length;
-    const total = this.countRuns(key, runs.map((run) => run.metadata.uid ?? run.metadata.name), instance.status?.totalAgentRuns ?? 0);
-
-    const phase = problems.length > 0 ? 'Error' : web?.status === 'Ready' ? 'Serving' : 'Running';
-    const conditions: Condition[] = [
-      problems.length > 0
-        ? condition(instance, 'Ready', 'False', 'MissingDependency', problems.join('; '))
-        : condition(instance, 'Ready', 'True', 'Reconciled', phase === 'Serving' ? 'The instance is running and its web endpoint serves.' : 'The instance is running.'),
-    ];
-    if (web) {
-      conditions.push(
-        web.status === 'Ready'
-          ? condition(instance, 'WebEndpointReady', 'True', 'Serving', 'The web proxy is ready.')
-          : condition(instance, 'WebEndpointReady', 'False', web.status === 'Error' ? 'Error' : 'Pending', web.problem ?? 'Waiting for the web proxy pod.'),
-      );
-    }
-    const { problem: _problem, ...webStatus } = web ?? {};
+    const serving = runs.some((run) => run.status?.phase === 'Serving');
     await this.patchStatus(instance, {
-      phase,
-      observedGeneration: generation,
-      conditions,
+      phase: serving ? 'Serving' : 'Running',
       channels: channels.length > 0 ? channels : null,
       activeAgentPods: active,
-      totalAgentRuns: total,
-      webEndpoint: web ? webStatus : null,
     });
-  }
-
-  private countRuns(key: string, ids: string[], previousTotal: number): number {
-    let seen = this.counted.get(key);
-    if (!seen) {
-      // First look since start: trust the recorded total, which already includes runs that were pruned.
-      this.counted.set(key, new Set(ids));
-      return Math.max(previousTotal, ids.length);
-    }
-    let added = 0;
-    for (const id of ids) {
-      if (!seen.has(id)) {
-        seen.add(id);
-        added += 1;
-      }
-    }
-    return previousTotal + added;
-  }
-
-  private async policyExists(namespace: string, name: string): Promise<boolean> {
-    for (const ns of [namespace, systemNamespace]) {
-      if (await this.c.client.getOrUndefined(pathOf('policies', ns, name))) return true;
-    }
-    return false;
   }
 
   /** Everything the instance created: the web endpoint and the runs labelled with it. */
@@ -159,19 +100,6 @@ export class InstanceReconciler {
     await this.c.client.mergePatch(pathOf('instances', instance.metadata.namespace, instance.metadata.name, 'status'), { status });
     if (status.phase !== current.phase) this.c.log(`instance ${instance.metadata.namespace}/${instance.metadata.name}: ${String(status.phase)}`);
   }
-}
-
-/** A condition whose lastTransitionTime moves only when its status does. */
-function condition(instance: SympoziumInstance, type: string, status: Condition['status'], reason: string, message: string): Condition {
-  const previous = instance.status?.conditions?.find((item) => item.type === type);
-  return {
-    type,
-    status,
-    reason,
-    message,
-    lastTransitionTime: previous && previous.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : now(),
-    observedGeneration: instance.metadata.generation ?? 1,
-  };
 }
 
 function withoutTimes(value: unknown): unknown {

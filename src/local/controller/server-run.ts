@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { components, labels, names, runInstance, type AgentRun } from '../../sympozium/types.js';
 import { queueKeys, type ControllerContext, type Deployment, type Pod } from './context.js';
+import { policyFailure } from './policy.js';
 import { agentRunLabel, createIfMissing, deleteIfExists, isNotFound, now, ownerReference, pathOf, stableJson } from './resources.js';
 
 /**
@@ -42,6 +43,16 @@ export class ServerRuns {
     const serverName = names.serverDeployment(runName);
     const key = `${namespace}/${runName}`;
     if (run.metadata.deletionTimestamp) return;
+    // A Failed server run stays Failed and is never replaced while it exists, as upstream.
+    if (run.status?.phase === 'Failed') return;
+    if (!run.status?.phase) {
+      const rejected = await policyFailure(c, run);
+      if (rejected) {
+        await c.client.mergePatch(pathOf('runs', namespace, runName, 'status'), { status: { phase: 'Failed', error: rejected, completedAt: now() } });
+        c.log(`agentrun ${key}: Failed: ${rejected}`);
+        return;
+      }
+    }
     // The instance reconcile starts the proxy; until it has, there is nothing for the pod to point at.
     const port = c.proxies.port(namespace, instance);
     if (port === undefined) {

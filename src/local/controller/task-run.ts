@@ -4,6 +4,7 @@ import { chooseProvider } from '../agent/index.js';
 import { queueKeys, type ControllerContext } from './context.js';
 import { decodeSecret, deleteIfExists, isNotFound, now, pathOf } from './resources.js';
 import { parseGoDuration } from './timings.js';
+import { policyFailure } from './policy.js';
 
 /**
  * Task-mode AgentRuns, as upstream's Job-based runs behave: empty phase -> Running (startedAt, podName) after
@@ -76,6 +77,12 @@ export class TaskRuns {
     const instanceName = runInstance(run) ?? '';
     let timer: NodeJS.Timeout | undefined;
     try {
+      const rejected = await policyFailure(c, run);
+      if (rejected) {
+        await this.finish(run, { phase: 'Failed', error: rejected });
+        c.log(`agentrun ${key}: Failed: ${rejected}`);
+        return;
+      }
       const podName = `${name}-${randomBytes(3).toString('hex').slice(0, 5)}`;
       try {
         await c.client.mergePatch(pathOf('runs', namespace, name, 'status'), { status: { phase: 'Running', startedAt: now(), podName, jobName: name } });

@@ -71,7 +71,7 @@ export async function reconcileWebEndpoint(c: ControllerContext, instance: Sympo
     if (!data) problem = `Secret "${keySecretName}" named by the web-endpoint auth_secret_ref param does not exist`;
     else if (!data['api-key']) problem = `Secret "${keySecretName}" named by the web-endpoint auth_secret_ref param has no api-key`;
   } else {
-    keySecretName = names.webEndpointKeySecret(name);
+    keySecretName = names.webProxyKeySecret(name);
     if (!c.secrets.get(namespace, keySecretName)) await createKeySecret(c, instance, run, keySecretName);
   }
 
@@ -193,7 +193,7 @@ export async function teardownWebEndpoint(c: ControllerContext, instance: Sympoz
   const name = instance.metadata.name;
   const runName = names.webEndpointRun(name);
   const serverName = names.serverDeployment(runName);
-  const keyName = names.webEndpointKeySecret(name);
+  const keyName = names.webProxyKeySecret(name);
   const key = c.secrets.get(namespace, keyName);
   const generatedKey = key?.metadata.labels?.[labels.component] === components.webProxy && key.metadata.labels?.[labels.instance] === name;
   const pods = c.pods.list((pod) => pod.metadata.namespace === namespace && pod.metadata.labels?.[agentRunLabel] === runName);
