@@ -248,9 +248,12 @@ async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAn
     ask: async (prompt) => {
       const choice = await prompt.select({
         message: 'Policy (SympoziumPolicy)',
-        choices: [...policyPresets.map((value) => ({ value })), { value: '(another)', name: 'another policy...' }],
-        default: 'default',
+        // Upstream looks the policy up in the instance's own namespace and fails every run when it is missing,
+        // so none is the safe default; a preset must exist in that namespace first.
+        choices: [{ value: '(none)', name: 'none' }, ...policyPresets.map((value) => ({ value, name: `${value} (must exist in the instance's namespace)` })), { value: '(another)', name: 'another policy...' }],
+        default: '(none)',
       });
+      if (choice === '(none)') return '';
       return choice === '(another)' ? prompt.input({ message: 'Policy name', validate: checkObjectName }) : choice;
     },
   });

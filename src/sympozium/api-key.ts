@@ -49,8 +49,9 @@ export function keySecretCandidates(instance: SympoziumInstance): { candidates: 
   else notSet.push('the auth_secret_ref param / spec.webEndpoint.authSecretRef (not set)');
   const run = names.webEndpointRun(instanceName);
   candidates.push(
+    // Upstream's controller name first: it is what real clusters (and dev) create.
+    { name: names.webProxyKeySecret(instanceName), source: "upstream's controller name" },
     { name: names.webEndpointKeySecret(instanceName), source: "the seed's name" },
-    { name: `${instanceName}-web-proxy-key`, source: "upstream's controller name" },
     { name: `${run}-web-api-key`, source: "upstream's documented name" },
   );
   // The same name can come from two places (status and the default); look once, keep the first reason.

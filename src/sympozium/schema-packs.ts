@@ -170,4 +170,5 @@ export const policyStatus: Schema = object('What the controller last observed.',
 });
 
 /** Used by init for the policyRef question. */
-export const policyPresets = ['permissive', 'default', 'restrictive'];
+/** Upstream's presets (the Helm chart's default-policies.yaml); there is no `default`. */
+export const policyPresets = ['permissive', 'restrictive', 'network-isolated'];

@@ -36,8 +36,9 @@ beforeAll(async () => {
   await kube.create(path, instance('plain', []));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const got = await kube.get<{ status?: { webEndpoint?: { url?: string } } }>(`${path}/public`);
-    if (got.status?.webEndpoint?.url) break;
+    // Upstream never writes status.webEndpoint: the public address is the HTTPRoute's hostname.
+    const route = await kube.getOrUndefined<{ spec?: { hostnames?: string[] } }>('/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/public-web-endpoint-web');
+    if (route?.spec?.hostnames?.length) break;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 });
@@ -51,12 +52,12 @@ afterAll(async () => {
 const chat = (...args: string[]) => runBin(['chat', ...args], { env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '' } });
 
 describe('finding the endpoint', () => {
-  it("a status URL that does not resolve from here: says so under --verbose and port-forwards instead", async () => {
+  it("an HTTPRoute hostname that does not resolve from here: says so under --verbose and port-forwards instead", async () => {
     const result = await chat('public', '-m', 'hi', '--no-stream', '--verbose');
     expect(result.stderr).not.toContain('error:');
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${echoPrefix} hi\n`);
-    expect(result.stderr).toContain('endpoint: not using https://public.sympozium.invalid (status.webEndpoint.url): the host name does not resolve');
+    expect(result.stderr).toContain('endpoint: not using https://public.sympozium.invalid (HTTPRoute public-web-endpoint-web): the host name does not resolve');
     expect(result.stderr).toMatch(/endpoint: http:\/\/127\.0\.0\.1:\d+ \(port-forward to service public-web-endpoint-server/);
   });
 

@@ -44,7 +44,7 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, t
 async function serving(name: string): Promise<void> {
   await waitUntil(`${name} to serve`, async () => {
     const pods = await kube.list<{ status?: { phase?: string } }>('/api/v1/namespaces/default/pods', { labelSelector: `sympozium.ai/instance=${name}` });
-    const secret = await kube.getOrUndefined(`/api/v1/namespaces/default/secrets/${name}-web-endpoint-key`);
+    const secret = await kube.getOrUndefined(`/api/v1/namespaces/default/secrets/${name}-web-proxy-key`);
     return pods.items.some((pod) => pod.status?.phase === 'Running') && secret ? true : undefined;
   });
 }
@@ -81,7 +81,7 @@ describe('chat through the cluster (port-forward, key from the Secret)', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${echoPrefix} what pods are failing?\n`);
     expect(result.stderr).toMatch(/endpoint: http:\/\/127\.0\.0\.1:\d+ \(port-forward to service demo-web-endpoint-server, pod /);
-    expect(result.stderr).toContain('API key: from Secret demo-web-endpoint-key');
+    expect(result.stderr).toContain('API key: from Secret demo-web-proxy-key');
     expect(result.stderr).toMatch(/run demo-web-[a-z0-9]+ · Succeeded · [\d.]+m?s · \d+ tokens \(\d+ in, \d+ out\)/);
     const name = /run (demo-web-[a-z0-9]+) ·/.exec(result.stderr)![1]!;
     const run = (await runsOf('demo')).find((r) => r.metadata.name === name);

@@ -102,11 +102,11 @@ describe('the key Secret under every name the contract allows', () => {
     });
   });
 
-  it("prefers the seed's name over upstream's when both exist", async () => {
+  it("prefers upstream's name (what its controller creates) over the seed's when both exist", async () => {
     await kube.create(`${api}/sympoziuminstances`, instance('both'));
     await kube.create('/api/v1/namespaces/default/secrets', secret('both-web-proxy-key', 'sk-upstream-0000000000'));
     await kube.create('/api/v1/namespaces/default/secrets', secret('both-web-endpoint-key', 'sk-seed-1111111111'));
-    expect(JSON.parse((await cli(['key', 'show', 'both', '-o', 'json'])).stdout).secret).toBe('both-web-endpoint-key');
+    expect(JSON.parse((await cli(['key', 'show', 'both', '-o', 'json'])).stdout).secret).toBe('both-web-proxy-key');
   });
 
   it('says every place it looked, and never prints a key in an error', async () => {

@@ -84,7 +84,7 @@ describe('an instance from manifest to served API and back', () => {
     expect(enabled.stderr).not.toContain('error:');
     expect(enabled.code).toBe(0);
     expect(enabled.stdout).toContain('The web endpoint of demo is serving.');
-    expect(enabled.stdout).toContain('Key Secret:  demo-web-endpoint-key');
+    expect(enabled.stdout).toContain('Key Secret:  demo-web-proxy-key');
     expect(enabled.stderr).toContain('sympozium chat demo "hello"');
     const instance = await kube.get<SympoziumInstance>('/apis/sympozium.ai/v1alpha1/namespaces/default/sympoziuminstances/demo');
     expect(instance.spec.skills).toEqual([
@@ -102,7 +102,7 @@ describe('an instance from manifest to served API and back', () => {
     const revealed = (await cli(['key', 'show', 'demo', '--reveal'])).stdout;
     expect(revealed).toMatch(/^sk-[0-9a-f]{48}\n$/);
     const asJson = JSON.parse((await cli(['key', 'show', 'demo', '-o', 'json'])).stdout);
-    expect(asJson).toEqual({ secret: 'demo-web-endpoint-key', namespace: 'default', key: `sk-…${revealed.trim().slice(-4)}` });
+    expect(asJson).toEqual({ secret: 'demo-web-proxy-key', namespace: 'default', key: `sk-…${revealed.trim().slice(-4)}` });
 
     // runs tail follows a chat's run through its phases, one line per transition.
     const seen = plane.apiServer.requestLog.length;
@@ -145,7 +145,7 @@ describe('an instance from manifest to served API and back', () => {
 
     const described = await cli(['instances', 'describe', 'demo']);
     expect(described.stdout).toMatch(/Web endpoint:\s+enabled/);
-    expect(described.stdout).toMatch(/Key Secret:\s+demo-web-endpoint-key/);
+    expect(described.stdout).toMatch(/Key Secret:\s+demo-web-proxy-key/);
     expect(described.stdout).toContain(runName);
 
     // disable: the skill goes, memory stays, and the controller tears the endpoint down.

@@ -53,7 +53,7 @@ describe('where the key Secret may be, in the contract order', () => {
     const found = keySecretCandidates(
       instance({ skills: [{ skillPackRef: 'web-endpoint', params: { auth_secret_ref: 'byo' } }] }, { webEndpoint: { authSecretName: 'from-status' } }),
     );
-    expect(found.candidates.map((candidate) => candidate.name)).toEqual(['from-status', 'byo', 'demo-web-endpoint-key', 'demo-web-proxy-key', 'demo-web-endpoint-web-api-key']);
+    expect(found.candidates.map((candidate) => candidate.name)).toEqual(['from-status', 'byo', 'demo-web-proxy-key', 'demo-web-endpoint-key', 'demo-web-endpoint-web-api-key']);
   });
 
   it('looks at a name once even when two sources give it', () => {
