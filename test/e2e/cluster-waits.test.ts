@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startApiServer, type ApiServer } from '../../src/local/apiserver/index.js';
-import { sympoziumCrds } from '../../src/sympozium/crds.js';
-import { ensureBuilt, runBin } from '../support/bin.js';
+import type { KubeClient } from '../../src/kube/client.js';
+import type { ApiServer } from '../../src/local/apiserver/index.js';
+import { runBin } from '../support/bin.js';
+import { startBareCluster, type BareCluster } from '../support/bare-cluster.js';
 
 /**
  * Waits that end without the thing they waited for, against the bare API emulator with no controller (or the
@@ -33,20 +32,15 @@ const serverRun = (instanceName: string) => ({
   spec: { instanceRef: instanceName, agentId: 'primary', sessionKey: 'web', task: 'serve', mode: 'server', model: { provider: 'openai', model: 'gpt-4.1', authSecretRef: '' } },
 });
 
+let cluster: BareCluster;
+
 beforeAll(async () => {
-  ensureBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'sympozium-cluster-waits-'));
-  server = await startApiServer();
-  kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, server.kubeconfigYaml());
-  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
-  for (const crd of sympoziumCrds()) await kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  cluster = await startBareCluster('sympozium-cluster-waits-');
+  ({ server, dir, kubeconfig, kube } = cluster);
 });
 
 afterAll(async () => {
-  kube?.close();
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 beforeEach(() => server.faults.clear());

@@ -1,12 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startApiServer, type ApiServer } from '../../src/local/apiserver/index.js';
-import { sympoziumCrds } from '../../src/sympozium/crds.js';
 import { redactSecrets } from '../../src/sympozium/secrets.js';
-import { ensureBuilt, runBin } from '../support/bin.js';
+import { startBareCluster, type BareCluster } from '../support/bare-cluster.js';
 
 /**
  * A provider's error that echoes the key it was given ends up in the run's status.error, written by the
@@ -17,20 +11,12 @@ import { ensureBuilt, runBin } from '../support/bin.js';
 const api = '/apis/sympozium.ai/v1alpha1/namespaces/default';
 const leaked = 'sk-proj-AbCdEfGhIjKlMnOpQrStUvWx9876';
 const error = `401 Unauthorized: Incorrect API key provided: ${leaked}. You can find your API key at https://platform.openai.com (Authorization: Bearer ${leaked})`;
-let server: ApiServer;
-let dir: string;
-let kube: KubeClient;
-let kubeconfig: string;
-const cli = (args: string[]) => runBin(args, { env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '' } });
+let cluster: BareCluster;
+const cli = (args: string[]) => cluster.cli(args);
 
 beforeAll(async () => {
-  ensureBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'sympozium-redaction-'));
-  server = await startApiServer();
-  kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, server.kubeconfigYaml());
-  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
-  for (const crd of sympoziumCrds()) await kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  cluster = await startBareCluster('sympozium-redaction-');
+  const kube = cluster.kube;
   await kube.create(`${api}/agentruns`, {
     apiVersion: 'sympozium.ai/v1alpha1',
     kind: 'AgentRun',
@@ -41,9 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  kube?.close();
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 describe('secrets in server text are masked', () => {

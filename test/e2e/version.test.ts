@@ -1,38 +1,26 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startApiServer, type ApiServer } from '../../src/local/apiserver/index.js';
 import { sympoziumCrds } from '../../src/sympozium/crds.js';
-import { ensureBuilt, runBin } from '../support/bin.js';
+import { runBin } from '../support/bin.js';
+import { startBareCluster, type BareCluster } from '../support/bare-cluster.js';
 
 /** `sympozium version` against the bare emulator: before Sympozium is installed, then with its CRDs and a controller. */
 
-let server: ApiServer;
-let dir: string;
-let kubeconfig: string;
-let kube: KubeClient;
-const cli = (args: string[]) => runBin(args, { env: { KUBECONFIG: kubeconfig, HOME: dir } });
+let cluster: BareCluster;
+const cli = (args: string[]) => cluster.cli(args);
 
 beforeAll(async () => {
-  ensureBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'sympozium-version-'));
-  server = await startApiServer();
-  kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, server.kubeconfigYaml());
-  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
+  // Without the CRDs first: Sympozium is installed half-way through the second test.
+  cluster = await startBareCluster('sympozium-version-', { crds: false });
 });
 
 afterAll(async () => {
-  kube?.close();
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 describe('sympozium version', () => {
   it('--client needs no cluster; without Sympozium it says so', async () => {
-    const client = await runBin(['version', '--client', '-o', 'json'], { env: { KUBECONFIG: join(dir, 'missing'), HOME: dir } });
+    const client = await runBin(['version', '--client', '-o', 'json'], { env: { KUBECONFIG: join(cluster.dir, 'missing'), HOME: cluster.dir } });
     expect(client.code, client.stderr).toBe(0);
     expect(JSON.parse(client.stdout)).toMatchObject({ client: { version: expect.stringMatching(/^\d+\.\d+\.\d+/), node: process.version } });
     const bare = await cli(['version']);
@@ -42,12 +30,12 @@ describe('sympozium version', () => {
   });
 
   it('names the release from the controller image and the kinds served', async () => {
-    for (const crd of sympoziumCrds()) await kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+    for (const crd of sympoziumCrds()) await cluster.kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
     const noController = JSON.parse((await cli(['version', '-o', 'json'])).stdout);
     expect(noController.sympozium.kinds).toContain('SympoziumInstance');
     expect(noController.sympozium.release).toBeUndefined();
-    await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sympozium-system' } });
-    await kube.create('/apis/apps/v1/namespaces/sympozium-system/deployments', {
+    await cluster.kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sympozium-system' } });
+    await cluster.kube.create('/apis/apps/v1/namespaces/sympozium-system/deployments', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'sympozium-controller-manager' },
