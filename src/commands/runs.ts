@@ -201,6 +201,9 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
   if (options.untilDone && !options.run) {
     throw usageError('--until-done needs --run <name>: it exits with that run\'s outcome', 'For example: sympozium runs tail --run demo-web-x7k2p --until-done');
   }
+  if (options.timeoutMs !== undefined && !options.untilDone) {
+    throw usageError('--timeout limits --until-done: without it, runs tail follows until Ctrl-C', 'For example: sympozium runs tail --run demo-web-x7k2p --until-done --timeout 5m');
+  }
   const kube = await ctx.kube();
   const namespace = kube.namespace;
   if (options.instance) await warnIfNoInstance(kube, options.instance, ctx);

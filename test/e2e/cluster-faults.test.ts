@@ -180,6 +180,10 @@ describe('faults the emulator injects', () => {
     expect(waited.stderr).toContain('waiting for it (--wait-for-create)');
     expect(waited.stderr).toMatch(/run not-yet did not finish within 1(\.0)?s \(it was never created\)/);
 
+    const noUntil = await cli(['runs', 'tail', '--timeout', '1s']);
+    expect(noUntil.code).toBe(2);
+    expect(noUntil.stderr).toContain('--timeout limits --until-done');
+
     const slow = await cli(['runs', 'tail', '--run', 'typo-target', '--until-done', '--timeout', '1s']);
     expect(slow.code).toBe(1);
     expect(slow.stderr).toMatch(/run typo-target did not finish within 1(\.0)?s \(it is Pending\)/);
