@@ -2,7 +2,7 @@
 // Code splitting keeps each command in its own chunk, so `sympozium --version` loads only the command surface
 // and a command loads only what it imports (client-node, inquirer and ora stay out of start-up).
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 
 const outdir = new URL('../dist/', import.meta.url).pathname;
 rmSync(outdir, { recursive: true, force: true });
@@ -46,4 +46,12 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   plugins: [lazyChildProcessForCommander],
   define: { __SYMPOZIUM_VERSION__: JSON.stringify(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version) },
+});
+
+// The upstream CRDs, SkillPacks and presets stay JSON files beside the bundle, read only when needed
+// (src/sympozium/releases.ts says why); index.ts is bundled.
+// Relative to the working directory, as esbuild's entry points are.
+cpSync('src/sympozium/upstream-schemas/', `${outdir}upstream-schemas/`, {
+  recursive: true,
+  filter: (source) => !source.endsWith('.ts'),
 });

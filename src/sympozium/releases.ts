@@ -1,6 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Schema } from './schema-builders.js';
-import { text as v0_10_46 } from './upstream-schemas/v0.10.46.js';
-import { text as v0_5_8 } from './upstream-schemas/v0.5.8.js';
+import { releaseIndex } from './upstream-schemas/index.js';
 
 /**
  * The Sympozium releases whose CRDs are bundled (derived by scripts/derive-schemas.mjs from upstream's own
@@ -18,11 +18,9 @@ export interface UpstreamKind {
   listKind: string;
   plural: string;
   singular: string;
-  shortNames: string[];
+  shortNames: readonly string[];
   scope: 'Namespaced' | 'Cluster';
-  versions: { name: string; served: boolean; storage: boolean }[];
-  /** The CustomResourceDefinition exactly as upstream ships it. */
-  crd: { spec: { versions: { name: string; schema?: { openAPIV3Schema?: Schema } }[] } } & Record<string, unknown>;
+  versions: readonly { name: string; served: boolean; storage: boolean }[];
 }
 
 export interface ReleaseData {
@@ -31,31 +29,49 @@ export interface ReleaseData {
   kinds: Record<string, UpstreamKind>;
 }
 
-// Each release's JSON is parsed the first time it is needed, and typed by hand (the data is upstream's).
-const texts: Record<Release, string> = { 'v0.5.8': v0_5_8, 'v0.10.46': v0_10_46 };
-const parsed = new Map<Release, ReleaseData>();
-const data = new Proxy({} as Record<Release, ReleaseData>, {
-  get(_target, release: Release) {
-    let entry = parsed.get(release);
-    if (!entry) {
-      entry = JSON.parse(texts[release]) as ReleaseData;
-      parsed.set(release, entry);
-    }
-    return entry;
-  },
-});
+/** A CustomResourceDefinition exactly as upstream ships it. */
+export type UpstreamCrd = { spec: { versions: { name: string; schema?: { openAPIV3Schema?: Schema } }[] } } & Record<string, unknown>;
+
+const index = releaseIndex as unknown as Record<Release, ReleaseData>;
+
+/**
+ * The CRDs themselves (1.4 MB for both releases) are JSON files beside the code, read only when a document of
+ * that kind is judged: a module holding them cost every validate run 10-20 ms of compiling even when one small
+ * v0.5.8 SkillPack needed 11 KB of it (`npm run bench`, validate rows). The sources keep them in
+ * src/sympozium/upstream-schemas/; the build copies them to dist/upstream-schemas/, next to the entry points
+ * and one level above the chunks.
+ */
+let dataDirectory: URL | undefined;
+function dataFile(relative: string): URL {
+  dataDirectory ??= ['./upstream-schemas/', '../upstream-schemas/']
+    .map((candidate) => new URL(candidate, import.meta.url))
+    .find((candidate) => existsSync(new URL('v0.5.8/', candidate)));
+  if (!dataDirectory) throw new Error(`the bundled upstream CRDs are missing beside ${import.meta.url}; reinstall sympozium`);
+  return new URL(relative, dataDirectory);
+}
+
+const crdCache = new Map<string, UpstreamCrd>();
+function readCrd(release: Release, plural: string): UpstreamCrd {
+  const key = `${release}/${plural}`;
+  let crd = crdCache.get(key);
+  if (!crd) {
+    crd = JSON.parse(readFileSync(dataFile(`${release}/crds/${plural}.json`), 'utf8')) as UpstreamCrd;
+    crdCache.set(key, crd);
+  }
+  return crd;
+}
 
 export function isRelease(value: string): value is Release {
   return (releaseNames as readonly string[]).includes(value);
 }
 
 export function releaseData(release: Release): ReleaseData {
-  return data[release];
+  return index[release];
 }
 
 /** The kind's definition in a release, when that release serves it under this apiVersion. */
 export function upstreamKind(release: Release, apiVersion: string, kind: string): UpstreamKind | undefined {
-  const entry = data[release].kinds[kind];
+  const entry = index[release].kinds[kind];
   if (!entry) return undefined;
   const [apiGroup, version] = apiVersion.split('/');
   if (apiGroup !== entry.group || !entry.versions.some((served) => served.name === version && served.served)) return undefined;
@@ -63,14 +79,20 @@ export function upstreamKind(release: Release, apiVersion: string, kind: string)
 }
 
 /** The openAPIV3Schema a release's CRD gives for one served version. */
-export function upstreamSchema(entry: UpstreamKind, apiVersion: string): Schema | undefined {
+export function upstreamSchema(release: Release, entry: UpstreamKind, apiVersion: string): Schema | undefined {
   const version = apiVersion.split('/')[1];
-  return entry.crd.spec.versions.find((served) => served.name === version)?.schema?.openAPIV3Schema;
+  return readCrd(release, entry.plural).spec.versions.find((served) => served.name === version)?.schema?.openAPIV3Schema;
 }
 
-/** The CRDs of a release, as upstream ships them (deep copies, so callers may not change the shared data). */
+/** The CRDs of a release, as upstream ships them (fresh copies: callers may change them). */
 export function upstreamCrds(release: Release): Record<string, unknown>[] {
-  return Object.values(data[release].kinds).map((entry) => structuredClone(entry.crd));
+  return Object.values(index[release].kinds).map((entry) => structuredClone(readCrd(release, entry.plural)));
+}
+
+/** A release's built-in SkillPacks and policy presets (config/skills, config/policies), as upstream ships them. */
+export function upstreamBuiltins(release: Release): { skillPacks: Record<string, unknown>[]; policies: Record<string, unknown>[] } {
+  const read = (name: string) => JSON.parse(readFileSync(dataFile(`${release}/${name}.json`), 'utf8')) as Record<string, unknown>[];
+  return { skillPacks: read('skillpacks'), policies: read('policies') };
 }
 
 /** The release a document names by its own shape, if any: its kind, or an AgentRun's reference field. */
@@ -85,7 +107,7 @@ export function releaseOf(object: Record<string, unknown>): Release | undefined 
   }
   // Any other kind only one release serves.
   if (typeof kind === 'string') {
-    const servedBy = releaseNames.filter((release) => data[release].kinds[kind]);
+    const servedBy = releaseNames.filter((release) => index[release].kinds[kind]);
     if (servedBy.length === 1) return servedBy[0];
   }
   return undefined;

@@ -167,7 +167,7 @@ function checkUpstream(
   }
   let first: { release: Release; findings: CheckContext['findings'] } | undefined;
   for (const { release, entry } of candidates) {
-    const schema = upstreamSchema(entry!, apiVersion);
+    const schema = upstreamSchema(release, entry!, apiVersion);
     if (!schema) continue;
     const findings = attempt(schema);
     const failed = findings.some((finding) => finding.severity === 'error');

@@ -15,7 +15,7 @@ function emulatorAccepts(document: ManifestDocument, release: Release): boolean 
   const { apiVersion, kind } = document.object as { apiVersion?: string; kind?: string };
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined;
   const entry = upstreamKind(release, apiVersion, kind);
-  const schema = entry && upstreamSchema(entry, apiVersion);
+  const schema = entry && upstreamSchema(release, entry, apiVersion);
   if (!schema) return undefined;
   const outcome = processCustomResource(structuredClone(document.object), schema);
   return outcome.unknownFields.length === 0 && outcome.errors.length === 0;
