@@ -1,4 +1,4 @@
-// Benchmark for the Kubernetes API emulator (src/local/apiserver): requests/s for get, list and patch over
+// Benchmark for the Kubernetes API emulator (packages/kube-emulator): requests/s for get, list and patch over
 // real HTTP (keep-alive), watch fan-out (100 watchers x 10k events) and heap with 10k objects.
 //
 // Run from the repository root:   node --expose-gc bench/apiserver.bench.mjs
@@ -7,7 +7,7 @@
 import { importSource } from './bundle-source.mjs';
 import http from 'node:http';
 
-const { startApiServer } = await importSource('src/local/apiserver/index.ts');
+const { startApiServer } = await importSource('packages/kube-emulator/src/index.ts');
 
 const N_OBJECTS = 10_000;
 const N_REQUESTS = 5_000;

@@ -77,7 +77,7 @@ const results = [];
 const extra = {};
 
 const work = mkdtempSync(join(tmpdir(), 'sympozium-bench-'));
-const { startLocalControlPlane } = await importSource('src/local/index.ts');
+const { startLocalControlPlane } = await importSource('src/dev/index.ts');
 const plane = await startLocalControlPlane({ timings: 'fast' });
 const kubeconfig = join(work, 'kubeconfig');
 writeFileSync(kubeconfig, plane.kubeconfigYaml());

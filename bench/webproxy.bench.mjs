@@ -1,4 +1,4 @@
-// Benchmark for the local web proxy (src/local/webproxy): chat requests per second through the proxy with the
+// Benchmark for the local web proxy (src/dev/webproxy): chat requests per second through the proxy with the
 // echo model, p50/p99 latency, and the overhead per request over a direct HTTP echo server answering the same
 // OpenAI-shaped JSON. Each proxied request is a full round: an AgentRun created through the API server, picked
 // up by the controller's watch, run by the echo agent (stage delays set to 0), and read back through the watch.
@@ -13,7 +13,7 @@ const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : 
 const REQUESTS = Number(valueOf('--requests') ?? 300);
 const CONCURRENCY = (valueOf('--concurrency') ?? '1,8').split(',').map(Number);
 
-const { startLocalControlPlane } = await importSource('src/local/index.ts');
+const { startLocalControlPlane } = await importSource('src/dev/index.ts');
 
 const plane = await startLocalControlPlane({ timings: { instanceReconcileMs: 0, runStartMs: 0, echoChunkMs: 0, podReadyMs: 0 } });
 const api = (method, path, body) =>

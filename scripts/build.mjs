@@ -27,7 +27,7 @@ module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => 
 };
 
 await build({
-  entryPoints: { main: 'src/main.ts', 'dev-server': 'src/local/dev-server.ts' },
+  entryPoints: { main: 'src/main.ts', 'dev-server': 'src/dev/dev-server.ts' },
   outdir,
   bundle: true,
   splitting: true,

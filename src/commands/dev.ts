@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { openLogForAppend, resolveWriteTarget } from '../files/atomic-write.js';
-import type { DevServerInfo } from '../local/dev-server.js';
+import type { DevServerInfo } from '../dev/dev-server.js';
 import { humanDuration } from '../ui/format.js';
 import { mergeContext, removeContext } from '../kube/kubeconfig-edit.js';
 
@@ -36,7 +36,7 @@ export function devStateDir(ctx: Pick<Context, 'env' | 'cwd'>, flag?: string): s
 }
 
 async function devServerModule() {
-  return import('../local/dev-server.js');
+  return import('../dev/dev-server.js');
 }
 
 function alive(pid: number): boolean {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import { foldMarkers } from '../../src/chat/conversation.js';
 import { openPortForward } from '../../src/kube/portforward.js';
-import { startLocalControlPlane, echoPrefix, type LocalControlPlane } from '../../src/local/index.js';
+import { startLocalControlPlane, echoPrefix, type LocalControlPlane } from '../../src/dev/index.js';
 import type { AgentRun } from '../../src/sympozium/types.js';
 import { binPath, ensureBuilt, repoRoot, runBin } from '../support/bin.js';
 import { startFaultyFront, type FaultyFront } from '../support/upstream-proxy.js';

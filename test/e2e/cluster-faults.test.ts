@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startApiServer, type ApiServer } from '../../src/local/apiserver/index.js';
+import { startApiServer, type ApiServer } from '@sympozium/kube-emulator';
 import { sympoziumCrds } from '../../src/sympozium/crds.js';
 import { ensureBuilt, runBin } from '../support/bin.js';
 import { follow } from './cluster-support.js';

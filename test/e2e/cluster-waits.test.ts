@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../src/kube/client.js';
-import type { ApiServer } from '../../src/local/apiserver/index.js';
+import type { ApiServer } from '@sympozium/kube-emulator';
 import { runBin } from '../support/bin.js';
 import { startBareCluster, type BareCluster } from '../support/bare-cluster.js';
 

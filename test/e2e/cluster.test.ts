@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startLocalControlPlane, type LocalControlPlane } from '../../src/local/index.js';
+import { startLocalControlPlane, type LocalControlPlane } from '../../src/dev/index.js';
 import type { AgentRun, SympoziumInstance } from '../../src/sympozium/types.js';
 import { ensureBuilt, runBin } from '../support/bin.js';
 import { follow } from './cluster-support.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startLocalControlPlane, type LocalControlPlane } from '../../src/local/index.js';
+import { startLocalControlPlane, type LocalControlPlane } from '../../src/dev/index.js';
 import { ensureBuilt, runBin, type RunResult } from '../support/bin.js';
 
 /**

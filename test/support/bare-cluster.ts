@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startApiServer, type ApiServer } from '../../src/local/apiserver/index.js';
+import { startApiServer, type ApiServer } from '@sympozium/kube-emulator';
 import { sympoziumCrds } from '../../src/sympozium/crds.js';
 import { ensureBuilt, runBin, type RunResult } from './bin.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.js';
 import { watchObjects, type WatchUpdate } from '../../src/kube/watch.js';
-import { startApiServer, type ApiServer } from '../../src/local/apiserver/index.js';
+import { startApiServer, type ApiServer } from '@sympozium/kube-emulator';
 
 /**
  * watchObjects against the API emulator (real HTTP), with the emulator's faults: the generator is lazy, so

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { processCustomResource } from '../../src/local/apiserver/schema.js';
+import { processCustomResource } from '@sympozium/kube-emulator';
 import { readManifests, type ManifestDocument } from '../../src/sympozium/manifests.js';
 import { releaseNames, releaseOf, upstreamKind, upstreamSchema, type Release } from '../../src/sympozium/releases.js';
 import { validateDocuments } from '../../src/sympozium/validate.js';

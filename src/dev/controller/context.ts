@@ -1,6 +1,6 @@
 import type { KubeClient, KubeObject } from '../../kube/client.js';
 import type { AgentRun, SympoziumInstance } from '../../sympozium/types.js';
-import type { RunStreams } from '../agent/streams.js';
+import type { RunStreams } from '../providers/streams.js';
 import type { ProxyManager } from '../webproxy/index.js';
 import type { Informer } from './informer.js';
 import type { WorkQueue } from './queue.js';

@@ -6,8 +6,8 @@ import net, { type AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { handlePortForwardUpgrade } from '../../src/local/apiserver/portforward/index.js';
-import { SPDY3_DICTIONARY } from '../../src/local/apiserver/portforward/spdy-dictionary.js';
+import { handlePortForwardUpgrade } from '../src/portforward/index.js';
+import { SPDY3_DICTIONARY } from '../src/portforward/spdy-dictionary.js';
 import {
   FLAG_FIN,
   FrameParser,
@@ -18,7 +18,7 @@ import {
   decodeHeaderBlock,
   encodeHeaderBlock,
   type Frame,
-} from '../../src/local/apiserver/portforward/spdy-frames.js';
+} from '../src/portforward/spdy-frames.js';
 
 const u32s = (...values: number[]): Buffer => {
   const buf = Buffer.alloc(values.length * 4);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKubernetesProtobuf } from '../../src/local/apiserver/protobuf.js';
+import { decodeKubernetesProtobuf } from '../src/protobuf.js';
 
 // A tiny protobuf writer, enough to build the envelopes kubectl sends. Go's marshaller writes empty non-pointer
 // fields too, so the builders below include them the way kubectl does, to prove they are read as "unset".

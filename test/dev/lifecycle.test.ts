@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { echoPrefix } from '../../src/local/index.js';
+import { echoPrefix } from '../../src/dev/index.js';
 import { instanceManifest, paths, recordPhases, startPlane, waitFor, type Obj } from './helpers.js';
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { runInstance, type AgentRun } from '../../sympozium/types.js';
-import { chooseProvider } from '../agent/index.js';
+import { chooseProvider } from '../providers/index.js';
 import { queueKeys, type ControllerContext } from './context.js';
 import { decodeSecret, deleteIfExists, isNotFound, now, pathOf } from './resources.js';
 import { parseGoDuration } from './timings.js';

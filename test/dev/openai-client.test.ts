@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { echoPrefix } from '../../src/local/index.js';
+import { echoPrefix } from '../../src/dev/index.js';
 import { paths, servingInstance, startPlane, waitFor, type Obj } from './helpers.js';
 
 /**

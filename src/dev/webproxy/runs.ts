@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { KubeClient } from '../../kube/client.js';
 import { apiVersion, labels, names, sources, type AgentRun, type SympoziumInstance } from '../../sympozium/types.js';
 import { isWebEndpointSkill } from '../../sympozium/web-endpoint.js';
-import type { RunStreams } from '../agent/streams.js';
+import type { RunStreams } from '../providers/streams.js';
 import type { Informer } from '../controller/informer.js';
 import { pathOf } from '../controller/resources.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { splitIntoChunks } from '../../src/local/agent/echo.js';
-import { parseGoDuration } from '../../src/local/controller/timings.js';
-import { TokenBucket } from '../../src/local/webproxy/rate-limit.js';
+import { splitIntoChunks } from '../../src/dev/providers/echo.js';
+import { parseGoDuration } from '../../src/dev/controller/timings.js';
+import { TokenBucket } from '../../src/dev/webproxy/rate-limit.js';
 
 /** The pure pieces of the local control plane, with an injected clock where time matters. */
 

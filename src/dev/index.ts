@@ -5,7 +5,7 @@ import type { ResolvedKubeConfig } from '../kube/config.js';
 import { KubeApiError } from '../kube/errors.js';
 import { sympoziumCrds } from '../sympozium/crds.js';
 import { systemNamespace } from '../sympozium/types.js';
-import { startApiServer } from './apiserver/index.js';
+import { startApiServer } from '@sympozium/kube-emulator';
 import { builtinPolicies, builtinSkillPacks, controllerDeployment, controllerName, controllerPod, httpRouteCrd } from './controller/builtins.js';
 import { Controller } from './controller/index.js';
 import { pathOf } from './controller/resources.js';
@@ -13,7 +13,7 @@ import { resolveTimings, timingPresets, type Timings } from './controller/timing
 
 export type { Timings } from './controller/timings.js';
 export { timingPresets } from './controller/timings.js';
-export { echoPrefix, failMarker, hangMarker } from './agent/index.js';
+export { echoPrefix, failMarker, hangMarker } from './providers/index.js';
 
 type ApiServer = Awaited<ReturnType<typeof startApiServer>>;
 

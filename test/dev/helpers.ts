@@ -1,4 +1,4 @@
-import { startLocalControlPlane, type LocalControlPlaneOptions } from '../../src/local/index.js';
+import { startLocalControlPlane, type LocalControlPlaneOptions } from '../../src/dev/index.js';
 
 /**
  * Test helpers for the local control plane: plain HTTP against its API server (what any client sees), and a

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { selfSignedCertificate } from '../../src/local/apiserver/tls-cert.js';
+import { selfSignedCertificate } from '../src/tls-cert.js';
 
 describe("the emulator's self-signed certificate", () => {
   it('is valid DER every time (a random serial once made ~1 in 250 start-ups fail with "illegal padding")', () => {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeKubernetesProtobuf } from '../../src/local/apiserver/protobuf.js';
+import { decodeKubernetesProtobuf } from '../src/protobuf.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 const haveKubectl = existsSync(KUBECTL);

@@ -1,6 +1,6 @@
 import type { KubeClient, KubeObject } from '../../kube/client.js';
 import { components, labels, runInstance, type AgentRun, type SympoziumInstance } from '../../sympozium/types.js';
-import { RunStreams } from '../agent/streams.js';
+import { RunStreams } from '../providers/streams.js';
 import { ProxyManager, RunBroker } from '../webproxy/index.js';
 import { queueKeys, type ControllerContext, type Deployment, type Pod } from './context.js';
 import { Informer, type Watched } from './informer.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer } from '../../src/local/apiserver/index.js';
+import { startApiServer } from '../src/index.js';
 import { api, eventually, fixture, rawWatch, si, SI_PATH, startEmulator, type Emulator } from './helpers.js';
 
 async function installCrds(emu: Emulator): Promise<void> {

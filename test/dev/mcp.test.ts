@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { echoPrefix } from '../../src/local/index.js';
+import { echoPrefix } from '../../src/dev/index.js';
 import { paths, servingInstance, startPlane, type Obj } from './helpers.js';
 
 /** MCP (HTTP+SSE, 2024-11-05) through the official TypeScript SDK's SSE client, with a Bearer key. */
