@@ -189,7 +189,13 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
   if (wanted('init')) {
     program
       .command('init [name]')
-      .description('scaffold a SympoziumInstance manifest (and its provider Secret) from the bundled templates')
+      .description('scaffold a SympoziumInstance or Agent manifest (and its provider Secret) from the bundled templates')
+      .addOption(
+        new Option('--kind <kind>', "SympoziumInstance (Sympozium v0.5) or Agent (v0.10); default: what the cluster serves, offline SympoziumInstance").choices([
+          'SympoziumInstance',
+          'Agent',
+        ]),
+      )
       .addOption(
         new Option('--provider <provider>', 'model provider').choices([
           'openai',
@@ -204,7 +210,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .option('--base-url <url>', 'OpenAI-compatible base URL (custom, ollama, azure-openai)')
       .addOption(new Option('--thinking <level>', 'reasoning effort').choices(['off', 'low', 'medium', 'high']))
       .option('--skill <ref[:k=v,...]>', 'a SkillPack to mount, with params (repeatable)', collect)
-      .option('--policy <name>', 'SympoziumPolicy: permissive, default, restrictive or your own')
+      .option('--policy <name>', "SympoziumPolicy in the instance's namespace: upstream's presets permissive, restrictive, network-isolated, or your own (default: none)")
       .option('--channel <type:secret>', 'a channel and its Secret, e.g. telegram:telegram-creds (repeatable)', collect)
       .option('--allowed-sender <id>', 'sender allowed to talk to the channels (repeatable)', collect)
       .option('--memory', 'enable memory')
@@ -224,6 +230,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         examples(
           'sympozium init                                    # answer the questions',
           'sympozium init demo --provider openai --model gpt-4.1 --yes',
+          'sympozium init demo --kind Agent --yes                 # for Sympozium v0.10 and later',
           'sympozium init demo --provider ollama --base-url http://ollama:11434/v1 --web-endpoint --yes --out -',
           'OPENAI_API_KEY=sk-... sympozium init demo --api-key-env OPENAI_API_KEY --yes --apply',
         ),

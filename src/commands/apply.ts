@@ -47,8 +47,9 @@ export async function apply(options: ApplyOptions, ctx: Context): Promise<void> 
   let extraSchemas: Map<string, unknown> | undefined;
   try {
     kube = await ctx.kube();
-    const { clusterSchemas } = await import('../sympozium/cluster-schemas.js');
-    const checked = await clusterSchemas(read.documents, kube);
+    const { checkWithCluster } = await import('../sympozium/cluster-checks.js');
+    // A document of the other Sympozium generation than the cluster's is refused: nothing sent would work.
+    const checked = await checkWithCluster(read.documents, kube, { mismatch: 'error' });
     extraSchemas = checked.schemas;
     problems.push(...checked.problems);
     for (const note of checked.notes) ctx.out.debug(note);

@@ -8,6 +8,8 @@ import { resolveWriteTarget, writeFileAtomic } from '../files/atomic-write.js';
 import { parseManifests } from '../sympozium/manifests.js';
 import {
   builtinSkills,
+  channelTypes,
+  instanceKinds,
   kubectlSecretCommand,
   providerNames,
   providers,
@@ -15,6 +17,7 @@ import {
   secretKeys,
   type ChannelType,
   type InitAnswers,
+  type InstanceKindName,
   type Provider,
   type SkillAnswer,
   type Thinking,
@@ -30,14 +33,14 @@ import {
   parseSkillFlag,
   readKeys,
 } from '../sympozium/init-input.js';
-import { policyPresets } from '../sympozium/schema-packs.js';
-import { channelTypes } from '../sympozium/schema-instance.js';
+import { defaultRelease, upstreamBuiltins } from '../sympozium/releases.js';
 import { webEndpointDefaults, webEndpointSkill } from '../sympozium/types.js';
 import { formatProblem, hasErrors, validateDocuments } from '../sympozium/validate.js';
 
 /** The flags of `sympozium init`, as cli.ts passes them. */
 export interface InitOptions {
   name?: string;
+  kind?: InstanceKindName;
   provider?: Provider;
   model?: string;
   baseUrl?: string;
@@ -81,7 +84,7 @@ export async function init(options: InitOptions, ctx: Context): Promise<void> {
       if (error instanceof CliError) throw error;
       throw new CliError(`cannot write ${target}: ${(error as Error).message}`, { cause: error, hint: 'Choose another place with --out <file>.' });
     }
-    ctx.out.success(`wrote ${target}: Secret ${result.secretName} and SympoziumInstance ${answers.name}${result.holdsKey ? ' (mode 0600: it holds your key)' : ''}`);
+    ctx.out.success(`wrote ${target}: Secret ${result.secretName} and ${answers.kind ?? 'SympoziumInstance'} ${answers.name}${result.holdsKey ? ' (mode 0600: it holds your key)' : ''}`);
   }
   printNextSteps(answers, result, target, options, ctx);
   if (options.apply && file) await applyResult(file, result, answers, ctx);
@@ -173,6 +176,11 @@ async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAn
     namespace = (await ctx.prompt.input({ message: "Namespace (empty: your kubectl context's)", default: '' })).trim() || undefined;
   }
 
+  // The cluster, when one answers quickly, decides the kind without --kind, warns when --kind differs from
+  // what it serves, and offers its own policies.
+  const cluster = await clusterFacts(ctx, namespace);
+  const kind = await chooseKind(options.kind, cluster, ask, ctx);
+
   const provider = await resolveAnswer<Provider>(ask, {
     value: options.provider,
     default: 'openai',
@@ -246,11 +254,19 @@ async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAn
     default: '',
     flag: '--policy',
     ask: async (prompt) => {
+      // Upstream looks the policy up in the instance's own namespace and fails every run when it is missing,
+      // so none is the safe default; a preset must exist in that namespace first. The cluster's own policies
+      // there, when it was reachable, come first.
+      const own = cluster?.policies ?? [];
+      const presets = presetNames(kind).filter((name) => !own.includes(name));
       const choice = await prompt.select({
         message: 'Policy (SympoziumPolicy)',
-        // Upstream looks the policy up in the instance's own namespace and fails every run when it is missing,
-        // so none is the safe default; a preset must exist in that namespace first.
-        choices: [{ value: '(none)', name: 'none' }, ...policyPresets.map((value) => ({ value, name: `${value} (must exist in the instance's namespace)` })), { value: '(another)', name: 'another policy...' }],
+        choices: [
+          { value: '(none)', name: 'none' },
+          ...own.map((value) => ({ value, name: `${value} (exists in ${cluster!.namespace})` })),
+          ...presets.map((value) => ({ value, name: `${value} (upstream's preset; must exist in the instance's namespace)` })),
+          { value: '(another)', name: 'another policy...' },
+        ],
         default: '(none)',
       });
       if (choice === '(none)') return '';
@@ -340,6 +356,7 @@ async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAn
 
   return {
     name,
+    kind,
     namespace,
     provider,
     model: model!,
@@ -355,4 +372,76 @@ async function gatherAnswers(options: InitOptions, ctx: Context): Promise<InitAn
     webEndpoint,
     keys,
   };
+}
+
+interface ClusterFacts {
+  where: string;
+  namespace: string;
+  /** The instance kind the cluster serves; undefined when Sympozium is not installed there. */
+  kind?: InstanceKindName;
+  policies: string[];
+}
+
+/** How long init waits for a cluster it does not need: it works offline, so an unreachable one must not stall it. */
+const clusterProbeMs = 1500;
+
+/**
+ * What the current kubectl context's cluster serves, if it answers quickly: the instance kind (Agent from
+ * Sympozium v0.10, SympoziumInstance before) and the SympoziumPolicies of the target namespace. Undefined when
+ * there is no kubeconfig or the cluster does not answer: init then works offline.
+ */
+async function clusterFacts(ctx: Context, namespace: string | undefined): Promise<ClusterFacts | undefined> {
+  try {
+    const kube = await ctx.kube();
+    const discovery = await kube
+      .request<{ resources?: { name: string }[] }>({ path: '/apis/sympozium.ai/v1alpha1', timeoutMs: clusterProbeMs })
+      .then((response) => response.body)
+      .catch((error: unknown) => {
+        if ((error as { code?: number }).code === 404) return undefined;
+        throw error;
+      });
+    const served = new Set((discovery?.resources ?? []).map((resource) => resource.name));
+    const kind = served.has('sympoziuminstances') ? 'SympoziumInstance' : served.has('agents') ? 'Agent' : undefined;
+    const target = namespace ?? kube.namespace;
+    const policies = served.has('sympoziumpolicies')
+      ? await kube
+          .request<{ items?: { metadata?: { name?: string } }[] }>({ path: `/apis/sympozium.ai/v1alpha1/namespaces/${encodeURIComponent(target)}/sympoziumpolicies`, timeoutMs: clusterProbeMs })
+          .then((response) => (response.body.items ?? []).map((item) => item.metadata?.name).filter((name): name is string => Boolean(name)))
+          .catch(() => [])
+      : [];
+    return { where: kube.describe(), namespace: target, kind, policies };
+  } catch (error) {
+    ctx.out.debug(`init: no cluster to ask (${(error as Error).message}); working offline`);
+    return undefined;
+  }
+}
+
+/**
+ * --kind, else asked on a terminal (defaulting to what the cluster serves), else what a reachable cluster serves
+ * (said on stderr), else SympoziumInstance: the kind of v0.5.8, the release the CLI targets offline.
+ */
+async function chooseKind(given: InstanceKindName | undefined, cluster: ClusterFacts | undefined, ask: AskContext, ctx: Context): Promise<InstanceKindName> {
+  const served = cluster?.kind;
+  if (given) {
+    if (served && served !== given) {
+      ctx.out.warn(`${cluster!.where} serves ${served}, not ${given}: apply will refuse this file there (sympozium migrate converts v0.5 manifests to v0.10)`);
+    }
+    return given;
+  }
+  const fallback: InstanceKindName = served ?? 'SympoziumInstance';
+  if (ask.interactive && !ask.yes) {
+    return ctx.prompt.select<InstanceKindName>({
+      message: served ? `Kind (${cluster!.where} serves ${served})` : 'Kind',
+      choices: instanceKinds.map((value) => ({ value, name: value === 'Agent' ? 'Agent (Sympozium v0.10 and later)' : 'SympoziumInstance (Sympozium v0.5)' })),
+      default: fallback,
+    });
+  }
+  if (served) ctx.out.info(`writing ${served === 'Agent' ? 'an Agent' : 'a SympoziumInstance'}: ${cluster!.where} serves that kind (pass --kind to choose)`);
+  return fallback;
+}
+
+/** Upstream's policy presets (config/policies) of the release that serves the kind. */
+function presetNames(kind: InstanceKindName): string[] {
+  const release = kind === 'Agent' ? 'v0.10.46' : defaultRelease;
+  return upstreamBuiltins(release).policies.map((policy) => (policy.metadata as { name: string }).name);
 }

@@ -1,6 +1,5 @@
 import { usageError } from '../errors.js';
-import { secretKeys, type ChannelType, type Provider, type SkillAnswer } from './scaffold.js';
-import { channelTypes } from './schema-instance.js';
+import { channelTypes, secretKeys, type ChannelType, type Provider, type SkillAnswer } from './scaffold.js';
 
 /**
  * The checks and parsers behind init's flags and answers. A bad flag value is a usage error naming the flag;
@@ -55,7 +54,7 @@ export function parseSkillFlag(value: string): SkillAnswer {
 /** `--channel type:secret`. */
 export function parseChannelFlag(value: string): { type: ChannelType; secret: string } {
   const [type, secret, ...rest] = value.split(':');
-  if (!type || !channelTypes.includes(type) || !secret || rest.length > 0) {
+  if (!type || !(channelTypes as readonly string[]).includes(type) || !secret || rest.length > 0) {
     throw usageError(`--channel "${value}" is not <type>:<secret>`, `Types: ${channelTypes.join(', ')}; e.g. --channel telegram:telegram-creds.`);
   }
   flag('--channel secret', secret, checkObjectName);

@@ -14,7 +14,16 @@ import { placeholderAnnotation } from './validate.js';
 export const providerNames = ['openai', 'anthropic', 'azure-openai', 'ollama', 'bedrock', 'custom'] as const;
 export type Provider = (typeof providerNames)[number];
 export type Thinking = 'off' | 'low' | 'medium' | 'high';
-export type ChannelType = 'telegram' | 'slack' | 'discord' | 'whatsapp';
+/**
+ * The channel types upstream's agent runner knows (cmd/agent-runner/tools.go, v0.5.8 and v0.10.46; the CRD
+ * itself takes any string).
+ */
+export const channelTypes = ['telegram', 'slack', 'discord', 'whatsapp'] as const;
+export type ChannelType = (typeof channelTypes)[number];
+
+/** The instance kinds init can write: SympoziumInstance (v0.5.8) or Agent (v0.10.46, the same spec). */
+export const instanceKinds = ['SympoziumInstance', 'Agent'] as const;
+export type InstanceKindName = (typeof instanceKinds)[number];
 
 export interface ProviderInfo {
   label: string;
@@ -59,6 +68,8 @@ export interface SkillAnswer {
 
 export interface InitAnswers {
   name: string;
+  /** Default SympoziumInstance. */
+  kind?: InstanceKindName;
   namespace?: string;
   provider: Provider;
   model: string;
@@ -176,6 +187,15 @@ function secretDocument(answers: InitAnswers, secretName: string, template: stri
 
 function instanceDocument(answers: InitAnswers, secretName: string, template: string): Document {
   const doc = parseDocument(template);
+  if (answers.kind === 'Agent') {
+    // v0.10.46 renamed the kind and kept its spec (api/v1alpha1/agent_types.go); only the words around it change.
+    doc.set('kind', 'Agent');
+    // The template's opening comment sits on its first key (apiVersion).
+    const first = (doc.contents as YAMLMap).items[0]?.key;
+    if (isScalar(first) && first.commentBefore) first.commentBefore = first.commentBefore
+      .replace('A SympoziumInstance: one tenant of Sympozium', 'An Agent (Sympozium v0.10; SympoziumInstance before): one tenant of Sympozium')
+      .replace('sympoziuminstance.spec', 'agent.spec');
+  }
   doc.setIn(['metadata', 'name'], answers.name);
   if (answers.namespace) doc.setIn(['metadata', 'namespace'], answers.namespace);
   doc.setIn(['spec', 'agents', 'default', 'model'], answers.model);

@@ -193,14 +193,20 @@ describe('init with flags and --yes', () => {
     expectValid(text);
   });
 
-  it('every provider and option combination generates a manifest that validates', async () => {
+  it('every provider, kind and option combination generates a manifest valid for its release', async () => {
     for (const provider of providerNames) {
-      for (const web of [false, true]) {
-        const { text } = await run(
-          { name: `p-${provider}`, provider, model: 'm', baseUrl: 'https://models.example.com/v1', webEndpoint: web, memory: !web, out: '-' },
-          { yes: true },
-        );
-        expectValid(text);
+      for (const [kind, release] of [['SympoziumInstance', 'v0.5.8'], ['Agent', 'v0.10.46']] as const) {
+        for (const web of [false, true]) {
+          const { text, instance } = await run(
+            { name: `p-${provider}`, kind, provider, model: 'm', baseUrl: 'https://models.example.com/v1', webEndpoint: web, memory: !web, out: '-', channel: ['slack:s'] },
+            { yes: true },
+          );
+          expect(instance.kind).toBe(kind);
+          const parsed = parseManifests(text, 'generated.yaml');
+          // Judged by the release's own CRDs, forced, so the verdict cannot come from the other release.
+          const problems = validateDocuments(parsed.documents, { release });
+          expect(problems.filter((problem) => problem.severity === 'error').map(formatProblem)).toEqual([]);
+        }
       }
     }
   });
@@ -288,6 +294,7 @@ describe('init on a terminal asks every question', () => {
     const prompt = scripted([
       ['Instance name', 'asked'],
       ['Namespace', 'team-a'],
+      ['Kind', 'Agent'],
       ['Model provider', 'anthropic'],
       ['Model', 'claude-sonnet-4-5'],
       ['Environment variable holding your Anthropic key', ''],
@@ -308,6 +315,7 @@ describe('init on a terminal asks every question', () => {
     ]);
     const { instance, secret, text } = await run({}, { interactive: true, prompt });
     expect(prompt.remaining()).toBe(0);
+    expect(instance.kind).toBe('Agent');
     expect(secret.metadata).toMatchObject({ name: 'asked-anthropic-key', namespace: 'team-a' });
     expect(instance.spec).toEqual({
       agents: { default: { model: 'claude-sonnet-4-5', thinking: 'medium' } },
@@ -327,6 +335,7 @@ describe('init on a terminal asks every question', () => {
   it('asks again for a key variable that is not set, keeping the answers so far', async () => {
     const prompt = scripted([
       ['Namespace', ''],
+      ['Kind', 'SympoziumInstance'],
       ['Environment variable holding your Anthropic key', 'NOPE_VAR'],
       ['Environment variable holding your Anthropic key', 'MY_ANTHROPIC_KEY'],
       ['OTLP endpoint', ''],
@@ -342,6 +351,7 @@ describe('init on a terminal asks every question', () => {
   it('asks only what the flags leave open, and nothing under --yes', async () => {
     const prompt = scripted([
       ['Namespace', ''],
+      ['Kind', 'SympoziumInstance'],
       ['Reasoning effort', 'off'],
       ['Skills', []],
       ['Policy', 'permissive'],
