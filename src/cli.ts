@@ -377,11 +377,16 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .option('--burst <n>', 'rate limit: burst size (default 10)', positiveInteger('--burst'))
       .option('--hostname <host>', 'public hostname for the HTTPRoute')
       .option('--auth-secret <name>', "use this Secret's api-key instead of a generated key", secretName('--auth-secret'))
+      .option('--recreate', 'delete a Failed server run so the controller makes a new one (upstream never replaces it); asks first unless --yes')
       .option('--no-wait', 'return once the instance is updated')
       .addOption(timeoutOption('how long to wait until it serves', '5m'))
       .addHelpText(
         'after',
-        examples('sympozium enable web-endpoint demo', 'sympozium enable web-endpoint demo --rpm 120 --burst 20 --hostname demo.example.com'),
+        examples(
+          'sympozium enable web-endpoint demo',
+          'sympozium enable web-endpoint demo --rpm 120 --burst 20 --hostname demo.example.com',
+          'sympozium enable web-endpoint demo --recreate --yes    # after fixing what made its server run fail',
+        ),
       )
       .action((instance: string, options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {
@@ -393,6 +398,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
               burst: options.burst as number | undefined,
               hostname: options.hostname as string | undefined,
               authSecret: options.authSecret as string | undefined,
+              recreate: Boolean(options.recreate),
               wait: options.wait as boolean,
               timeoutMs: options.timeout as number,
             },

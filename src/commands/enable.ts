@@ -1,12 +1,13 @@
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, ExitCode, usageError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
 import { updateWithRetry } from '../kube/retry.js';
 import { apiKeyDataKeys, secretPath } from '../sympozium/api-key.js';
 import { webProxyPort } from '../sympozium/endpoint.js';
 import { instanceNotFound, instanceRef, type InstanceRef } from '../sympozium/instances.js';
-import { names, type SympoziumInstance } from '../sympozium/types.js';
+import { runPath } from '../sympozium/kinds.js';
+import { names, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
 import { waitForTeardown, waitUntilServing, type ServingState } from '../sympozium/web-endpoint-wait.js';
 import { findWebEndpointSkill, settingsToParams, webEndpointEnabled, withWebEndpointSkill, withoutWebEndpointSkill } from '../sympozium/web-endpoint.js';
 import { startSpinner } from '../ui/spinner.js';
@@ -17,6 +18,8 @@ export interface EnableWebEndpointOptions {
   burst?: number;
   hostname?: string;
   authSecret?: string;
+  /** Delete a Failed server run first, so the controller creates a new one. */
+  recreate?: boolean;
   wait: boolean;
   timeoutMs: number;
 }
@@ -35,6 +38,15 @@ export async function enableWebEndpoint(options: EnableWebEndpointOptions, ctx: 
   const ref = await instanceRef(kube, options.instance);
   if (options.authSecret) await checkAuthSecret(kube, ref.namespace, options.authSecret);
   const params = settingsToParams(options);
+  const failed = await failedServerRun(kube, ref);
+  if (failed && options.recreate) await recreateServerRun(kube, ref, failed, ctx);
+  else if (failed) {
+    ctx.out.warn(`the server run ${failed.metadata.name} of ${options.instance} is Failed: ${failed.status?.error || 'no error was recorded'}`);
+    ctx.out.hint(`Sympozium never replaces a Failed server run while it exists. Fix the cause, then: sympozium enable web-endpoint ${options.instance} --recreate`);
+    if (options.wait) throw serverRunFailed(options.instance, failed);
+  } else if (options.recreate) {
+    ctx.out.info(`Nothing to recreate: the server run ${names.webEndpointRun(options.instance)} is not Failed.`);
+  }
   let wasEnabled = false;
   const update = await readOrExplain(kube, ref, () =>
     updateWithRetry<SympoziumInstance>(
@@ -71,6 +83,54 @@ export async function enableWebEndpoint(options: EnableWebEndpointOptions, ctx: 
     spinner.stop();
   }
   printResult(ctx, { ref, serving: true, ...state });
+}
+
+/** The instance's server run when it exists and has Failed (upstream keeps it, and with it the endpoint down). */
+async function failedServerRun(kube: KubeClient, ref: InstanceRef): Promise<AgentRun | undefined> {
+  const run = await kube.getOrUndefined<AgentRun>(runPath(ref.namespace, names.webEndpointRun(ref.name)));
+  return run?.status?.phase === 'Failed' && !run.metadata.deletionTimestamp ? run : undefined;
+}
+
+function serverRunFailed(instance: string, run: AgentRun): CliError {
+  return new CliError(`the web endpoint of ${instance} cannot serve: its server run ${run.metadata.name} Failed (${run.status?.error || 'no error recorded'})`, {
+    exitCode: ExitCode.failed,
+    hint: `Details: sympozium runs get ${run.metadata.name}. Fix the cause, then: sympozium enable web-endpoint ${instance} --recreate`,
+  });
+}
+
+/**
+ * Deletes the Failed server run (after a confirmation, or --yes), waits until it is gone, then touches the
+ * instance so the controller reconciles at once: upstream's instance controller creates a server run only when
+ * none exists, and does not watch AgentRuns, so without the touch the new run waits for its 60 s requeue
+ * (internal/controller/sympoziuminstance_controller.go, ensureWebEndpointAgentRun and SetupWithManager).
+ */
+async function recreateServerRun(kube: KubeClient, ref: InstanceRef, run: AgentRun, ctx: Context): Promise<void> {
+  const name = run.metadata.name;
+  const what = `the Failed server run ${name} of ${ref.name} (${run.status?.error || 'no error recorded'})`;
+  if (!ctx.globals.yes) {
+    if (!ctx.interactive) throw usageError(`refusing to delete ${what} without confirmation`, 'Add --yes to confirm.');
+    if (!(await ctx.prompt.confirm({ message: `Delete ${what} so the controller makes a new one?`, default: true }))) {
+      throw new CliError('nothing changed', { exitCode: ExitCode.failed });
+    }
+  }
+  const path = runPath(ref.namespace, name);
+  await kube.delete(path, { propagationPolicy: 'Foreground' }).catch((error: unknown) => {
+    if (!isNotFound(error)) throw error;
+  });
+  const { watchUntil } = await import('../kube/watch.js');
+  const gone = await watchUntil<AgentRun, true>(
+    kube,
+    runPath(ref.namespace),
+    { fieldSelector: `metadata.name=${name}`, deadline: Date.now() + 60_000, signal: ctx.signal },
+    (objects) => (objects.has(name) ? undefined : true),
+  );
+  if (!gone.result) {
+    throw new CliError(`the server run ${name} is still there after 60s (finalizers: ${(gone.objects.get(name)?.metadata.finalizers ?? []).join(', ') || 'none'})`, {
+      hint: `Check it with: kubectl get agentrun ${name} -n ${ref.namespace} -o yaml`,
+    });
+  }
+  await kube.mergePatch(ref.path, { metadata: { annotations: { 'sympozium.ai/server-run-recreated-at': new Date().toISOString() } } });
+  ctx.out.info(`Deleted the Failed server run ${name}; the controller creates a new one.`);
 }
 
 async function checkAuthSecret(kube: KubeClient, namespace: string, name: string): Promise<void> {

@@ -1,6 +1,5 @@
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
-import type { KubeClient } from '../kube/client.js';
 import { names, type SympoziumInstance } from './types.js';
 
 /**
@@ -34,8 +33,6 @@ export interface EndpointOptions {
 
 /** The Service port of the web proxy (contract §2). */
 export const webProxyPort = 8080;
-
-const httpRouteGroupVersion = 'gateway.networking.k8s.io/v1';
 
 export async function resolveEndpoint(
   ctx: Pick<Context, 'kube' | 'out' | 'signal'>,
@@ -84,15 +81,17 @@ export async function resolveEndpoint(
   }
 
   const runName = names.webEndpointRun(instanceName);
-  const routeUrl = await httpRouteUrl(kube, cluster, namespace, names.httpRoute(runName));
-  if (routeUrl && !unresolved.some((entry) => entry.startsWith(`${routeUrl} `))) {
+  const { publicUrl } = await import('./public-url.js');
+  const route = await publicUrl(kube, namespace, instanceName);
+  const routeUrl = route?.url;
+  if (route && routeUrl && !unresolved.some((entry) => entry.startsWith(`${routeUrl} `))) {
     const problem = await unresolvable(routeUrl);
     if (!problem) {
-      checkKeyTransport(ctx, routeUrl, `HTTPRoute ${names.httpRoute(runName)}`, options);
-      ctx.out.debug(`endpoint: ${routeUrl} (from HTTPRoute ${names.httpRoute(runName)})`);
+      checkKeyTransport(ctx, routeUrl, route.source, options);
+      ctx.out.debug(`endpoint: ${routeUrl} (from ${route.source})`);
       return { baseUrl: routeUrl, via: 'httproute', namespace, instance, close: async () => {} };
     }
-    unresolved.push(`${routeUrl} (HTTPRoute ${names.httpRoute(runName)}): ${problem}`);
+    unresolved.push(`${routeUrl} (${route.source}): ${problem}`);
   }
   for (const entry of unresolved) ctx.out.debug(`endpoint: not using ${entry}`);
 
@@ -191,40 +190,6 @@ function notServing(instance: SympoziumInstance, namespace: string, cluster: Clu
   return new CliError(`the web endpoint of instance ${name} is enabled but not ready: service ${service} does not exist yet`, {
     hint: `The controller creates it shortly after the skill is added: watch with \`sympozium instances describe ${name}\`, or wait for it with \`sympozium enable web-endpoint ${name}\`.`,
   });
-}
-
-export interface HttpRoute {
-  spec?: { hostnames?: string[]; parentRefs?: { sectionName?: string; port?: number }[] };
-  metadata?: { annotations?: Record<string, string> };
-}
-
-/**
- * The public URL of the endpoint's HTTPRoute, or undefined when there is none (no route, or no Gateway API
- * on the cluster at all). Routes are https unless they attach only to a plain-HTTP listener (port 80 or a
- * section named http) or say so with the `sympozium.ai/scheme` annotation.
- */
-async function httpRouteUrl(kube: KubeClient, cluster: ClusterHelpers, namespace: string, name: string): Promise<string | undefined> {
-  let route: HttpRoute | undefined;
-  try {
-    route = await kube.getOrUndefined<HttpRoute>(`/apis/${httpRouteGroupVersion}/namespaces/${encodeURIComponent(namespace)}/httproutes/${encodeURIComponent(name)}`);
-  } catch (error) {
-    // A cluster without the Gateway API, or a user who may not read routes, simply has no route to offer.
-    if (cluster.isNotFound(error) || (error as { code?: number }).code === 403) return undefined;
-    throw error;
-  }
-  return route ? routeBaseUrl(route) : undefined;
-}
-
-/** The base URL an HTTPRoute serves: its first concrete hostname, https unless the route says plain http. */
-export function routeBaseUrl(route: HttpRoute): string | undefined {
-  const hostname = route.spec?.hostnames?.find((candidate) => candidate && !candidate.includes('*'));
-  if (!hostname) return undefined;
-  const annotated = route.metadata?.annotations?.['sympozium.ai/scheme'];
-  const parents = route.spec?.parentRefs ?? [];
-  const plainHttp =
-    annotated === 'http' ||
-    (annotated === undefined && parents.length > 0 && parents.every((parent) => parent.port === 80 || /^http$/i.test(parent.sectionName ?? '')));
-  return `${plainHttp ? 'http' : 'https'}://${hostname}`;
 }
 
 interface ClusterHelpers {

@@ -61,7 +61,7 @@ export async function waitUntilServing(
   );
   if (runs.result instanceof Error) {
     throw new CliError(`the server run ${runName} of ${ref.name} failed: ${runs.result.message}`, {
-      hint: `Details: sympozium runs get ${runName}. Fix the cause, then disable and enable the web endpoint again.`,
+      hint: `Details: sympozium runs get ${runName}. Sympozium never replaces a Failed server run: fix the cause, then: sympozium enable web-endpoint ${ref.name} --recreate`,
     });
   }
   if (runs.timedOut || !runs.result) {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import { echoPrefix, startLocalControlPlane, type LocalControlPlane } from '../../src/dev/index.js';
-import { normalizeBaseUrl, routeBaseUrl } from '../../src/sympozium/endpoint.js';
+import { normalizeBaseUrl } from '../../src/sympozium/endpoint.js';
+import { routeBaseUrl } from '../../src/sympozium/public-url.js';
 import { ensureBuilt, runBin } from '../support/bin.js';
 
 /**
@@ -94,7 +95,14 @@ describe('finding the endpoint', () => {
     expect(routeBaseUrl({ spec: { hostnames: ['demo.example.com'], parentRefs: [{ sectionName: 'http' }] } })).toBe('http://demo.example.com');
     expect(routeBaseUrl({ spec: { hostnames: ['demo.example.com'], parentRefs: [{ sectionName: 'http' }, { sectionName: 'https' }] } })).toBe('https://demo.example.com');
     expect(routeBaseUrl({ spec: { hostnames: ['demo.example.com'], parentRefs: [{ port: 80 }] } })).toBe('http://demo.example.com');
-    expect(routeBaseUrl({ metadata: { annotations: { 'sympozium.ai/scheme': 'http' } }, spec: { hostnames: ['demo.example.com'] } })).toBe('http://demo.example.com');
+    // With the parent Gateway at hand, its listeners decide: the HTTPS one, else plain HTTP, with a port only when not the default.
+    const gateway = (listeners: { name: string; protocol: string; port: number; hostname?: string }[]) => ({ spec: { listeners } });
+    const route = { spec: { hostnames: ['demo.example.com'], parentRefs: [{ name: 'sympozium-gateway', namespace: 'sympozium-system' }] } };
+    expect(routeBaseUrl(route, gateway([{ name: 'http', protocol: 'HTTP', port: 80 }]))).toBe('http://demo.example.com');
+    expect(routeBaseUrl(route, gateway([{ name: 'http', protocol: 'HTTP', port: 80 }, { name: 'https', protocol: 'HTTPS', port: 8443 }]))).toBe('https://demo.example.com:8443');
+    expect(routeBaseUrl(route, gateway([{ name: 'other', protocol: 'HTTPS', port: 443, hostname: 'other.example.com' }, { name: 'http', protocol: 'HTTP', port: 8080, hostname: '*.example.com' }]))).toBe(
+      'http://demo.example.com:8080',
+    );
     expect(routeBaseUrl({ spec: { hostnames: [] } })).toBeUndefined();
   });
 });

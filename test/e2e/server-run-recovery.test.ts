@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
+import { startLocalControlPlane, type LocalControlPlane } from '../../src/dev/index.js';
+import type { AgentRun } from '../../src/sympozium/types.js';
+import { ensureBuilt, runBin } from '../support/bin.js';
+
+/**
+ * A server run that Failed stays Failed upstream: the instance controller creates one only when none exists
+ * (sympoziuminstance_controller.go, ensureWebEndpointAgentRun). enable says so and --recreate recovers.
+ */
+
+let plane: LocalControlPlane;
+let dir: string;
+let kubeconfig: string;
+let kube: KubeClient;
+const cli = (args: string[], options: { input?: string; timeoutMs?: number } = {}) =>
+  runBin(args, { env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '' }, ...options });
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'sympozium-recreate-'));
+  plane = await startLocalControlPlane();
+  kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, plane.kubeconfigYaml());
+  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
+});
+
+afterAll(async () => {
+  kube?.close();
+  await plane?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const manifest = `apiVersion: v1
+kind: Secret
+metadata:
+  name: broken-openai-key
+stringData:
+  OPENAI_API_KEY: sk-not-a-real-key
+---
+apiVersion: sympozium.ai/v1alpha1
+kind: SympoziumInstance
+metadata:
+  name: broken
+spec:
+  agents:
+    default:
+      model: gpt-4.1
+  authRefs:
+    - provider: openai
+      secret: broken-openai-key
+  policyRef: team-policy
+`;
+
+describe('a Failed server run', () => {
+  it('is named with its error by enable, and --recreate --yes replaces it once the cause is fixed', async () => {
+    expect((await cli(['apply', '-f', '-'], { input: manifest })).code).toBe(0);
+    // The policy does not exist: upstream fails every run of the instance, the server run included.
+    const first = await cli(['enable', 'web-endpoint', 'broken', '--timeout', '20s'], { timeoutMs: 30_000 });
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('policy "team-policy" not found');
+    expect(first.stderr).toContain('sympozium enable web-endpoint broken --recreate');
+    const failed = await kube.get<AgentRun>('/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns/broken-web-endpoint');
+    expect(failed.status?.phase).toBe('Failed');
+
+    // Enabling again changes nothing while the Failed run exists, and says so at once.
+    const again = await cli(['enable', 'web-endpoint', 'broken', '--timeout', '20s']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('server run broken-web-endpoint of broken is Failed');
+
+    // Without a terminal, --recreate needs --yes.
+    const unconfirmed = await cli(['enable', 'web-endpoint', 'broken', '--recreate']);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('Add --yes to confirm');
+
+    await kube.create('/apis/sympozium.ai/v1alpha1/namespaces/default/sympoziumpolicies', {
+      apiVersion: 'sympozium.ai/v1alpha1',
+      kind: 'SympoziumPolicy',
+      metadata: { name: 'team-policy' },
+      spec: { toolGating: { defaultAction: 'allow' } },
+    });
+    const recovered = await cli(['enable', 'web-endpoint', 'broken', '--recreate', '--yes', '--timeout', '30s'], { timeoutMs: 40_000 });
+    expect(recovered.code, recovered.stderr).toBe(0);
+    expect(recovered.stderr).toContain('Deleted the Failed server run broken-web-endpoint; the controller creates a new one.');
+    const replaced = await kube.get<AgentRun>('/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns/broken-web-endpoint');
+    expect(replaced.metadata.uid).not.toBe(failed.metadata.uid);
+    expect(replaced.status?.phase).toBe('Serving');
+  }, 90_000);
+});
