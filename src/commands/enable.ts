@@ -41,9 +41,10 @@ export async function enableWebEndpoint(options: EnableWebEndpointOptions, ctx: 
   const failed = await failedServerRun(kube, ref);
   if (failed && options.recreate) await recreateServerRun(kube, ref, failed, ctx);
   else if (failed) {
-    ctx.out.warn(`the server run ${failed.metadata.name} of ${options.instance} is Failed: ${failed.status?.error || 'no error was recorded'}`);
-    ctx.out.hint(`Sympozium never replaces a Failed server run while it exists. Fix the cause, then: sympozium enable web-endpoint ${options.instance} --recreate`);
+    // Waiting would only wait for the run's 5 minutes: upstream never replaces a Failed server run.
     if (options.wait) throw serverRunFailed(options.instance, failed);
+    ctx.out.warn(`the server run ${failed.metadata.name} of ${options.instance} failed: ${failed.status?.error || 'no error recorded'}`);
+    ctx.out.hint(`Sympozium never replaces a Failed server run while it exists. Fix the cause, then: sympozium enable web-endpoint ${options.instance} --recreate`);
   } else if (options.recreate) {
     ctx.out.info(`Nothing to recreate: the server run ${names.webEndpointRun(options.instance)} is not Failed.`);
   }
@@ -92,9 +93,9 @@ async function failedServerRun(kube: KubeClient, ref: InstanceRef): Promise<Agen
 }
 
 function serverRunFailed(instance: string, run: AgentRun): CliError {
-  return new CliError(`the web endpoint of ${instance} cannot serve: its server run ${run.metadata.name} Failed (${run.status?.error || 'no error recorded'})`, {
+  return new CliError(`the server run ${run.metadata.name} of ${instance} failed: ${run.status?.error || 'no error recorded'}`, {
     exitCode: ExitCode.failed,
-    hint: `Details: sympozium runs get ${run.metadata.name}. Fix the cause, then: sympozium enable web-endpoint ${instance} --recreate`,
+    hint: `Details: sympozium runs get ${run.metadata.name}. Sympozium never replaces a Failed server run: fix the cause, then: sympozium enable web-endpoint ${instance} --recreate`,
   });
 }
 

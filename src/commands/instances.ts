@@ -3,12 +3,12 @@ import { CliError, ExitCode, InterruptedError, usageError } from '../errors.js';
 import { resourcePath, type KubeClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
 import { watchObjects } from '../kube/watch.js';
-import { findApiKey } from '../sympozium/api-key.js';
 import { discoverInstanceKind, instancePath, kindNoun, type InstanceKind } from '../sympozium/kinds.js';
 import { instanceModel, instanceNotFound, instancePhase, instanceRef, instanceSkills, readInstance } from '../sympozium/instances.js';
 import { listRuns, runDurationMs, runSource, runTokens } from '../sympozium/runs.js';
 import { displayRunPhase, runInstance, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
-import { configuredAuthSecret, findWebEndpointSkill, webEndpointEnabled, webEndpointSummary } from '../sympozium/web-endpoint.js';
+import { findWebEndpointSkill } from '../sympozium/web-endpoint.js';
+import { observeEndpoint, type EndpointView } from '../sympozium/web-endpoint-state.js';
 import { age, shortDuration } from '../ui/format.js';
 import { startSpinner } from '../ui/spinner.js';
 import { renderTable } from '../ui/table.js';
@@ -47,11 +47,20 @@ function statsByInstance(runs: AgentRun[]): Map<string, RunStats> {
   return stats;
 }
 
-function keySecretName(instance: SympoziumInstance): string {
-  return instance.status?.webEndpoint?.authSecretName ?? configuredAuthSecret(instance)?.name ?? (webEndpointEnabled(instance) ? '(not reported)' : '-');
+/** One line for the table: "off", or the server run's state and the public URL when there is one. */
+function endpointSummary(view: EndpointView | undefined): string {
+  if (!view) return 'off';
+  return view.url ? `${view.state} ${view.url}` : view.state;
 }
 
-function rows(ctx: Context, instances: SympoziumInstance[], stats: Map<string, RunStats>, allNamespaces: boolean, wide: boolean): { headers: string[]; rows: string[][] } {
+function rows(
+  ctx: Context,
+  instances: SympoziumInstance[],
+  stats: Map<string, RunStats>,
+  endpoints: Map<SympoziumInstance, EndpointView | undefined>,
+  allNamespaces: boolean,
+  wide: boolean,
+): { headers: string[]; rows: string[][] } {
   const now = ctx.now();
   const color = ctx.out.color;
   const headers = [
@@ -69,7 +78,9 @@ function rows(ctx: Context, instances: SympoziumInstance[], stats: Map<string, R
   ];
   const body = instances.map((instance) => {
     const stat = stats.get(`${instance.metadata.namespace ?? ''}/${instance.metadata.name}`);
-    const total = instance.status?.totalAgentRuns ?? stat?.total ?? 0;
+    // Counted from the runs themselves: upstream never writes status.totalAgentRuns.
+    const total = stat?.total ?? 0;
+    const endpoint = endpoints.get(instance);
     const last = stat?.last ? `${displayRunPhase(stat.last)} ${age(stat.last.metadata.creationTimestamp, now)} ago` : '-';
     return [
       ...(allNamespaces ? [instance.metadata.namespace ?? ''] : []),
@@ -77,17 +88,23 @@ function rows(ctx: Context, instances: SympoziumInstance[], stats: Map<string, R
       colorPhase(color, instancePhase(instance)),
       instanceModel(instance),
       instanceSkills(instance).join(',') || '-',
-      webEndpointSummary(instance),
+      endpointSummary(endpoint),
       String(instance.status?.activeAgentPods ?? 0),
       String(total),
       last,
       ...(wide
-        ? [keySecretName(instance), instance.spec?.policyRef ?? '-', (instance.spec?.channels ?? []).map((channel) => channel.type).join(',') || '-']
+        ? [endpoint ? endpoint.keySecret ?? 'not created yet' : '-', instance.spec?.policyRef ?? '-', (instance.spec?.channels ?? []).map((channel) => channel.type).join(',') || '-']
         : []),
       age(instance.metadata.creationTimestamp, now),
     ];
   });
   return { headers, rows: body };
+}
+
+/** Each served instance's endpoint, looked up in parallel (the client keeps at most 16 requests in flight). */
+async function endpointViews(kube: KubeClient, instances: SympoziumInstance[], runs: AgentRun[]): Promise<Map<SympoziumInstance, EndpointView | undefined>> {
+  const views = await Promise.all(instances.map((instance) => observeEndpoint(kube, instance, runs)));
+  return new Map(instances.map((instance, index) => [instance, views[index]]));
 }
 
 export async function listInstances(options: ListInstancesOptions, ctx: Context): Promise<void> {
@@ -128,7 +145,8 @@ export async function listInstances(options: ListInstancesOptions, ctx: Context)
   // Run counts and the latest run come from one list of runs in the same scope; a user who may not list
   // runs still gets the instances.
   const runs = await listRuns(kube, namespace, {}).catch(() => [] as AgentRun[]);
-  const table = rows(ctx, instances, statsByInstance(runs), options.allNamespaces, format === 'wide');
+  const endpoints = await endpointViews(kube, instances, runs);
+  const table = rows(ctx, instances, statsByInstance(runs), endpoints, options.allNamespaces, format === 'wide');
   ctx.out.table(table.headers, table.rows);
 }
 
@@ -140,7 +158,8 @@ export async function getInstance(options: { name: string }, ctx: Context): Prom
   if (format === 'json' || format === 'yaml') return ctx.out.document(instance);
   if (format === 'name') return ctx.out.result(nameOf(ref.kind, instance));
   const runs = await listRuns(kube, ref.namespace, { instance: options.name }).catch(() => [] as AgentRun[]);
-  const table = rows(ctx, [instance], statsByInstance(runs), false, format === 'wide');
+  const endpoints = await endpointViews(kube, [instance], runs);
+  const table = rows(ctx, [instance], statsByInstance(runs), endpoints, false, format === 'wide');
   ctx.out.table(table.headers, table.rows);
 }
 
@@ -150,20 +169,22 @@ export async function describeInstance(options: { name: string }, ctx: Context):
   const instance = await readInstance(kube, ref);
   const runs = await listRuns(kube, ref.namespace, { instance: options.name }).catch(() => [] as AgentRun[]);
   const recent = runs.slice(0, 10);
-  const keySecret = webEndpointEnabled(instance)
-    ? await findApiKey(kube, instance, ref.namespace).then(
-        (found) => `${found.secret} (${found.source.replace(/^Secret \S+ /, '')})`,
-        (error: unknown) => (error instanceof CliError ? 'not found yet' : 'unknown'),
-      )
-    : undefined;
+  const endpoint = await observeEndpoint(kube, instance, runs);
   const format = ctx.out.format;
   if (format === 'json' || format === 'yaml') {
-    return ctx.out.document({ instance, recentRuns: recent, webEndpoint: keySecret ? { keySecret } : undefined });
+    const webEndpoint = endpoint && {
+      state: endpoint.state,
+      serverRun: endpoint.serverRun?.metadata.name ?? null,
+      url: endpoint.url ?? null,
+      urlSource: endpoint.urlSource ?? null,
+      keySecret: endpoint.keySecret ?? null,
+    };
+    return ctx.out.document({ instance, recentRuns: recent, webEndpoint: webEndpoint ?? null });
   }
-  printDescription(ctx, ref.kind, instance, recent, runs.length, keySecret);
+  printDescription(ctx, ref.kind, instance, recent, runs.length, endpoint);
 }
 
-function printDescription(ctx: Context, kind: InstanceKind, instance: SympoziumInstance, recent: AgentRun[], totalRuns: number, keySecret?: string): void {
+function printDescription(ctx: Context, kind: InstanceKind, instance: SympoziumInstance, recent: AgentRun[], totalRuns: number, endpoint?: EndpointView): void {
   const now = ctx.now();
   const color = ctx.out.color;
   const lines: string[] = [];
@@ -173,7 +194,7 @@ function printDescription(ctx: Context, kind: InstanceKind, instance: SympoziumI
   field('Name', instance.metadata.name);
   field('Namespace', instance.metadata.namespace);
   field('Kind', `${kind.kind} (${kind.group}/${kind.version})`);
-  field('Phase', colorPhase(color, instancePhase(instance)));
+  field('Phase', instance.status?.phase || instance.metadata.deletionTimestamp ? colorPhase(color, instancePhase(instance)) : 'not reported yet (the controller has not reconciled it)');
   field('Created', instance.metadata.creationTimestamp ? `${instance.metadata.creationTimestamp} (${age(instance.metadata.creationTimestamp, now)} ago)` : undefined);
   if (instance.metadata.deletionTimestamp) field('Deleting', `since ${instance.metadata.deletionTimestamp}; finalizers: ${(instance.metadata.finalizers ?? []).join(', ') || 'none'}`);
   field('Model', [agent?.model, agent?.baseURL ? `base URL ${agent.baseURL}` : '', agent?.thinking ? `thinking ${agent.thinking}` : ''].filter(Boolean).join(', '));
@@ -200,22 +221,29 @@ function printDescription(ctx: Context, kind: InstanceKind, instance: SympoziumI
       .join(', '),
   );
   field('MCP servers', (spec.mcpServers ?? []).map((server) => server.name).join(', '));
-  if (webEndpointEnabled(instance)) {
-    const status = instance.status?.webEndpoint;
+  if (endpoint) {
     const skill = findWebEndpointSkill(instance);
-    field('Web endpoint', `enabled${skill ? '' : ' (deprecated spec.webEndpoint)'}; status ${status?.status ?? (instance.status?.phase === 'Serving' ? 'Serving' : 'not reported')}`);
-    field('  URL', status?.url ?? `not public: reach it with \`sympozium chat ${instance.metadata.name}\` (port-forward)`);
-    field('  Key Secret', keySecret);
+    const run = endpoint.serverRun?.metadata.name;
+    field('Web endpoint', `enabled${skill ? '' : ' (deprecated spec.webEndpoint)'}; ${run ? `server run ${run}: ${endpoint.state}` : endpoint.state}`);
+    if (endpoint.state.startsWith('Failed')) field('', `Sympozium never replaces a Failed server run; after fixing the cause: sympozium enable web-endpoint ${instance.metadata.name} --recreate`);
+    field(
+      '  URL',
+      endpoint.url
+        ? `${endpoint.url} (${endpoint.urlSource})${endpoint.urlProblem ? `; not accepted: ${endpoint.urlProblem}` : ''}`
+        : `not public (no HTTPRoute with a hostname): reach it with \`sympozium chat ${instance.metadata.name}\` (port-forward)`,
+    );
+    field('  Key Secret', endpoint.keySecret ? `${endpoint.keySecret} (${endpoint.keySource?.replace(/^Secret \S+ /, '')})` : 'not created yet');
   } else {
     field('Web endpoint', `off (enable: sympozium enable web-endpoint ${instance.metadata.name})`);
   }
   field('Active pods', instance.status?.activeAgentPods ?? 0);
-  field('Total runs', instance.status?.totalAgentRuns ?? totalRuns);
+  field('Total runs', totalRuns);
   ctx.out.result(lines.join('\n'));
 
   const conditions = instance.status?.conditions ?? [];
   ctx.out.result('\nConditions:');
-  if (conditions.length === 0) ctx.out.result('  none reported');
+  // Upstream's controllers write no conditions on instances; another controller's would show here.
+  if (conditions.length === 0) ctx.out.result('  none (Sympozium does not write instance conditions)');
   else {
     const table = conditions.map((condition) => [condition.type, condition.status, condition.reason ?? '', age(condition.lastTransitionTime, now), condition.message ?? '']);
     ctx.out.result(indent(renderTable(['type', 'status', 'reason', 'age', 'message'], table)));

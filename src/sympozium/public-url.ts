@@ -97,7 +97,7 @@ export async function publicUrl(kube: KubeClient, namespace: string, instanceNam
   const url = routeBaseUrl(route, gateway);
   if (!url) return undefined;
   const accepted = route.status?.parents?.flatMap((entry) => entry.conditions ?? []).find((condition) => condition.type === 'Accepted');
-  const via = parent?.name ? `Gateway ${gatewayNamespace}/${parent.name}${gateway ? '' : ', not readable: scheme assumed'}` : 'no parent Gateway';
+  const via = parent?.name ? `Gateway ${gatewayNamespace}/${parent.name}${gateway ? '' : ' not found or not readable: https assumed'}` : 'no parent Gateway';
   return {
     url,
     source: `HTTPRoute ${name} (${via})`,

@@ -78,12 +78,3 @@ export function configuredAuthSecret(instance: Pick<SympoziumInstance, 'spec'>):
   if (deprecated) return { name: deprecated, source: 'spec.webEndpoint.authSecretRef' };
   return undefined;
 }
-
-/** A one-line summary for tables: "Ready https://…", "enabled", "off". */
-export function webEndpointSummary(instance: SympoziumInstance): string {
-  if (!webEndpointEnabled(instance)) return 'off';
-  const status = instance.status?.webEndpoint;
-  if (status?.url) return `${status.status ?? 'enabled'} ${status.url}`;
-  if (status?.status) return status.status;
-  return instance.status?.phase === 'Serving' ? 'Serving' : 'enabled';
-}

@@ -58,7 +58,7 @@ describe('finding the endpoint', () => {
     expect(result.stderr).not.toContain('error:');
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${echoPrefix} hi\n`);
-    expect(result.stderr).toContain('endpoint: not using https://public.sympozium.invalid (HTTPRoute public-web-endpoint-web): the host name does not resolve');
+    expect(result.stderr).toMatch(/endpoint: not using https:\/\/public\.sympozium\.invalid \(HTTPRoute public-web-endpoint-web \(Gateway sympozium-system\/sympozium-gateway[^)]*\)\): the host name does not resolve/);
     expect(result.stderr).toMatch(/endpoint: http:\/\/127\.0\.0\.1:\d+ \(port-forward to service public-web-endpoint-server/);
   });
 

@@ -61,6 +61,7 @@ describe('enable web-endpoint names the stage that did not come', () => {
     const result = await cli(['enable', 'web-endpoint', 'broken', '--timeout', '5s']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('the server run broken-web-endpoint of broken failed: image pull failed: ghcr.io/x/agent:v9');
+    expect(result.stderr).toContain('sympozium enable web-endpoint broken --recreate');
   });
 
   it("Serving but no ready replica: the Deployment's condition", async () => {

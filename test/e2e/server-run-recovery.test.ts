@@ -69,7 +69,7 @@ describe('a Failed server run', () => {
     // Enabling again changes nothing while the Failed run exists, and says so at once.
     const again = await cli(['enable', 'web-endpoint', 'broken', '--timeout', '20s']);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain('server run broken-web-endpoint of broken is Failed');
+    expect(again.stderr).toContain('the server run broken-web-endpoint of broken failed: policy validation failed');
 
     // Without a terminal, --recreate needs --yes.
     const unconfirmed = await cli(['enable', 'web-endpoint', 'broken', '--recreate']);
