@@ -261,44 +261,65 @@ function failure(applied: AppliedObject[], failed: FailedObject[], skipped: Plan
 }
 
 /** --wait: until every applied instance has left Pending (Running or Serving), or says Error. */
+/**
+ * --wait proves what a phase alone cannot: upstream sets Running on the first reconcile whatever is missing
+ * (sympoziuminstance_controller.go), so the wait is for the controller to have reconciled the instance (its
+ * status.phase), then for what every run of it needs, where upstream looks: the policy in its namespace and
+ * the provider Secrets (a missing one fails each run), and the SkillPacks (a missing one is skipped silently,
+ * so a warning). Each missing one is named with the command that fixes it.
+ */
 async function waitForInstances(kube: KubeClient, applied: AppliedObject[], timeoutMs: number, ctx: Context): Promise<void> {
   const instances = applied.filter((item) => item.planned.resource.group === 'sympozium.ai' && (item.planned.resource.kind === 'SympoziumInstance' || item.planned.resource.kind === 'Agent'));
   if (instances.length === 0) return;
   const deadline = Date.now() + timeoutMs;
-  const spinner = await startSpinner(ctx, `waiting for ${instances.length === 1 ? `${instances[0]!.planned.name} to leave Pending` : `${instances.length} instances to leave Pending`}`);
+  const spinner = await startSpinner(ctx, `waiting for the controller to reconcile ${instances.length === 1 ? instances[0]!.planned.name : `${instances.length} instances`}`);
+  let results: { name: string; namespace?: string; instance?: SympoziumInstance; timedOut: boolean }[];
   try {
-    const results = await Promise.all(
+    results = await Promise.all(
       instances.map(async (item) => {
         const kind = { kind: item.planned.resource.kind, plural: item.planned.resource.plural, group: item.planned.resource.group, version: item.planned.resource.version } as Parameters<typeof instancePath>[0];
         const name = item.planned.name;
-        const watched = await watchUntil<SympoziumInstance, string>(
+        const watched = await watchUntil<SympoziumInstance, SympoziumInstance>(
           kube,
           instancePath(kind, item.planned.namespace),
           { fieldSelector: `metadata.name=${name}`, deadline, signal: ctx.signal },
           (objects) => {
-            const phase = objects.get(name)?.status?.phase;
-            return phase && phase !== 'Pending' ? phase : undefined;
+            const instance = objects.get(name);
+            return instance?.status?.phase ? instance : undefined;
           },
         );
-        return { name, phase: watched.result, timedOut: watched.timedOut, namespace: item.planned.namespace };
+        return { name, instance: watched.result, timedOut: watched.timedOut, namespace: item.planned.namespace };
       }),
     );
-    spinner.stop();
-    for (const result of results) if (result.phase) ctx.out.info(`${result.name} is ${result.phase}`);
-    const pending = results.filter((result) => result.timedOut);
-    const broken = results.filter((result) => result.phase === 'Error');
-    if (pending.length > 0) {
-      throw new CliError(`${pending.map((result) => result.name).join(', ')} still Pending after ${shortDuration(timeoutMs)}`, {
-        hint: `Is the Sympozium controller running? Check with \`sympozium doctor\` and \`sympozium instances describe ${pending[0]!.name}\`.`,
-      });
-    }
-    if (broken.length > 0) {
-      throw new CliError(`${broken.map((result) => result.name).join(', ')} ${broken.length === 1 ? 'is' : 'are'} in phase Error`, {
-        hint: `See why: sympozium instances describe ${broken[0]!.name}`,
-      });
-    }
   } finally {
     spinner.stop();
+  }
+  const pending = results.filter((result) => !result.instance);
+  if (pending.length > 0) {
+    throw new CliError(`the controller has not reconciled ${pending.map((result) => result.name).join(', ')} after ${shortDuration(timeoutMs)} (no status.phase yet)`, {
+      hint: `Is the Sympozium controller running? Check with \`sympozium doctor\` and \`sympozium instances describe ${pending[0]!.name}\`.`,
+    });
+  }
+  const { referenceNotes } = await import('../sympozium/cluster-checks.js');
+  const documents = results.map((result, index) => ({ source: result.name, index, line: 0, column: 0, object: result.instance as unknown as Record<string, unknown> }));
+  const missing = await referenceNotes(documents, kube);
+  const fatal = missing.filter((problem) => !problem.path.includes('skillPackRef'));
+  for (const problem of missing.filter((entry) => entry.path.includes('skillPackRef'))) ctx.out.warn(`${problem.source}: ${problem.path}: ${problem.message}`);
+  for (const result of results) {
+    if (!fatal.some((problem) => problem.source === result.name)) ctx.out.info(`${result.name} is ${result.instance!.status!.phase} (reconciled; its policy and provider Secrets exist)`);
+  }
+  const broken = results.filter((result) => result.instance!.status!.phase === 'Error');
+  if (fatal.length > 0) {
+    for (const problem of fatal) ctx.out.stderr.write(`${problem.source}: ${problem.path}: ${problem.message}\n`);
+    const names = [...new Set(fatal.map((problem) => problem.source))];
+    throw new CliError(`${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} reconciled, but every run of ${names.length === 1 ? 'it' : 'them'} would fail: ${fatal.length} missing ${fatal.length === 1 ? 'dependency' : 'dependencies'}`, {
+      hint: 'Create what is named above (the instance itself is applied), then check again with `sympozium doctor`.',
+    });
+  }
+  if (broken.length > 0) {
+    throw new CliError(`${broken.map((result) => result.name).join(', ')} ${broken.length === 1 ? 'is' : 'are'} in phase Error`, {
+      hint: `Upstream sets Error when a channel fails to reconcile. See why: sympozium instances describe ${broken[0]!.name}`,
+    });
   }
 }
 

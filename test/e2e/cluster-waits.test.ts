@@ -184,12 +184,12 @@ stringData:
     expect(await kube.getOrUndefined(`${api}/agentruns/locked-first-run`)).toBeUndefined();
   });
 
-  it('--wait without a controller times out naming the instances still Pending', async () => {
+  it('--wait without a controller times out naming the instances not reconciled', async () => {
     const file = join(dir, 'waiting.yaml');
     writeFileSync(file, three('waiting'));
     const result = await cli(['apply', '-f', file, '--wait', '--timeout', '1s']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('waiting still Pending after 1.0s');
+    expect(result.stderr).toContain('the controller has not reconciled waiting after 1.0s (no status.phase yet)');
     expect(result.stderr).toContain('sympozium doctor');
   });
 

@@ -65,12 +65,12 @@ describe('an instance from manifest to served API and back', () => {
     const file = join(dir, 'demo.yaml');
     writeFileSync(file, manifest('demo'));
 
-    // apply: created, then unchanged; --wait returns once the controller has moved it out of Pending.
+    // apply: created, then unchanged; --wait returns once the controller has reconciled it and its dependencies exist.
     const applied = await cli(['apply', '-f', file, '--wait']);
     expect(applied.stderr).not.toContain('error:');
     expect(applied.code).toBe(0);
     expect(applied.stdout).toBe('secret/demo-openai-key created\nsympoziuminstance.sympozium.ai/demo created\n');
-    expect(applied.stderr).toContain('demo is Running');
+    expect(applied.stderr).toContain('demo is Running (reconciled; its policy and provider Secrets exist)');
     const again = await cli(['apply', '-f', file]);
     expect(again.stdout).toBe('secret/demo-openai-key unchanged\nsympoziuminstance.sympozium.ai/demo unchanged\n');
 

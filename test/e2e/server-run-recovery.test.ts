@@ -55,6 +55,32 @@ spec:
   policyRef: team-policy
 `;
 
+describe('apply --wait', () => {
+  it('fails naming each dependency whose absence fails every run, and only warns for a SkillPack upstream skips', async () => {
+    const manifest = `apiVersion: sympozium.ai/v1alpha1
+kind: SympoziumInstance
+metadata:
+  name: lacking
+spec:
+  agents:
+    default:
+      model: gpt-4.1
+  authRefs:
+    - provider: openai
+      secret: lacking-openai-key
+  policyRef: strict-policy
+  skills:
+    - skillPackRef: no-such-pack
+`;
+    const result = await cli(['apply', '-f', '-', '--wait', '--timeout', '20s'], { input: manifest });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('lacking: spec.policyRef: no SympoziumPolicy "strict-policy" in namespace default');
+    expect(result.stderr).toContain('lacking: spec.authRefs[0].secret: no Secret "lacking-openai-key" in namespace default');
+    expect(result.stderr).toMatch(/warning: lacking: spec\.skills\[0\]\.skillPackRef: no SkillPack "no-such-pack"/);
+    expect(result.stderr).toContain('lacking is reconciled, but every run of it would fail: 2 missing dependencies');
+  });
+});
+
 describe('a Failed server run', () => {
   it('is named with its error by enable, and --recreate --yes replaces it once the cause is fixed', async () => {
     expect((await cli(['apply', '-f', '-'], { input: manifest })).code).toBe(0);
