@@ -633,12 +633,13 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
   if (wanted('doctor')) {
     program
       .command('doctor')
-      .description('check the cluster: reachable, Sympozium CRDs and kind, controller, web-endpoint SkillPack, RBAC')
-      .addHelpText('after', examples('sympozium doctor', 'sympozium doctor --context prod -o json'))
-      .action((_options: unknown, command: Command) =>
+      .argument('[instance]', 'also check this instance: reconciled, its policy, provider Secrets and SkillPacks, its web endpoint', instanceName)
+      .description("check the cluster (reachable, Sympozium CRDs and kind, controller, web-endpoint SkillPack, RBAC) and the namespace's instances")
+      .addHelpText('after', examples('sympozium doctor', 'sympozium doctor demo', 'sympozium doctor --context prod -o json'))
+      .action((instance: string | undefined, _options: unknown, command: Command) =>
         run(command, async (ctx) => {
           const { doctor } = await import('./commands/doctor.js');
-          await doctor({}, ctx);
+          await doctor({ instance }, ctx);
         }),
       );
   }

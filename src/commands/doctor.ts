@@ -5,6 +5,7 @@ import { resourcePath } from '../kube/client.js';
 import { deploymentProblem, deploymentReady, type Deployment } from '../kube/deployments.js';
 import { KubeApiError } from '../kube/errors.js';
 import { sympoziumResources } from '../sympozium/kinds.js';
+import type { AgentRun, SympoziumInstance } from '../sympozium/types.js';
 import { group, systemNamespace, version, webEndpointSkill } from '../sympozium/types.js';
 
 /**
@@ -23,7 +24,10 @@ export interface Check {
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export async function doctor(_options: Record<string, never>, ctx: Context): Promise<void> {
+/** How many instances `doctor` without a name checks in the namespace (the rest are named as not checked). */
+const instancesChecked = 20;
+
+export async function doctor(options: { instance?: string }, ctx: Context): Promise<void> {
   const checks: Check[] = [];
   let kube: KubeClient | undefined;
   try {
@@ -33,11 +37,86 @@ export async function doctor(_options: Record<string, never>, ctx: Context): Pro
     checks.push({ name: 'kubeconfig', status: 'fail', message: errorText(error), fix: error instanceof CliError ? error.hint : undefined });
   }
   if (kube) checks.push(...(await clusterChecks(kube)));
+  if (kube && !checks.some((check) => check.status === 'fail' && (check.name === 'cluster' || check.name === 'sympozium API' || check.name === 'instance kind'))) {
+    checks.push(...(await instanceChecks(kube, options.instance)));
+  }
   print(checks, ctx);
   const failed = checks.filter((check) => check.status === 'fail');
   if (failed.length > 0) {
     throw new CliError(`${failed.length} check${failed.length === 1 ? '' : 's'} failed`, { hint: 'Apply the fixes above, then run `sympozium doctor` again.' });
   }
+}
+
+/**
+ * One instance, or every instance of the namespace: what makes each of its runs fail on upstream (no reconcile,
+ * a missing policy or provider Secret), what upstream skips silently (a missing SkillPack), and its web endpoint
+ * (a Failed server run is never replaced, so it fails the check with the way out).
+ */
+async function instanceChecks(kube: KubeClient, name: string | undefined): Promise<Check[]> {
+  const [{ discoverInstanceKind, instancePath }, { instanceNotFound }, { referenceNotes }, { observeEndpoint }, { listRuns }] = await Promise.all([
+    import('../sympozium/kinds.js'),
+    import('../sympozium/instances.js'),
+    import('../sympozium/cluster-checks.js'),
+    import('../sympozium/web-endpoint-state.js'),
+    import('../sympozium/runs.js'),
+  ]);
+  const kind = await discoverInstanceKind(kube);
+  let instances: SympoziumInstance[];
+  const checks: Check[] = [];
+  if (name) {
+    const found = await kube.getOrUndefined<SympoziumInstance>(instancePath(kind, kube.namespace, name));
+    if (!found) {
+      const error = await instanceNotFound(kube, { kind, namespace: kube.namespace, name, path: instancePath(kind, kube.namespace, name) });
+      return [{ name: `instance ${name}`, status: 'fail', message: error.message, fix: error.hint }];
+    }
+    instances = [found];
+  } else {
+    const list = await kube.list<SympoziumInstance>(instancePath(kind, kube.namespace)).catch(() => undefined);
+    if (!list) return [];
+    instances = list.items.slice(0, instancesChecked);
+    if (list.items.length > instancesChecked) {
+      checks.push({ name: 'instances', status: 'warn', message: `${list.items.length} instances in ${kube.namespace}; checked the first ${instancesChecked}`, fix: 'Name one: sympozium doctor <instance>' });
+    }
+  }
+  const runs = await listRuns(kube, kube.namespace, {}).catch(() => [] as AgentRun[]);
+  const documents = instances.map((instance, index) => ({ source: instance.metadata.name, index, line: 0, column: 0, object: instance as unknown as Record<string, unknown> }));
+  const [missing, endpoints] = await Promise.all([referenceNotes(documents, kube), Promise.all(instances.map((instance) => observeEndpoint(kube, instance, runs)))]);
+  instances.forEach((instance, index) => {
+    const label = `instance ${instance.metadata.name}`;
+    const phase = instance.status?.phase;
+    const problems = missing.filter((problem) => problem.source === instance.metadata.name);
+    const fatal = problems.filter((problem) => !problem.path.includes('skillPackRef'));
+    if (!phase) checks.push({ name: label, status: 'fail', message: 'not reconciled (no status.phase): the controller has not seen it', fix: 'Check the controller (above) and its logs.' });
+    else if (phase === 'Error') checks.push({ name: label, status: 'fail', message: 'phase Error (upstream sets it when a channel fails to reconcile)', fix: `sympozium instances describe ${instance.metadata.name}` });
+    for (const problem of fatal) checks.push({ name: label, status: 'fail', message: `${problem.path}: ${problem.message}` });
+    for (const problem of problems.filter((entry) => entry.path.includes('skillPackRef'))) checks.push({ name: label, status: 'warn', message: `${problem.path}: ${problem.message}` });
+    const endpoint = endpoints[index];
+    if (endpoint) {
+      const run = endpoint.serverRun?.metadata.name;
+      if (endpoint.state.startsWith('Failed')) {
+        checks.push({
+          name: `${label} web endpoint`,
+          status: 'fail',
+          message: `server run ${run} ${endpoint.state}`,
+          fix: `Sympozium never replaces a Failed server run: fix the cause, then sympozium enable web-endpoint ${instance.metadata.name} --recreate`,
+        });
+      } else if (!run) {
+        checks.push({ name: `${label} web endpoint`, status: 'warn', message: 'enabled, but there is no server run yet', fix: 'The controller creates it on its next reconcile (at most 60 s upstream); check the controller if it never comes.' });
+      } else if (!endpoint.keySecret) {
+        checks.push({ name: `${label} web endpoint`, status: 'warn', message: `server run ${run} is ${endpoint.state}, but its key Secret does not exist yet` });
+      } else {
+        checks.push({
+          name: `${label} web endpoint`,
+          status: endpoint.urlProblem ? 'warn' : 'pass',
+          message: `server run ${run} ${endpoint.state}, key Secret ${endpoint.keySecret}, ${endpoint.url ? `public at ${endpoint.url}${endpoint.urlProblem ? ` (not accepted: ${endpoint.urlProblem})` : ''}` : 'not public (chat port-forwards)'}`,
+        });
+      }
+    }
+    if (phase && !checks.some((check) => check.name === label)) {
+      checks.splice(checks.length - (endpoint ? 1 : 0), 0, { name: label, status: 'pass', message: `${phase}; its policy and provider Secrets exist` });
+    }
+  });
+  return checks;
 }
 
 async function clusterChecks(kube: KubeClient): Promise<Check[]> {

@@ -78,6 +78,20 @@ spec:
     expect(result.stderr).toContain('lacking: spec.authRefs[0].secret: no Secret "lacking-openai-key" in namespace default');
     expect(result.stderr).toMatch(/warning: lacking: spec\.skills\[0\]\.skillPackRef: no SkillPack "no-such-pack"/);
     expect(result.stderr).toContain('lacking is reconciled, but every run of it would fail: 2 missing dependencies');
+
+    // doctor never passes while a run of an instance must fail, by name or for the whole namespace.
+    const named = await cli(['doctor', 'lacking']);
+    expect(named.code).toBe(1);
+    expect(named.stdout).toMatch(/✖ fail {2}instance lacking: spec\.policyRef: no SympoziumPolicy "strict-policy"/);
+    expect(named.stdout).toMatch(/! warn {2}instance lacking: spec\.skills\[0\]\.skillPackRef/);
+    const all = await cli(['doctor', '-o', 'json']);
+    expect(all.code).toBe(1);
+    const report = JSON.parse(all.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.checks.filter((check) => check.name === 'instance lacking').map((check) => check.status)).toEqual(['fail', 'fail', 'warn']);
+    const typo = await cli(['doctor', 'lackng']);
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toContain('instance lackng');
   });
 });
 
@@ -91,6 +105,10 @@ describe('a Failed server run', () => {
     expect(first.stderr).toContain('sympozium enable web-endpoint broken --recreate');
     const failed = await kube.get<AgentRun>('/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns/broken-web-endpoint');
     expect(failed.status?.phase).toBe('Failed');
+    const diagnosed = await cli(['doctor', 'broken']);
+    expect(diagnosed.code).toBe(1);
+    expect(diagnosed.stdout).toMatch(/✖ fail {2}instance broken web endpoint: server run broken-web-endpoint Failed: .*policy "team-policy" not found/);
+    expect(diagnosed.stdout).toContain('sympozium enable web-endpoint broken --recreate');
 
     // Enabling again changes nothing while the Failed run exists, and says so at once.
     const again = await cli(['enable', 'web-endpoint', 'broken', '--timeout', '20s']);
@@ -114,5 +132,8 @@ describe('a Failed server run', () => {
     const replaced = await kube.get<AgentRun>('/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns/broken-web-endpoint');
     expect(replaced.metadata.uid).not.toBe(failed.metadata.uid);
     expect(replaced.status?.phase).toBe('Serving');
+    const doctor = await cli(['doctor', 'broken']);
+    expect(doctor.stdout).toMatch(/✔ pass {2}instance broken: Serving; its policy and provider Secrets exist/);
+    expect(doctor.stdout).toMatch(/✔ pass {2}instance broken web endpoint: server run broken-web-endpoint Serving, key Secret broken-web-proxy-key, not public/);
   }, 90_000);
 });
