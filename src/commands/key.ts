@@ -9,7 +9,8 @@ import { findApiKey, secretPath, type FoundApiKey } from '../sympozium/api-key.j
 import { resolveEndpoint } from '../sympozium/endpoint.js';
 import { instanceRef, readInstance, readInstanceByName } from '../sympozium/instances.js';
 import { probeKey, sleep } from '../sympozium/probe.js';
-import { names, type AgentRun } from '../sympozium/types.js';
+import { names, webEndpointDefaults, webEndpointParams, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
+import { findWebEndpointSkill } from '../sympozium/web-endpoint.js';
 import { runPath } from '../sympozium/kinds.js';
 import { maskSecret } from '../sympozium/secrets.js';
 import { shortDuration } from '../ui/format.js';
@@ -94,23 +95,19 @@ export async function rotateKey(options: RotateKeyOptions, ctx: Context): Promis
       }
     }
 
-    spinner.update('checking that the proxy accepts the new key and refuses the old one');
+    const rpm = rateLimitOf(instance);
+    spinner.update(`checking that the proxy accepts the new key (rate limit ${rpm}/min)`);
     const endpoint = await resolveEndpoint(ctx, options.instance, { namespace: ref.namespace, allowHttp: options.allowHttp });
     try {
-      let last = '';
-      for (;;) {
-        const [accepted, refused] = await Promise.all([probeKey(endpoint.baseUrl, fresh, ctx.signal), probeKey(endpoint.baseUrl, old.key, ctx.signal)]);
-        if (accepted.ok && refused.status === 401) break;
-        last = `new key -> ${accepted.status || accepted.detail}, old key -> ${refused.status || refused.detail}`;
-        if (Date.now() >= deadline || ctx.signal.aborted) {
-          throw new CliError(`the new key is stored in Secret ${old.secret}, but the proxy did not switch to it within ${shortDuration(options.timeoutMs)} (${last})`, {
-            hint: restarted
-              ? `Check the proxy: sympozium instances describe ${options.instance}`
-              : `The proxy may read the key only at start-up: restart it with \`kubectl rollout restart deployment/${deploymentName} -n ${ref.namespace}\`.`,
-          });
-        }
-        await sleep(500, ctx.signal);
-      }
+      await proveNewKey({ baseUrl: endpoint.baseUrl, fresh, rpm, deadline, ctx, progress: (text) => spinner.update(text) }).catch((error: unknown) => {
+        if (!(error instanceof KeyNotProven)) throw error;
+        const how = restarted
+          ? `Check the proxy: sympozium instances describe ${options.instance}`
+          : `If the proxy reads the key only at start-up, restart it: kubectl rollout restart deployment/${deploymentName} -n ${ref.namespace}`;
+        throw new CliError(`the key was rotated: the new key is stored in Secret ${old.secret}, but within ${shortDuration(options.timeoutMs)} ${error.state}`, {
+          hint: `${error.rateLimited ? `Check again in a minute with: sympozium key show ${options.instance} --reveal, then one request to ${endpoint.via === 'port-forward' ? 'the endpoint' : endpoint.baseUrl}/v1/models. ` : how + '. '}Clients must use the new key from now on (sympozium key show ${options.instance} --reveal); the old one works only while the proxy runs with it.`,
+        });
+      });
     } finally {
       await endpoint.close();
     }
@@ -118,13 +115,60 @@ export async function rotateKey(options: RotateKeyOptions, ctx: Context): Promis
     const result = { secret: old.secret, namespace: old.namespace, key: maskSecret(fresh), restarted, verified: true };
     if (ctx.out.format === 'json' || ctx.out.format === 'yaml') ctx.out.document(result);
     else {
-      ctx.out.success(`rotated the API key of ${options.instance}${restarted ? ` (Deployment ${deploymentName} restarted)` : ''}: the new key works and the old one is refused`);
+      ctx.out.success(`rotated the API key of ${options.instance}${restarted ? ` (Deployment ${deploymentName} restarted)` : ''}: the proxy accepts the new key (it holds one key, so the old one no longer works)`);
       ctx.out.result(`${result.key}  (Secret ${old.secret}, namespace ${old.namespace})`);
       ctx.out.hint(`Use it: export SYMPOZIUM_API_KEY=$(sympozium key show ${options.instance} --reveal)`);
     }
   } catch (error) {
     spinner.stop();
     throw error;
+  }
+}
+
+/** The web-endpoint skill's rate_limit_rpm, else upstream's default of 60 per minute. */
+function rateLimitOf(instance: SympoziumInstance): number {
+  const value = Number(findWebEndpointSkill(instance)?.params?.[webEndpointParams.rpm]);
+  return Number.isFinite(value) && value > 0 ? value : webEndpointDefaults.rpm;
+}
+
+class KeyNotProven extends Error {
+  constructor(
+    readonly state: string,
+    readonly rateLimited: boolean,
+  ) {
+    super(state);
+  }
+}
+
+/**
+ * Asks the proxy with the new key until it accepts it, one request at a time and no faster than the rate limit
+ * refills: upstream's proxy holds one key (internal/webproxy/proxy.go compares the token with its configured
+ * key), so once the new key is accepted the old one is refused, and asking with the old key would only spend a
+ * token (v0.10 limits before it authenticates, v0.5.8 after). A 429 waits one token's time, 60/rpm seconds.
+ */
+async function proveNewKey(options: { baseUrl: string; fresh: string; rpm: number; deadline: number; ctx: Context; progress: (text: string) => void }): Promise<void> {
+  const { ctx } = options;
+  const tokenMs = Math.ceil(60_000 / options.rpm);
+  let pause = 500;
+  let rateLimitedInARow = 0;
+  let last = '';
+  for (let attempt = 1; ; attempt++) {
+    const answer = await probeKey(options.baseUrl, options.fresh, ctx.signal);
+    if (answer.ok) return;
+    let wait: number;
+    if (answer.status === 429) {
+      rateLimitedInARow++;
+      wait = tokenMs * Math.min(rateLimitedInARow, 3);
+      last = `the proxy answered 429 (rate limit ${options.rpm}/min) to the last ${rateLimitedInARow} check${rateLimitedInARow === 1 ? '' : 's'}`;
+    } else {
+      rateLimitedInARow = 0;
+      wait = pause = Math.min(pause * 2, Math.max(tokenMs, 4000));
+      last = answer.status === 401 ? 'the proxy still refuses the new key (it runs with the old one)' : `the proxy did not answer the check (${answer.status || answer.detail})`;
+    }
+    ctx.out.debug(`key rotate: check ${attempt}: ${answer.status || answer.detail}; next in ${shortDuration(wait)}`);
+    if (Date.now() + wait > options.deadline || ctx.signal.aborted) throw new KeyNotProven(last, rateLimitedInARow > 0);
+    options.progress(`${last}; checking again in ${shortDuration(wait)}`);
+    await sleep(wait, ctx.signal);
   }
 }
 
