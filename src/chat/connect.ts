@@ -2,8 +2,10 @@ import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import type { EndpointTarget } from '../openai/client.js';
+import { policyForRateLimit, type RetryPolicy } from '../openai/retry.js';
 import { resolveEndpoint, type ResolvedEndpoint } from '../sympozium/endpoint.js';
 import type { SympoziumInstance } from '../sympozium/types.js';
+import { rateLimitRpm } from '../sympozium/web-endpoint.js';
 
 /**
  * Everything `chat`, `models` and `mcp` need before their first request: the endpoint (and its
@@ -28,8 +30,11 @@ export interface Connection {
   /** Why the cluster was skipped, once cluster() returned undefined. */
   readonly clusterSkipped?: string;
   instanceObject?: SympoziumInstance;
+  /** Retry timing for the instance's rate limit (its rate_limit_rpm param), when the instance was read. */
+  retryPolicy: Partial<RetryPolicy>;
   close(): Promise<void>;
 }
+
 
 export async function connect(ctx: Context, options: EndpointOptions): Promise<Connection> {
   if (options.key !== undefined && options.keyFile !== undefined) throw usageError('--key and --key-file both name the key: pass one');
@@ -42,6 +47,7 @@ export async function connect(ctx: Context, options: EndpointOptions): Promise<C
       target: { instance: options.instance, baseUrl: endpoint.baseUrl, via: endpoint.via, apiKey, keySource, namespaceFlag: ctx.globals.namespace },
       endpoint,
       instanceObject,
+      retryPolicy: policyForRateLimit(rateLimitRpm(instanceObject ?? endpoint.instance)),
       cluster: access.cluster,
       get clusterSkipped() {
         return access.skipped;

@@ -9,8 +9,8 @@ import { findApiKey, secretPath, type FoundApiKey } from '../sympozium/api-key.j
 import { resolveEndpoint } from '../sympozium/endpoint.js';
 import { instanceRef, readInstance, readInstanceByName } from '../sympozium/instances.js';
 import { probeKey, sleep } from '../sympozium/probe.js';
-import { names, webEndpointDefaults, webEndpointParams, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
-import { findWebEndpointSkill } from '../sympozium/web-endpoint.js';
+import { names, webEndpointDefaults, type AgentRun } from '../sympozium/types.js';
+import { rateLimitRpm } from '../sympozium/web-endpoint.js';
 import { runPath } from '../sympozium/kinds.js';
 import { maskSecret } from '../sympozium/secrets.js';
 import { shortDuration } from '../ui/format.js';
@@ -95,7 +95,7 @@ export async function rotateKey(options: RotateKeyOptions, ctx: Context): Promis
       }
     }
 
-    const rpm = rateLimitOf(instance);
+    const rpm = rateLimitRpm(instance) ?? webEndpointDefaults.rpm;
     spinner.update(`checking that the proxy accepts the new key (rate limit ${rpm}/min)`);
     const endpoint = await resolveEndpoint(ctx, options.instance, { namespace: ref.namespace, allowHttp: options.allowHttp });
     try {
@@ -123,12 +123,6 @@ export async function rotateKey(options: RotateKeyOptions, ctx: Context): Promis
     spinner.stop();
     throw error;
   }
-}
-
-/** The web-endpoint skill's rate_limit_rpm, else upstream's default of 60 per minute. */
-function rateLimitOf(instance: SympoziumInstance): number {
-  const value = Number(findWebEndpointSkill(instance)?.params?.[webEndpointParams.rpm]);
-  return Number.isFinite(value) && value > 0 ? value : webEndpointDefaults.rpm;
 }
 
 class KeyNotProven extends Error {

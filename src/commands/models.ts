@@ -14,7 +14,7 @@ export interface ModelsOptions {
 /** `sympozium models <instance>`: GET /v1/models, as a table or one document. */
 export async function models(options: ModelsOptions, ctx: Context): Promise<void> {
   const connection = await connect(ctx, options);
-  const client = new EndpointClient(connection.target, { signal: ctx.signal, debug: (m) => ctx.out.debug(m) });
+  const client = new EndpointClient(connection.target, { signal: ctx.signal, debug: (m) => ctx.out.debug(m), policy: connection.retryPolicy });
   try {
     const list = await client.models(ctx.globals.requestTimeoutMs ?? 60_000);
     printModels(ctx, list);

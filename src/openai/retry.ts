@@ -27,6 +27,21 @@ export const defaultRetryPolicy: RetryPolicy = {
   rateLimitFloorMs: 1_000,
 };
 
+/**
+ * The policy for an endpoint limited to `rpm` requests a minute: after a 429 the next token comes in 60/rpm
+ * seconds (upstream's proxy sends no Retry-After, internal/webproxy/proxy.go), so no retry is tried sooner,
+ * and the waits together may cover a few tokens. At the default 60/min this is the default policy.
+ */
+export function policyForRateLimit(rpm: number | undefined): Partial<RetryPolicy> {
+  if (!rpm || !Number.isFinite(rpm) || rpm <= 0) return {};
+  const tokenMs = Math.ceil(60_000 / rpm);
+  return {
+    rateLimitFloorMs: Math.max(defaultRetryPolicy.rateLimitFloorMs, tokenMs),
+    maxDelayMs: Math.max(defaultRetryPolicy.maxDelayMs, tokenMs),
+    maxTotalWaitMs: Math.max(defaultRetryPolicy.maxTotalWaitMs, 4 * tokenMs),
+  };
+}
+
 /** HTTP statuses worth another try: rate limited, or a gateway/proxy that is briefly unavailable. */
 export const retryableStatuses = new Set([429, 502, 503]);
 

@@ -78,3 +78,9 @@ export function configuredAuthSecret(instance: Pick<SympoziumInstance, 'spec'>):
   if (deprecated) return { name: deprecated, source: 'spec.webEndpoint.authSecretRef' };
   return undefined;
 }
+
+/** The rate limit the web-endpoint skill sets (its rate_limit_rpm param), when it sets one. */
+export function rateLimitRpm(instance: Pick<SympoziumInstance, 'spec'> | undefined): number | undefined {
+  const value = Number(instance && findWebEndpointSkill(instance)?.params?.[webEndpointParams.rpm]);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
