@@ -32,6 +32,8 @@ export interface Connection {
   instanceObject?: SympoziumInstance;
   /** Retry timing for the instance's rate limit (its rate_limit_rpm param), when the instance was read. */
   retryPolicy: Partial<RetryPolicy>;
+  /** Whether the endpoint's proxy honours Idempotency-Key, asked of the cluster once, when first needed. */
+  idempotent(): Promise<boolean | undefined>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,12 @@ export async function connect(ctx: Context, options: EndpointOptions): Promise<C
       endpoint,
       instanceObject,
       retryPolicy: policyForRateLimit(rateLimitRpm(instanceObject ?? endpoint.instance)),
+      idempotent: once(async () => {
+        const cluster = await access.cluster();
+        if (!cluster) return undefined;
+        const { idempotencyHonoured } = await import('../sympozium/cluster-release.js');
+        return idempotencyHonoured(cluster.kube);
+      }),
       cluster: access.cluster,
       get clusterSkipped() {
         return access.skipped;
@@ -58,6 +66,11 @@ export async function connect(ctx: Context, options: EndpointOptions): Promise<C
     await endpoint.close();
     throw error;
   }
+}
+
+function once<T>(work: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => (pending ??= work());
 }
 
 interface ClusterAccess {

@@ -111,8 +111,9 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
         onSent: () => requestSent(),
         onDelta,
         signal: AbortSignal.any(signals),
-        onRetry: ({ attempt, delayMs, reason }) => {
-          const text = `${reason}: trying again in ${shortDuration(delayMs)} (attempt ${attempt}, same request, no second run)`;
+        onRetry: ({ attempt, delayMs, reason, safeBecause }) => {
+          const why = safeBecause === 'idempotency-key' ? 'same request, no second run' : 'refused before any run started';
+          const text = `${reason}: trying again in ${shortDuration(delayMs)} (attempt ${attempt}; ${why})`;
           if (spinner) spinner.update(`waiting for ${instance} (${text})`);
           else ctx.out.info(text);
         },

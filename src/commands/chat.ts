@@ -45,7 +45,7 @@ export async function chat(input: ChatOptions, ctx: Context): Promise<void> {
   // --json prints one document at the end, so there is nothing to stream unless asked for explicitly.
   const stream = options.streamExplicit ? Boolean(options.stream) : options.json ? false : (options.stream ?? Boolean(ctx.out.stdout.isTTY));
   const connection = await connect(ctx, { instance: options.instance, url: options.url, key: options.key, keyFile: options.keyFile, allowHttp: options.allowHttp });
-  const client = new EndpointClient(connection.target, { signal: ctx.signal, debug: (m) => ctx.out.debug(m), policy: connection.retryPolicy, userAgent: 'sympozium-cli' });
+  const client = new EndpointClient(connection.target, { signal: ctx.signal, debug: (m) => ctx.out.debug(m), policy: connection.retryPolicy, idempotent: connection.idempotent, userAgent: 'sympozium-cli' });
   const model = connection.instanceObject?.spec?.agents?.default?.model ?? options.instance;
   try {
     if (interactive) {

@@ -1,7 +1,8 @@
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-import { resourcePath, type KubeClient } from '../kube/client.js';
-import { group, systemNamespace, version as apiVersion } from '../sympozium/types.js';
+import type { KubeClient } from '../kube/client.js';
+import { controllerImage, releaseTag } from '../sympozium/cluster-release.js';
+import { group, version as apiVersion } from '../sympozium/types.js';
 
 /**
  * `sympozium version`: this client, the API server, and the Sympozium release the cluster runs, as
@@ -55,26 +56,8 @@ async function sympoziumRelease(kube: KubeClient): Promise<SympoziumRelease | un
   if (!discovery) return undefined;
   const kinds = [...new Set((discovery.resources ?? []).filter((resource) => !resource.name.includes('/')).map((resource) => resource.kind))].sort();
   const controller = await controllerImage(kube);
-  const tag = controller ? /:(v?\d+\.\d+\.\d+[^@\s]*)/.exec(controller.image)?.[1] : undefined;
+  const tag = controller ? releaseTag(controller.image) : undefined;
   return { release: tag, controller, kinds };
-}
-
-interface Deployment {
-  metadata: { name: string };
-  spec?: { template?: { spec?: { containers?: { name?: string; image?: string }[] } } };
-}
-
-/** The first image of the controller Deployment (named …controller… or …manager…), when it can be read. */
-async function controllerImage(kube: KubeClient): Promise<{ deployment: string; image: string } | undefined> {
-  try {
-    const list = await kube.list<Deployment>(resourcePath({ group: 'apps', version: 'v1', plural: 'deployments', namespace: systemNamespace }));
-    const deployment = list.items.find((item) => /controller|manager/.test(item.metadata.name));
-    const image = deployment?.spec?.template?.spec?.containers?.find((container) => container.image)?.image;
-    return deployment && image ? { deployment: `${systemNamespace}/${deployment.metadata.name}`, image } : undefined;
-  } catch {
-    // Not allowed to read Deployments there: the release stays unknown, the kinds still say the era.
-    return undefined;
-  }
 }
 
 function print(ctx: Pick<Context, 'out'>, report: VersionReport): void {

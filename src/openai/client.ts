@@ -22,6 +22,12 @@ export interface ClientOptions {
   signal?: AbortSignal;
   debug?: (message: string) => void;
   policy?: Partial<RetryPolicy>;
+  /**
+   * Whether the proxy honours Idempotency-Key (upstream from v0.10.17; v0.5.8 ignores it), asked only when a
+   * chat request fails. Unless it says true, a failed chat is retried only after a 429, which upstream's proxy
+   * answers before any run starts (internal/webproxy/proxy.go, both releases). Default: honoured.
+   */
+  idempotent?: () => Promise<boolean | undefined>;
   userAgent?: string;
   /** For tests: the random source of the jitter. */
   random?: () => number;
@@ -35,7 +41,11 @@ export interface ChatCallOptions {
   /** Each piece of text as it arrives (streaming only). */
   onDelta?: (text: string) => void;
   /** Told before each wait, so a spinner can say why nothing happens. */
-  onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
+  /**
+   * Why the retry cannot start a second run: the proxy refused before any run (a 429), or it honours the
+   * request's Idempotency-Key.
+   */
+  onRetry?: (info: { attempt: number; delayMs: number; reason: string; safeBecause: 'refused-before-run' | 'idempotency-key' }) => void;
   /** Cancels just this answer (interactive Ctrl-C), not the session. */
   signal?: AbortSignal;
   /** Told when the request has gone out (each attempt), so other work can start without delaying it. */
@@ -81,7 +91,7 @@ export class EndpointClient {
       Accept: request.stream ? 'text/event-stream' : 'application/json',
       'Idempotency-Key': idempotencyKey,
     });
-    return this.withRetries('POST /v1/chat/completions', call, async (signal, attempt) => {
+    return this.withRetries('POST /v1/chat/completions', { ...call, startsRuns: true }, async (signal, attempt) => {
       const response = await send({ url: this.url('/v1/chat/completions'), method: 'POST', headers, body, signal, agent: await this.connectionPool(), onSent: call.onSent });
       this.options.debug?.(`POST /v1/chat/completions -> ${response.statusCode} (attempt ${attempt})`);
       const status = response.statusCode ?? 0;
@@ -124,7 +134,7 @@ export class EndpointClient {
    */
   private async withRetries<T>(
     what: string,
-    call: Pick<ChatCallOptions, 'timeoutMs' | 'onRetry' | 'signal'> & { onDelta?: unknown },
+    call: Pick<ChatCallOptions, 'timeoutMs' | 'onRetry' | 'signal'> & { onDelta?: unknown; startsRuns?: boolean },
     attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>,
   ): Promise<T> {
     const deadline = new AbortController();
@@ -140,7 +150,15 @@ export class EndpointClient {
         } catch (error) {
           if (signal.aborted) throw this.abortReason(signal, call.timeoutMs, what);
           const failure = this.classify(error);
-          const retryable = failure.retryable && !(error instanceof EndpointError && error.agentError) && !(error as { answerStarted?: boolean }).answerStarted;
+          let retryable = failure.retryable && !(error instanceof EndpointError && error.agentError) && !(error as { answerStarted?: boolean }).answerStarted;
+          const beforeAnyRun = failure.status === 429;
+          if (retryable && call.startsRuns && !beforeAnyRun) {
+            const sameRun = (await (this.options.idempotent?.() ?? Promise.resolve(true)).catch(() => undefined)) === true;
+            if (!sameRun) {
+              this.options.debug?.(`${what}: ${failure.reason}; not retried: the proxy may have started a run, and it may not honour Idempotency-Key`);
+              retryable = false;
+            }
+          }
           if (!retryable || number >= this.policy.maxAttempts) throw failure.error;
           const delayMs = retryDelay(this.policy, number, { status: failure.status, retryAfterMs: failure.retryAfterMs }, this.options.random);
           const remaining = call.timeoutMs - (Date.now() - started);
@@ -155,7 +173,7 @@ export class EndpointClient {
           }
           waited += delayMs;
           this.options.debug?.(`${what}: ${failure.reason}; retrying in ${delayMs}ms (attempt ${number + 1} of ${this.policy.maxAttempts})`);
-          call.onRetry?.({ attempt: number + 1, delayMs, reason: failure.reason });
+          call.onRetry?.({ attempt: number + 1, delayMs, reason: failure.reason, safeBecause: beforeAnyRun ? 'refused-before-run' : 'idempotency-key' });
           await sleep(delayMs, signal).catch(() => {
             throw this.abortReason(signal, call.timeoutMs, what);
           });

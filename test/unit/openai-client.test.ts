@@ -78,4 +78,23 @@ describe('error messages', () => {
       'the web endpoint is unavailable (502): 502 Bad Gateway, even after several tries',
     );
   });
+
+  it('where the proxy may not honour Idempotency-Key (v0.5.8), retries only a 429, which comes before any run', async () => {
+    const before = proxy.requests.length;
+    proxy.enqueue({ kind: 'status', status: 502 });
+    const failure = await ask(client({ idempotent: async () => false })).catch((e: unknown) => e);
+    expect((failure as EndpointError).status).toBe(502);
+    expect(proxy.requests.length - before).toBe(1);
+
+    proxy.enqueue({ kind: 'status', status: 429 });
+    const reasons: string[] = [];
+    const outcome = await ask(client({ idempotent: async () => undefined }), { timeoutMs: 5_000, onRetry: (r) => reasons.push(r.safeBecause) });
+    expect(outcome.attempts).toBe(2);
+    expect(reasons).toEqual(['refused-before-run']);
+
+    proxy.enqueue({ kind: 'status', status: 503 });
+    const safe: string[] = [];
+    await ask(client({ idempotent: async () => true }), { timeoutMs: 5_000, onRetry: (r) => safe.push(r.safeBecause) });
+    expect(safe).toEqual(['idempotency-key']);
+  });
 });
