@@ -215,7 +215,8 @@ async function withRunDetails(error: CliError, runName: string | undefined, trac
   if (!runName || !(error instanceof EndpointError)) return error;
   const run = tracker ? await tracker.final(runName, 1_000).catch(() => undefined) : undefined;
   const detail = run?.status?.error && !error.message.includes(run.status.error) ? ` (run ${runName}: ${run.status.error})` : ` (run ${runName})`;
-  return new CliError(`${error.message}${detail}`, { hint: `See the run with \`sympozium runs get ${runName}\`.`, exitCode: error.exitCode, cause: error });
+  const seeRun = `See the run with \`sympozium runs get ${runName}\`.`;
+  return new CliError(`${error.message}${detail}`, { hint: error.hint ? `${error.hint} ${seeRun}` : seeRun, exitCode: error.exitCode, cause: error });
 }
 
 function durationOf(status: AgentRunStatus | undefined): number | undefined {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { InterruptedError } from '../errors.js';
+import { CliError, InterruptedError } from '../errors.js';
 import { shortDuration } from '../ui/format.js';
 import { EndpointError, connectionFailure, httpError, type EndpointDescription } from './errors.js';
 import { keepAliveAgent, readText, send, socketCode } from './http.js';
@@ -150,13 +150,13 @@ export class EndpointClient {
         } catch (error) {
           if (signal.aborted) throw this.abortReason(signal, call.timeoutMs, what);
           const failure = this.classify(error);
-          let retryable = failure.retryable && !(error instanceof EndpointError && error.agentError) && !(error as { answerStarted?: boolean }).answerStarted;
+          const retryable = failure.retryable && !(error instanceof EndpointError && error.agentError) && !(error as { answerStarted?: boolean }).answerStarted;
           const beforeAnyRun = failure.status === 429;
           if (retryable && call.startsRuns && !beforeAnyRun) {
             const sameRun = (await (this.options.idempotent?.() ?? Promise.resolve(true)).catch(() => undefined)) === true;
             if (!sameRun) {
               this.options.debug?.(`${what}: ${failure.reason}; not retried: the proxy may have started a run, and it may not honour Idempotency-Key`);
-              retryable = false;
+              throw notRetried(failure.error, this.target.instance);
             }
           }
           if (!retryable || number >= this.policy.maxAttempts) throw failure.error;
@@ -232,4 +232,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** A failure that a retry could have fixed, but only at the price of a second paid run: say so. */
+function notRetried(error: unknown, instance: string): unknown {
+  if (!(error instanceof CliError)) return error;
+  const why =
+    'Not retried: the request may have started a run, and this endpoint may not honour Idempotency-Key (Sympozium before v0.10.17 ignores it), so a second try could start a second run.';
+  const next = `See whether the first one ran: sympozium runs list --instance ${instance}`;
+  const hint = [error.hint, why, next].filter(Boolean).join(' ');
+  return error instanceof EndpointError
+    ? new EndpointError(error.message, { hint, status: error.status, serverMessage: error.serverMessage, retryAfterMs: error.retryAfterMs, cause: error })
+    : new CliError(error.message, { hint, exitCode: error.exitCode, cause: error });
 }

@@ -102,20 +102,32 @@ describe('chat --url against the upstream proxy behaviour', () => {
     expect(result.stderr).toContain(`sympozium runs get ${run}`);
   });
 
-  it('retries a 429 without Retry-After, and a 503 and a reset, with the same Idempotency-Key: one run', async () => {
+  it('retries a 429 without Retry-After (refused before any run), with the same Idempotency-Key: one run', async () => {
     const before = proxy.requests.length;
     const runsBefore = proxy.runs.size;
-    proxy.enqueue({ kind: 'status', status: 429 }, { kind: 'status', status: 503 }, { kind: 'reset' });
+    proxy.enqueue({ kind: 'status', status: 429 });
     const result = await chat(['-m', 'retry me', '--no-stream']);
     expect(result.stderr).not.toContain('error:');
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('echo: retry me\n');
     const requests = chatRequests(before);
-    expect(requests).toHaveLength(4);
+    expect(requests).toHaveLength(2);
     expect(new Set(requests.map((r) => r.headers['idempotency-key'])).size).toBe(1);
     expect(proxy.runs.size).toBe(runsBefore + 1);
     expect(result.stderr).toContain('rate limited (HTTP 429): trying again');
-    expect(result.stderr).toContain('the connection failed (ECONNRESET): trying again');
+    expect(result.stderr).toContain('refused before any run started');
+  });
+
+  it('with --url and no cluster to tell the release, a 503 or a reset is not retried: a second try could be a second run', async () => {
+    for (const failure of [{ kind: 'status' as const, status: 503 }, { kind: 'reset' as const }]) {
+      const before = proxy.requests.length;
+      proxy.enqueue(failure);
+      const result = await chat(['-m', 'once only', '--no-stream']);
+      expect(result.code).toBe(1);
+      expect(chatRequests(before)).toHaveLength(1);
+      expect(result.stderr).toContain('Not retried: the request may have started a run, and this endpoint may not honour Idempotency-Key');
+      expect(result.stderr).toContain('sympozium runs list --instance demo');
+    }
   });
 
   it('does not retry 400, 401, 404, 500, or 504', async () => {
