@@ -35,8 +35,12 @@ export interface TurnResult {
 
 /** How long after the run failed to let the proxy say so itself before giving up on it. */
 const failedRunGraceMs = 2_000;
-/** How long to wait after the answer for the run's final status (tokens, duration). */
-const finalStatusWaitMs = 3_000;
+/**
+ * How long to wait after the answer for the run's final status (tokens, duration, a late error): upstream marks a
+ * task run Succeeded, with tokenUsage, only after its Job has ended, seconds after the proxy answered
+ * (agentrun_controller.go). Bounded; a run still going after it is said to be so.
+ */
+const finalStatusWaitMs = 20_000;
 
 class RunFailedWhileWaiting extends Error {
   constructor(readonly run: AgentRun) {
@@ -92,13 +96,25 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     : Promise.resolve();
 
   let endsWithNewline = true;
+  // Upstream's proxy sends the whole answer as one chunk, and "(no response)" when the agent runner gave none
+  // (internal/webproxy/openai.go): text that could still become that placeholder is held back, so it never
+  // reaches stdout as if it were an answer.
+  let heldBack = '';
+  const show = (text: string) => {
+    if (!printedAny) spinner?.stop();
+    printedAny = true;
+    endsWithNewline = text.endsWith('\n');
+    ctx.out.write(text);
+  };
   const onDelta = options.json
     ? undefined
     : (text: string) => {
-        if (!printedAny) spinner?.stop();
-        printedAny = true;
-        endsWithNewline = text.endsWith('\n');
-        ctx.out.write(text);
+        if (printedAny) return show(text);
+        heldBack += text;
+        if (noResponseContent.startsWith(heldBack.trimStart())) return;
+        const flushed = heldBack;
+        heldBack = '';
+        show(flushed);
       };
   const signals = [cancel.signal, options.signal].filter((s): s is AbortSignal => Boolean(s));
 
@@ -160,24 +176,43 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
   spinner?.stop();
   const cluster = await clusterReady;
 
-  const content = completion.choices?.[0]?.message?.content ?? '';
-  if (!options.json) {
-    if (!printedAny && content) ctx.out.write(content);
+  let content = completion.choices?.[0]?.message?.content ?? '';
+  let noAnswer = content.trim() === '' || content.trim() === noResponseContent;
+  if (!options.json && !noAnswer) {
+    if (!printedAny) ctx.out.write(content);
+    else if (heldBack) show(heldBack);
     if ((printedAny && !endsWithNewline) || (!printedAny && content && !content.endsWith('\n'))) ctx.out.write('\n');
   }
 
+  // The run behind the answer is named only when known for certain: the response id names it, or the run
+  // tracker saw this request create it.
   const runName = runNameFromId(completion.id) ?? tracker?.runName;
   let run: AgentRun | undefined;
   let readFailure: string | undefined;
   if (tracker && runName) {
-    run = await tracker.final(runName, finalStatusWaitMs).catch((error: unknown) => {
+    const final = tracker.final(runName, finalStatusWaitMs).catch((error: unknown) => {
       readFailure = (error as Error).message?.split('\n')[0] ?? String(error);
       return undefined;
     });
+    // A spinner only when the final status is slow to come: most runs end as the answer arrives.
+    const quick = await Promise.race([final.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, 400, false))]);
+    const waiting =
+      !quick && spinning && !options.json ? await import('../ui/spinner.js').then(({ startSpinner }) => startSpinner(ctx, `waiting for run ${runName}'s final status`)) : undefined;
+    run = await final;
+    waiting?.stop();
   }
   tracker?.stop();
 
-  const noAnswer = content.trim() === '' || content.trim() === noResponseContent;
+  // No text in the answer, but the run Succeeded with a result: that result is the answer.
+  const result = run?.status?.phase === 'Succeeded' ? run.status.result?.trim() : undefined;
+  if (noAnswer && result && result !== noResponseContent) {
+    content = result;
+    noAnswer = false;
+    if (!options.json) {
+      ctx.out.write(content.endsWith('\n') ? content : `${content}\n`);
+      ctx.out.info(ctx.out.errColor.dim(`(the endpoint sent no text; this is run ${runName}'s status.result)`));
+    }
+  }
   const failed = run?.status?.phase === 'Failed';
   if (options.json) {
     ctx.out.document({ response: completion, run: runDocument(runName, cluster?.namespace, run, cluster ? undefined : connection.clusterSkipped) });
@@ -187,7 +222,9 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
       : cluster
         ? `not found in namespace ${cluster.namespace} of ${cluster.kube.describe()}; is the endpoint on another cluster?`
         : 'no cluster to ask for its details';
-    ctx.out.info(ctx.out.errColor.dim(describeRun(runName, run, missing)));
+    const phase = run?.status?.phase;
+    const going = run && phase !== 'Succeeded' && phase !== 'Failed' ? ` (still ${phase || 'Pending'} after ${shortDuration(finalStatusWaitMs)}; its final status comes when its Job ends: sympozium runs get ${runName})` : '';
+    ctx.out.info(ctx.out.errColor.dim(`${describeRun(runName, run, missing)}${going}`));
   }
 
   if (failed) throw runFailedError(run!, instance, noAnswer ? 'the agent gave no answer' : 'the agent run failed');

@@ -100,6 +100,20 @@ describe('chat --url against the upstream proxy behaviour', () => {
     const run = chatRequests(before)[0]!.run!;
     expect(result.stderr).toContain('the agent gave no answer');
     expect(result.stderr).toContain(`sympozium runs get ${run}`);
+    expect(result.stdout).toBe('');
+  });
+
+  it('streamed, "(no response)" never reaches stdout as if it were the answer', async () => {
+    proxy.enqueue({ kind: 'no-response' });
+    const result = await chat(['-m', 'hi']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('the agent gave no answer');
+    // An answer that merely starts like the placeholder is printed whole.
+    proxy.enqueue({ kind: 'answer', content: '(no) problem at all' });
+    const fine = await chat(['-m', 'hi']);
+    expect(fine.code).toBe(0);
+    expect(fine.stdout).toBe('(no) problem at all\n');
   });
 
   it('retries a 429 without Retry-After (refused before any run), with the same Idempotency-Key: one run', async () => {
