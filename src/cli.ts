@@ -122,6 +122,8 @@ export const outputFormatsOf: Record<string, OutputFormat[]> = {
   'key rotate': ['table', 'json', 'yaml'],
   chat: ['table', 'json', 'yaml'],
   validate: ['table', 'json', 'yaml'],
+  'runs cancel': ['table', 'json', 'yaml'],
+  'runs delete': ['table', 'json', 'yaml'],
 };
 
 /** `instances delete` for the command object of that subcommand. */
@@ -502,6 +504,29 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
           await getRun({ name }, ctx);
         }),
       );
+    for (const verb of ['cancel', 'delete'] as const) {
+      runs
+        .command(verb)
+        .argument('[runs...]', 'the AgentRuns', (value: string, previous: string[] = []) => [...previous, runName(value)])
+        .description(
+          verb === 'cancel'
+            ? "stop runs still going, as upstream's abort does: the run is deleted and its Job and pod with it"
+            : 'delete runs whatever their phase; their Jobs and pods go with them',
+        )
+        .option('--instance <name>', 'every run of this instance (asks first, or --yes)', instanceName)
+        .option('--phase <phase>', 'with --instance, or alone: only runs in this phase', runPhase)
+        .addHelpText(
+          'after',
+          examples(`sympozium runs ${verb} demo-web-x7k2p`, `sympozium runs ${verb} --instance demo${verb === 'delete' ? ' --phase Failed' : ''} --yes`),
+        )
+        .action((names: string[], options: Record<string, unknown>, command: Command) =>
+          run(command, async (ctx) => {
+            const module = await import('./commands/runs.js');
+            const remove = verb === 'cancel' ? module.cancelRuns : module.deleteRuns;
+            await remove({ names, instance: options.instance as string | undefined, phase: options.phase as string | undefined }, ctx);
+          }),
+        );
+    }
     runs
       .command('tail')
       .argument('[instance]', 'only runs of this instance', instanceName)

@@ -70,3 +70,25 @@ export const finishedPhases = new Set(['Succeeded', 'Failed', 'Skipped']);
 export function isFinished(run: AgentRun): boolean {
   return finishedPhases.has(displayRunPhase(run));
 }
+
+export type CancelOutcome =
+  | { name: string; outcome: 'cancelled' }
+  | { name: string; outcome: 'already-finished'; phase: string }
+  | { name: string; outcome: 'server-run' }
+  | { name: string; outcome: 'not-found' };
+
+/**
+ * What upstream's own abort does (cmd/sympozium/main.go, tuiAbortRun, v0.5.8 and v0.10.46): a run still going
+ * is deleted, and its Job and pod go with it through their owner references; a finished one is left alone. A
+ * server run (the web endpoint) is not a task to cancel: disabling the endpoint is the way to stop it.
+ */
+export async function cancelRun(kube: KubeClient, namespace: string, name: string): Promise<CancelOutcome> {
+  const run = await kube.getOrUndefined<AgentRun>(runPath(namespace, name));
+  if (!run) return { name, outcome: 'not-found' };
+  if (isFinished(run)) return { name, outcome: 'already-finished', phase: displayRunPhase(run) };
+  if (run.spec?.mode === 'server') return { name, outcome: 'server-run' };
+  await kube.delete(runPath(namespace, name), { propagationPolicy: 'Background' }).catch((error: unknown) => {
+    if ((error as { code?: number }).code !== 404) throw error;
+  });
+  return { name, outcome: 'cancelled' };
+}

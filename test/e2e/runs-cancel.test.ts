@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
+import { startLocalControlPlane, type LocalControlPlane } from '../../src/dev/index.js';
+import type { AgentRun } from '../../src/sympozium/types.js';
+import { ensureBuilt, runBin } from '../support/bin.js';
+
+/** runs cancel / runs delete against the local control plane, as upstream's abort (delete the run) does. */
+let plane: LocalControlPlane;
+let dir: string;
+let kubeconfig: string;
+let kube: KubeClient;
+const cli = (args: string[]) => runBin(args, { env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '', TEST_OPENAI_KEY: 'sk-test-not-real' } });
+const api = '/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns';
+
+const task = (name: string, text: string) => ({
+  apiVersion: 'sympozium.ai/v1alpha1',
+  kind: 'AgentRun',
+  metadata: { name, labels: { 'sympozium.ai/instance': 'worker' } },
+  spec: { instanceRef: 'worker', agentId: 'default', sessionKey: name, task: text, model: { provider: 'openai', model: 'gpt-4.1', authSecretRef: 'worker-openai-key' } },
+});
+
+async function phaseOf(name: string): Promise<string | undefined> {
+  for (let i = 0; i < 100; i++) {
+    const run = await kube.getOrUndefined<AgentRun>(`${api}/${name}`);
+    if (run?.status?.phase) return run.status.phase;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return undefined;
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'sympozium-cancel-'));
+  plane = await startLocalControlPlane();
+  kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, plane.kubeconfigYaml());
+  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
+  const init = await cli(['init', 'worker', '--provider', 'openai', '--api-key-env', 'TEST_OPENAI_KEY', '--yes', '--apply', '--out', join(dir, 'worker.yaml')]);
+  expect(init.code, init.stderr).toBe(0);
+});
+afterAll(async () => {
+  kube?.close();
+  await plane?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('runs cancel and runs delete', () => {
+  it('cancel deletes a run still going and leaves a finished one alone', async () => {
+    await kube.create(api, task('hanging', 'wait for me [hang]'));
+    await kube.create(api, task('quick', 'hello'));
+    expect(await phaseOf('hanging')).toBe('Running');
+    for (let i = 0; i < 100 && (await phaseOf('quick')) !== 'Succeeded'; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const result = await cli(['runs', 'cancel', 'hanging', 'quick']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('agentrun.sympozium.ai/hanging cancelled (deleted; its Job and pod are removed with it)');
+    expect(result.stdout).toContain('agentrun.sympozium.ai/quick already Succeeded: nothing to cancel');
+    expect(await kube.getOrUndefined(`${api}/hanging`)).toBeUndefined();
+    expect(await kube.getOrUndefined(`${api}/quick`)).toBeDefined();
+  });
+
+  it('a selection asks first: without a terminal it needs --yes; a missing run is exit 1', async () => {
+    const refused = await cli(['runs', 'delete', '--instance', 'worker']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('refusing to delete 1 run in namespace default without confirmation: quick');
+    const deleted = await cli(['runs', 'delete', '--instance', 'worker', '--yes', '-o', 'json']);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(JSON.parse(deleted.stdout)).toEqual({ deleted: ['quick'], notFound: [] });
+    const missing = await cli(['runs', 'cancel', 'no-such-run']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('run no-such-run not found in namespace default');
+  });
+});
