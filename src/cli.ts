@@ -573,6 +573,8 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .addOption(new Option('--history <mode>', 'how earlier turns reach the agent').choices(['fold', 'send', 'none']).default('fold'))
       .addOption(timeoutOption('how long one answer may take', '15m'))
       .option('--json', 'print the full response and the run status as one JSON document')
+      .option('--cancel-on-interrupt', "Ctrl-C also cancels the run the question started (default on a terminal)")
+      .option('--no-cancel-on-interrupt', 'Ctrl-C stops waiting and leaves the run going')
       .addHelpText(
         'after',
         examples(
@@ -599,6 +601,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
               history: options.history as 'fold' | 'send' | 'none',
               timeoutMs: options.timeout as number,
               json: Boolean(options.json),
+              cancelOnInterrupt: command.getOptionValueSource('cancelOnInterrupt') === 'cli' ? Boolean(options.cancelOnInterrupt) : undefined,
             },
             ctx,
           );

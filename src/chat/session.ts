@@ -19,6 +19,7 @@ export interface SessionOptions {
   timeoutMs: number;
   stream: boolean;
   model: string;
+  cancelOnInterrupt?: boolean;
 }
 
 const help = [
@@ -111,6 +112,7 @@ export async function runSession(ctx: Context, connection: Connection, client: E
           model: options.model,
           signal: inFlight.signal,
           spinner: true,
+          cancelOnInterrupt: options.cancelOnInterrupt,
         });
         history.push({ user: line, assistant: result.content });
       } catch (error) {

@@ -24,6 +24,8 @@ export interface TurnOptions {
   signal?: AbortSignal;
   /** Show a spinner while waiting (a person is watching stderr). */
   spinner: boolean;
+  /** Ctrl-C also cancels the run the request started (deletes it, as upstream's abort does). */
+  cancelOnInterrupt?: boolean;
 }
 
 export interface TurnResult {
@@ -88,7 +90,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
   const spinnerReady = spinning
     ? sent
         .then(() => import('../ui/spinner.js'))
-        .then(({ startSpinner }) => startSpinner(ctx, `waiting for ${instance}`))
+        .then(({ startSpinner }) => startSpinner(ctx, `waiting for ${instance}`, { unless: () => answered || printedAny || receivedAny }))
         .then((started) => {
           if (answered || printedAny) started.stop();
           else spinner = started;
@@ -100,6 +102,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
   // (internal/webproxy/openai.go): text that could still become that placeholder is held back, so it never
   // reaches stdout as if it were an answer.
   let heldBack = '';
+  let receivedAny = false;
   const show = (text: string) => {
     if (!printedAny) spinner?.stop();
     printedAny = true;
@@ -109,6 +112,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
   const onDelta = options.json
     ? undefined
     : (text: string) => {
+        receivedAny = true;
         if (printedAny) return show(text);
         heldBack += text;
         if (noResponseContent.startsWith(heldBack.trimStart())) return;
@@ -151,11 +155,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
       throw failure;
     }
     if (error instanceof InterruptedError || !(error instanceof CliError)) {
-      // Ctrl-C ends the waiting, not the agent's run on the cluster: say where to look at it.
-      if (ctx.signal.aborted) {
-        const runName = tracker?.runName;
-        ctx.out.info(runName ? `Stopped waiting; run ${runName} may still be working: \`sympozium runs get ${runName}\`.` : 'Stopped waiting; the run the request started may still be working.');
-      }
+      if (ctx.signal.aborted || options.signal?.aborted) await afterInterrupt(ctx, tracker, await clusterReady.catch(() => undefined), options.cancelOnInterrupt === true);
       void clusterReady.then(() => tracker?.stop());
       throw error;
     }
@@ -238,6 +238,34 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     );
   }
   return { content, completion, run, runName };
+}
+
+/**
+ * After Ctrl-C: with --cancel-on-interrupt (the default on a terminal), the run this request started is
+ * cancelled as upstream's own abort does it, by deleting it (cmd/sympozium/main.go, tuiAbortRun); otherwise
+ * it goes on, and the user is told where to look and how to stop it.
+ */
+async function afterInterrupt(ctx: Context, tracker: RunTracker | undefined, cluster: Awaited<ReturnType<Connection['cluster']>>, cancel: boolean): Promise<void> {
+  const runName = tracker?.runName ?? (await tracker?.identified(1_000).catch(() => undefined));
+  if (!runName) {
+    ctx.out.info('Stopped waiting; the run the request started (if any) may still be working: sympozium runs list shows it.');
+    return;
+  }
+  if (!cancel || !cluster) {
+    ctx.out.info(`Stopped waiting; run ${runName} goes on: \`sympozium runs get ${runName}\`, or stop it with \`sympozium runs cancel ${runName}\`.`);
+    return;
+  }
+  const { cancelRun } = await import('../sympozium/runs.js');
+  const kube = cluster.kube.detached();
+  try {
+    const outcome = await cancelRun(kube, cluster.namespace, runName);
+    if (outcome.outcome === 'cancelled') ctx.out.info(`Cancelled run ${runName} (deleted, with its Job and pod).`);
+    else if (outcome.outcome === 'already-finished') ctx.out.info(`Run ${runName} had already ${outcome.phase === 'Succeeded' ? 'succeeded' : 'ended'} (${outcome.phase}).`);
+  } catch (error) {
+    ctx.out.warn(`could not cancel run ${runName}: ${(error as Error).message}; stop it with \`sympozium runs cancel ${runName}\``);
+  } finally {
+    kube.close();
+  }
 }
 
 function runFailedError(run: AgentRun, instance: string, lead: string): CliError {

@@ -19,6 +19,8 @@ export interface ChatOptions {
   history: HistoryMode;
   timeoutMs: number;
   json: boolean;
+  /** undefined: cancel on Ctrl-C when a person is at a terminal. */
+  cancelOnInterrupt?: boolean;
 }
 
 /**
@@ -47,10 +49,11 @@ export async function chat(input: ChatOptions, ctx: Context): Promise<void> {
   const connection = await connect(ctx, { instance: options.instance, url: options.url, key: options.key, keyFile: options.keyFile, allowHttp: options.allowHttp });
   const client = new EndpointClient(connection.target, { signal: ctx.signal, debug: (m) => ctx.out.debug(m), policy: connection.retryPolicy, idempotent: connection.idempotent, userAgent: 'sympozium-cli' });
   const model = connection.instanceObject?.spec?.agents?.default?.model ?? options.instance;
+  const cancelOnInterrupt = options.cancelOnInterrupt ?? ctx.interactive;
   try {
     if (interactive) {
       const { runSession } = await import('../chat/session.js');
-      await runSession(ctx, connection, client, { system: options.system, history: options.history, timeoutMs: options.timeoutMs, stream, model });
+      await runSession(ctx, connection, client, { system: options.system, history: options.history, timeoutMs: options.timeoutMs, stream, model, cancelOnInterrupt });
       return;
     }
     const messages = buildMessages({ system: options.system, history: [], message: message!.trim(), mode: options.history });
@@ -60,6 +63,7 @@ export async function chat(input: ChatOptions, ctx: Context): Promise<void> {
       timeoutMs: options.timeoutMs,
       model,
       spinner: !ctx.out.machine && !options.json,
+      cancelOnInterrupt,
     });
   } finally {
     client.close();

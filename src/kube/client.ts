@@ -162,7 +162,10 @@ export class KubeClient {
   private extraHeaders: Record<string, string> = {};
   private credentialsReady?: Promise<void>;
 
+  private readonly constructedWith: ConstructorParameters<typeof KubeClient>[1];
+
   constructor(config: ResolvedKubeConfig, options: { env?: NodeJS.ProcessEnv; namespace?: string; out?: Pick<Output, 'debug'>; signal?: AbortSignal; requestTimeoutMs?: number }) {
+    this.constructedWith = options;
     this.config = config;
     // -n is checked at the command line; the context's namespace comes from a file and is checked here,
     // before any request, so a broken kubeconfig cannot send a request into a malformed or empty namespace.
@@ -195,6 +198,14 @@ export class KubeClient {
   /** Where this client points, for messages: `context "kind-dev" (https://127.0.0.1:6443)`. */
   describe(): string {
     return `context "${this.config.contextName}" (${this.config.server})`;
+  }
+
+  /**
+   * The same cluster and credentials without the command's signal: for the one clean-up a command does after
+   * Ctrl-C (cancelling the run it started), which the aborted signal would otherwise stop before it is sent.
+   */
+  detached(): KubeClient {
+    return new KubeClient(this.config, { ...this.constructedWith, signal: undefined });
   }
 
   /** Frees sockets so a finished command can exit. */

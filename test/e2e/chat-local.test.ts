@@ -267,6 +267,27 @@ describe('interactive session and Ctrl-C', { timeout: 90_000 }, () => {
     // On the server side, every connection from the child (the port-forward tunnel included) is closed.
     await waitUntil('the port-forward connections to close', async () => ([...serverPeerPorts()].some((port) => childPorts.has(port)) ? undefined : true));
   });
+
+  it('Ctrl-C with --cancel-on-interrupt cancels the run it started; without it the run goes on and the way to stop it is named', async () => {
+    const interrupt = async (task: string, extra: string[]) => {
+      const child = spawn(process.execPath, [binPath, 'chat', 'demo', '-m', task, '--no-stream', ...extra], { cwd: repoRoot, env: { ...process.env, ...env(), CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const run = await waitUntil('the hanging run', async () => (await runsOf('demo')).find((r) => r.spec.task === task && r.status?.phase === 'Running'));
+      child.kill('SIGINT');
+      return { code: await exited, stderr, name: run.metadata.name };
+    };
+    const cancelled = await interrupt('cancel me [hang]', ['--cancel-on-interrupt']);
+    expect(cancelled.code).toBe(130);
+    expect(cancelled.stderr).toContain(`Cancelled run ${cancelled.name} (deleted, with its Job and pod).`);
+    await waitUntil('the run to be gone', async () => ((await runsOf('demo')).some((r) => r.metadata.name === cancelled.name) ? undefined : true));
+
+    const left = await interrupt('leave me [hang]', []);
+    expect(left.code).toBe(130);
+    expect(left.stderr).toContain(`stop it with \`sympozium runs cancel ${left.name}\``);
+    expect((await runsOf('demo')).some((r) => r.metadata.name === left.name)).toBe(true);
+  });
 });
 
 describe('openPortForward', () => {
