@@ -122,6 +122,7 @@ export const outputFormatsOf: Record<string, OutputFormat[]> = {
   'key rotate': ['table', 'json', 'yaml'],
   chat: ['table', 'json', 'yaml'],
   validate: ['table', 'json', 'yaml'],
+  run: ['table', 'json', 'yaml', 'name'],
   'runs cancel': ['table', 'json', 'yaml'],
   'runs delete': ['table', 'json', 'yaml'],
 };
@@ -134,10 +135,10 @@ export function commandPath(command: Command): string {
 }
 
 /** Every top-level command, in the order help lists them. */
-export const knownCommands = ['init', 'validate', 'apply', 'instances', 'enable', 'disable', 'key', 'runs', 'chat', 'models', 'mcp', 'doctor', 'dev', 'completion', 'version'];
+export const knownCommands = ['init', 'validate', 'apply', 'instances', 'enable', 'disable', 'key', 'run', 'runs', 'chat', 'models', 'mcp', 'doctor', 'dev', 'completion', 'version'];
 
 /** Top-level commands' aliases, so the surface can be built for one command only. */
-const commandAliases: Record<string, string[]> = { instances: ['inst', 'agents', 'instance'], runs: ['run'] };
+const commandAliases: Record<string, string[]> = { instances: ['inst', 'agents', 'instance'] };
 
 /** Global options that take a value: their value is not the command name. */
 const globalsWithValue = new Set(['--kubeconfig', '--context', '-n', '--namespace', '-o', '--output', '--request-timeout', '--as', '--as-group', '--as-uid']);
@@ -462,10 +463,46 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       );
   }
 
+  if (wanted('run')) {
+    program
+      .command('run')
+      .argument('<instance>', 'the instance', instanceName)
+      .argument('[task]', 'the task (else -f, else piped stdin)')
+      .description('run one task on an instance and follow it to the end: phases on stderr, the result on stdout')
+      .option('-f, --filename <file>', 'read the task from a file, or - for stdin')
+      .option('--no-wait', 'print the run name and return once it is created')
+      .addOption(timeoutOption('how long to follow the run', '15m'))
+      .option('--cancel-on-interrupt', 'Ctrl-C also cancels the run (default on a terminal)')
+      .option('--no-cancel-on-interrupt', 'Ctrl-C stops following and leaves the run going')
+      .addHelpText(
+        'after',
+        examples(
+          'sympozium run demo "list the pods that restarted today"',
+          'sympozium run demo -f task.md -o json | jq .status.result',
+          'sympozium run demo "nightly report" --no-wait',
+        ),
+      )
+      .action((instance: string, task: string | undefined, options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          const { runTask } = await import('./commands/run.js');
+          await runTask(
+            {
+              instance,
+              task,
+              file: options.filename as string | undefined,
+              wait: options.wait as boolean,
+              timeoutMs: options.timeout as number,
+              cancelOnInterrupt: command.getOptionValueSource('cancelOnInterrupt') === 'cli' ? Boolean(options.cancelOnInterrupt) : undefined,
+            },
+            ctx,
+          );
+        }),
+      );
+  }
+
   if (wanted('runs')) {
     const runs = program
       .command('runs')
-      .alias('run')
       .description('AgentRuns: list, inspect and follow them live')
       .addHelpText('after', examples('sympozium runs list --instance demo', 'sympozium runs get demo-web-x7k2p', 'sympozium runs tail demo'));
     runs

@@ -12,7 +12,7 @@ let plane: LocalControlPlane;
 let dir: string;
 let kubeconfig: string;
 let kube: KubeClient;
-const cli = (args: string[]) => runBin(args, { env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '', TEST_OPENAI_KEY: 'sk-test-not-real' } });
+const cli = (args: string[], input?: string) => runBin(args, { input, env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '', TEST_OPENAI_KEY: 'sk-test-not-real' } });
 const api = '/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns';
 
 const task = (name: string, text: string) => ({
@@ -71,5 +71,33 @@ describe('runs cancel and runs delete', () => {
     const missing = await cli(['runs', 'cancel', 'no-such-run']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('run no-such-run not found in namespace default');
+  });
+
+  it('run creates a task run shaped as upstream does, follows it, prints the result, and fails with the run\'s error', async () => {
+    const done = await cli(['run', 'worker', 'what time is it?']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain('what time is it?');
+    expect(done.stderr).toMatch(/created run worker-run-\d+ for worker/);
+    expect(done.stderr).toMatch(/run worker-run-\d+: Succeeded/);
+    const name = /created run (worker-run-\d+)/.exec(done.stderr)![1]!;
+    const created = await kube.get<AgentRun>(`${api}/${name}`);
+    expect(created.metadata.labels).toEqual({ 'sympozium.ai/instance': 'worker' });
+    expect(created.spec).toMatchObject({ instanceRef: 'worker', agentId: '', sessionKey: '', task: 'what time is it?', timeout: '10m0s', model: { provider: 'openai', model: 'gpt-4.1', authSecretRef: 'worker-openai-key' } });
+
+    const failed = await cli(['run', 'worker', 'please [fail]']);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).toMatch(/error: run worker-run-\d+ failed: /);
+
+    const queued = await cli(['run', 'worker', '--no-wait', '-o', 'name'], 'from stdin');
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(queued.stdout).toMatch(/^agentrun\.sympozium\.ai\/worker-run-\d+\n$/);
+
+    const json = await cli(['run', 'worker', 'as json', '-o', 'json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ kind: 'AgentRun', status: { phase: 'Succeeded' } });
+
+    const none = await cli(['run', 'worker', '  ']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no task');
   });
 });
