@@ -3,6 +3,7 @@ import { CliError, usageError } from '../errors.js';
 import { connect } from '../chat/connect.js';
 import { shortDuration } from '../ui/format.js';
 import { McpSession, type McpCallResult, type McpTool } from '../openai/mcp.js';
+import { noResponseContent } from '../openai/types.js';
 
 export interface McpOptions {
   instance: string;
@@ -38,7 +39,7 @@ export async function mcp(options: McpOptions, ctx: Context): Promise<void> {
       throw usageError(`${tool.name} needs ${missing.map((name) => `--arg ${name}=...`).join(' ')}`, `For example: sympozium mcp ${options.instance} call ${tool.name} --arg ${missing[0]}="..."`);
     }
     const result = await session.callTool(tool.name, args);
-    printCallResult(ctx, result);
+    printCallResult(ctx, result, options.instance);
   } catch (error) {
     if (deadline.aborted && !ctx.signal.aborted) {
       throw new CliError(`no answer from the MCP server within ${shortDuration(options.timeoutMs)} (--timeout)`, {
@@ -102,13 +103,21 @@ function printTools(ctx: Context, tools: McpTool[]): void {
   );
 }
 
-function printCallResult(ctx: Context, result: McpCallResult): void {
+function printCallResult(ctx: Context, result: McpCallResult, instance: string): void {
   const out = ctx.out;
   const text = (result.content ?? [])
     .map((item) => (item.type === 'text' ? (item.text ?? '') : `[${item.type}${item.mimeType ? ` ${item.mimeType}` : ''}]`))
     .join('\n');
+  // Upstream's proxy answers "(no response)" when the agent runner gave nothing (internal/webproxy/mcp.go):
+  // that is no answer, so it is neither printed as one nor a success.
+  const noAnswer = !result.isError && (text.trim() === '' || text.trim() === noResponseContent);
   if (out.format === 'json' || out.format === 'yaml') out.document(result);
-  else if (text) out.result(text);
+  else if (text && !noAnswer) out.result(text);
+  if (noAnswer) {
+    throw new CliError(`the agent gave no answer${text.trim() ? ` ("${noResponseContent}")` : ''}`, {
+      hint: `Its run says why: sympozium runs list --instance ${instance}, then sympozium runs get <run>.`,
+    });
+  }
   if (result.isError) {
     const shown = Boolean(text) && !out.machine;
     throw new CliError(`the tool reported an error${shown || !text ? '' : `: ${text.split('\n')[0]}`}`, {

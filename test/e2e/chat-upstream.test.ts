@@ -246,5 +246,11 @@ describe('models and mcp --url', () => {
     expect(failed.code).toBe(1);
     expect(failed.stdout).toBe('the run failed\n');
     expect(failed.stderr).toContain('the tool reported an error');
+
+    proxy.enqueue({ kind: 'no-response' });
+    const empty = await runBin(['mcp', 'demo', 'call', 'ask_agent', '--arg', 'task=x', '--url', proxy.url, '--key', proxy.apiKey], { env: env() });
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toBe('');
+    expect(empty.stderr).toContain('the agent gave no answer ("(no response)")');
   });
 });

@@ -192,6 +192,8 @@ export async function startUpstreamProxy(options: UpstreamProxyOptions = {}): Pr
         runs.set(run, { task });
         const scripted = queue.shift();
         if (scripted?.kind === 'agent-error') return reply({ result: { content: [{ type: 'text', text: scripted.message ?? 'agent failed' }], isError: true } });
+        // internal/webproxy/mcp.go: a run with no result answers this text, not an error.
+        if (scripted?.kind === 'no-response') return reply({ result: { content: [{ type: 'text', text: '(no response)' }] } });
         return reply({ result: { content: [{ type: 'text', text: (options.defaultContent ?? ((t: string) => `echo: ${t}`))(task) }] } });
       }
       default:
