@@ -132,7 +132,7 @@ async function ensureServerRun(c: ControllerContext, instance: SympoziumInstance
       ownerReferences: [ownerReference(instance)],
     },
     spec: {
-      instanceRef: name,
+      [c.profile.runRef]: name,
       agentId: 'primary',
       sessionKey: `${name}-web-endpoint`,
       task: 'Serve the web endpoint: the OpenAI-compatible API and MCP.',

@@ -4,6 +4,7 @@ import { apiVersion, labels, names, sources, type AgentRun, type SympoziumInstan
 import { isWebEndpointSkill } from '../../sympozium/web-endpoint.js';
 import type { RunStreams } from '../providers/streams.js';
 import type { Informer } from '../controller/informer.js';
+import type { ReleaseProfile } from '../controller/release-profile.js';
 import { pathOf } from '../controller/resources.js';
 
 /**
@@ -36,6 +37,7 @@ export class RunBroker {
     private readonly runs: Informer<AgentRun>,
     private readonly instances: Informer<SympoziumInstance>,
     readonly streams: RunStreams,
+    private readonly profile: ReleaseProfile,
   ) {}
 
   instance(namespace: string, name: string): SympoziumInstance | undefined {
@@ -68,7 +70,7 @@ export class RunBroker {
         labels: { [labels.instance]: request.instance, [labels.source]: sources.webProxy },
       },
       spec: {
-        instanceRef: request.instance,
+        [this.profile.runRef]: request.instance,
         agentId: 'primary',
         sessionKey: `${request.source}-${randomUUID()}`,
         task: request.task,
