@@ -92,7 +92,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       profile: releaseProfile(release),
     });
     await controller.start();
-    log(`local control plane (Sympozium ${release}) ready at ${apiServer.url}`);
+    log(`local control plane ready at ${apiServer.url} (Sympozium ${release})`);
   } catch (error) {
     await controller?.stop().catch(() => undefined);
     for (const client of clients) client.close();
