@@ -160,7 +160,7 @@ describe('sympozium dev up --release v0.10.46', () => {
       'kind: Agent',
       'metadata: {name: bob, namespace: default}',
       'spec:',
-      '  agents: {default: {model: gpt-4o}}',
+      '  agents: {default: {model: gpt-4o, env: {TEAM: platform}}}',
       '  authRefs: [{provider: openai, secret: bob-openai-key}]',
       '',
     ].join('\n');
@@ -171,7 +171,8 @@ describe('sympozium dev up --release v0.10.46', () => {
     expect(enabled.stdout).toContain('bob-web-proxy-key');
 
     const run = JSON.parse((await kubectl(['get', 'agentrun', 'bob-web-endpoint', '-o', 'json'])).stdout);
-    expect(run.spec).toMatchObject({ agentRef: 'bob', mode: 'server' });
+    // As agent_controller.go ensureWebEndpointAgentRun: agentRef, and v0.10 copies the default agent's env.
+    expect(run.spec).toMatchObject({ agentRef: 'bob', mode: 'server', agentId: 'web-endpoint', sessionKey: 'web-endpoint', task: 'Serve HTTP requests for this instance', env: { TEAM: 'platform' } });
     expect(run.spec.instanceRef).toBeUndefined();
     expect(run.metadata.labels).toMatchObject({ 'sympozium.ai/instance': 'bob', 'sympozium.ai/component': 'web-endpoint' });
     expect(run.metadata.ownerReferences[0]).toMatchObject({ kind: 'Agent', name: 'bob' });

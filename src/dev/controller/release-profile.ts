@@ -24,6 +24,11 @@ export interface ReleaseProfile {
   instancePlural: 'sympoziuminstances' | 'agents';
   /** The AgentRun spec field that names the instance. */
   runRef: 'instanceRef' | 'agentRef';
+  /**
+   * Whether the web-endpoint server run copies the instance's imagePullSecrets, volumes, volumeMounts and
+   * agents.default.env (v0.10 ensureWebEndpointAgentRun does; v0.5.8's does not).
+   */
+  serverRunInheritsPodSettings: boolean;
   /** The controller image the chart deploys. */
   controllerImage: string;
 }
@@ -34,6 +39,7 @@ const profiles: Record<Release, ReleaseProfile> = {
     instanceKind: 'SympoziumInstance',
     instancePlural: 'sympoziuminstances',
     runRef: 'instanceRef',
+    serverRunInheritsPodSettings: false,
     controllerImage: 'ghcr.io/sympozium-ai/sympozium/controller:v0.5.8',
   },
   'v0.10.46': {
@@ -41,6 +47,7 @@ const profiles: Record<Release, ReleaseProfile> = {
     instanceKind: 'Agent',
     instancePlural: 'agents',
     runRef: 'agentRef',
+    serverRunInheritsPodSettings: true,
     controllerImage: 'ghcr.io/sympozium-ai/sympozium/controller:v0.10.46',
   },
 };
