@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { hangMarker } from '../../src/dev/index.js';
 import { upstreamBuiltins, upstreamCrds } from '../../src/sympozium/releases.js';
 import { startPlane, waitFor, type Obj } from './helpers.js';
 
@@ -57,6 +58,44 @@ describe('dev releases', () => {
     expect(current.metadata.ownerReferences[0]).toMatchObject({ kind: 'Agent', name: 'web' });
     for (const plane of [v05, v010]) {
       await waitFor(async () => (await plane.api.get(api('default', plane === v05 ? 'sympoziuminstances' : 'agents', 'web')))?.status?.phase === 'Serving', `${plane.release} Serving`);
+    }
+  });
+
+  test("v0.10's web proxy reuses the unfinished run of an identical request and passes the Agent's env on; v0.5.8's does not", async () => {
+    const aborts: AbortController[] = [];
+    // Streaming sends the headers (with the run's name) at once; a [hang] task keeps the run unfinished.
+    const ask = async (plane: typeof v05) => {
+      const key = await plane.api.apiKey('web');
+      const abort = new AbortController();
+      aborts.push(abort);
+      const response = await fetch(`http://127.0.0.1:${plane.proxyPort('default', 'web')}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4.1', stream: true, messages: [{ role: 'user', content: `${hangMarker} same question` }] }),
+        signal: abort.signal,
+      });
+      expect(response.status).toBe(200);
+      return response.headers.get('x-sympozium-run')!;
+    };
+    try {
+      const first = await ask(v010);
+      await waitFor(() => v010.api.get(api('default', 'agentruns', first)), 'the first run in the API');
+      // The proxy's cache must hold it before the duplicate arrives, as upstream's informer cache must.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await ask(v010)).toBe(first);
+      const run = await v010.api.get(api('default', 'agentruns', first));
+      expect(run.metadata.labels['sympozium.ai/request-hash']).toMatch(/^[0-9a-f]{16}$/);
+      expect(run.spec).toMatchObject({ agentRef: 'web', env: { TEAM: 'platform' } });
+
+      const old = await ask(v05);
+      await waitFor(() => v05.api.get(api('default', 'agentruns', old)), 'the v0.5.8 run in the API');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await ask(v05)).not.toBe(old);
+      const oldRun = await v05.api.get(api('default', 'agentruns', old));
+      expect(oldRun.metadata.labels['sympozium.ai/request-hash']).toBeUndefined();
+      expect(oldRun.spec.env).toBeUndefined();
+    } finally {
+      for (const abort of aborts) abort.abort();
     }
   });
 

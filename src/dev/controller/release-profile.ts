@@ -29,6 +29,13 @@ export interface ReleaseProfile {
    * agents.default.env (v0.10 ensureWebEndpointAgentRun does; v0.5.8's does not).
    */
   serverRunInheritsPodSettings: boolean;
+  /**
+   * v0.10's web proxy (internal/webproxy/openai.go, mcp.go): its runs carry the Agent's imagePullSecrets and
+   * agents.default lifecycle and env, and a chat request identical to one whose run has not finished yet (same
+   * model, system prompt and task, or the same Idempotency-Key) within 15 minutes reuses that run, found by its
+   * sympozium.ai/request-hash label. v0.5.8's proxy does neither.
+   */
+  webProxyV010: boolean;
   /** The controller image the chart deploys. */
   controllerImage: string;
 }
@@ -40,6 +47,7 @@ const profiles: Record<Release, ReleaseProfile> = {
     instancePlural: 'sympoziuminstances',
     runRef: 'instanceRef',
     serverRunInheritsPodSettings: false,
+    webProxyV010: false,
     controllerImage: 'ghcr.io/sympozium-ai/sympozium/controller:v0.5.8',
   },
   'v0.10.46': {
@@ -48,6 +56,7 @@ const profiles: Record<Release, ReleaseProfile> = {
     instancePlural: 'agents',
     runRef: 'agentRef',
     serverRunInheritsPodSettings: true,
+    webProxyV010: true,
     controllerImage: 'ghcr.io/sympozium-ai/sympozium/controller:v0.10.46',
   },
 };
