@@ -2,10 +2,18 @@
 // Each command is printed before it runs. Whatever happens (a failed step, Ctrl-C), the control plane is stopped
 // and the temporary directory removed; the exit code is non-zero when any step failed.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// `node scripts/demo.mjs --release v0.10.46` runs the same flow against the Agent era (default: v0.5.8).
+const releaseAt = process.argv.indexOf('--release');
+const release = releaseAt > 0 ? process.argv[releaseAt + 1] : undefined;
+if (releaseAt > 0 && !['v0.5.8', 'v0.10.46'].includes(release ?? '')) {
+  console.error('usage: node scripts/demo.mjs [--release v0.5.8|v0.10.46]');
+  process.exit(2);
+}
 
 const bin = fileURLToPath(new URL('../bin/sympozium.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'sympozium-demo-'));
@@ -55,13 +63,19 @@ process.on('SIGINT', () => {
 
 let failed = false;
 try {
-  await sympozium(['dev', 'up']);
+  await sympozium(['dev', 'up', ...(release ? ['--release', release] : [])]);
   const exportLine = await sympozium(['dev', 'env'], { capture: true });
   const match = /KUBECONFIG=("?)([^"\n]+)\1/.exec(exportLine);
   if (!match) throw new Error('`sympozium dev env` printed no KUBECONFIG');
   env.KUBECONFIG = match[2];
 
   await sympozium(['init', 'demo', '--provider', 'openai', '--model', 'gpt-4.1', '--skill', 'k8s-ops', '--api-key-env', 'DEMO_OPENAI_API_KEY', '--yes', '--out', 'demo.yaml']);
+  if (release === 'v0.10.46') {
+    // init writes the SympoziumInstance era's kind; v0.10 renamed it Agent with the same spec.
+    console.log(`\n${bold('(v0.10.46: demo.yaml renamed kind SympoziumInstance to Agent, as `sympozium init` has no --release yet)')}`);
+    const file = join(work, 'demo.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^kind: SympoziumInstance$/m, 'kind: Agent'));
+  }
   await sympozium(['apply', '-f', 'demo.yaml', '--wait']);
   await sympozium(['enable', 'web-endpoint', 'demo']);
   await sympozium(['key', 'show', 'demo']);

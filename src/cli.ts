@@ -721,8 +721,10 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .option('--port <port>', 'API server port (default: a free one)', positiveInteger('--port'))
       .option('--persist', 'keep objects across restarts')
       .option('--merge-kubeconfig', 'also add a sympozium-dev context to your kubeconfig')
+      // Listed here rather than imported, as for validate: the release data loads only when dev starts.
+      .addOption(new Option('--release <release>', "the upstream Sympozium release to run: its CRDs, built-ins and controller (default: v0.5.8, or what a --persist state holds)").choices(['v0.5.8', 'v0.10.46']))
       .option('--state-dir <dir>', 'where state, logs and the kubeconfig live (default: per-user directory)')
-      .addHelpText('after', examples('sympozium dev up', 'sympozium dev up --persist --merge-kubeconfig', 'sympozium dev up --foreground'))
+      .addHelpText('after', examples('sympozium dev up', 'sympozium dev up --release v0.10.46', 'sympozium dev up --persist --merge-kubeconfig', 'sympozium dev up --foreground'))
       .action((options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {
           const { devUp } = await import('./commands/dev.js');
@@ -733,6 +735,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
               persist: Boolean(options.persist),
               mergeKubeconfig: Boolean(options.mergeKubeconfig),
               stateDir: options.stateDir as string | undefined,
+              release: options.release as string | undefined,
             },
             ctx,
           );

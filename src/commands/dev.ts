@@ -7,6 +7,7 @@ import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { openLogForAppend, resolveWriteTarget } from '../files/atomic-write.js';
 import type { DevServerInfo } from '../dev/dev-server.js';
+import type { Release } from '../sympozium/releases.js';
 import { humanDuration } from '../ui/format.js';
 import { mergeContext, removeContext } from '../kube/kubeconfig-edit.js';
 
@@ -22,6 +23,8 @@ interface DevUpOptions {
   persist: boolean;
   mergeKubeconfig: boolean;
   stateDir?: string;
+  /** v0.5.8 or v0.10.46 (the CLI checks); default: what a --persist state holds, else v0.5.8. */
+  release?: string;
 }
 
 const readyTimeoutMs = 30_000;
@@ -84,6 +87,7 @@ function devServerEntry(): string {
 function usageLines(info: DevServerInfo): string[] {
   return [
     `Local control plane running at ${info.httpsUrl ?? info.url} (pid ${info.pid})`,
+    `  release     Sympozium ${info.release ?? 'v0.5.8'}`,
     `  kubeconfig  ${info.kubeconfig} (context sympozium-dev)`,
     `  log         ${info.logFile}`,
     `  state       ${info.persist ? `${info.stateDir} (objects kept across restarts)` : `${info.stateDir} (objects are lost on down; --persist keeps them)`}`,
@@ -115,12 +119,23 @@ export async function devUp(options: DevUpOptions, ctx: Context): Promise<void> 
   // Refuse a kubeconfig that cannot be edited (a FIFO, a device, a directory) before anything starts.
   if (options.mergeKubeconfig) resolveWriteTarget(userKubeconfig(ctx, files.kubeconfig));
 
+  const release = options.release as Release | undefined;
   const existing = await runningServer(stateDir);
   if (existing) {
+    const running = existing.release ?? 'v0.5.8';
+    if (release && release !== running) {
+      throw new CliError(`the local control plane is already running Sympozium ${running}, not ${release}`, {
+        hint: `Stop it first: sympozium dev down${options.stateDir ? ` --state-dir ${shellQuote(stateDir)}` : ''}`,
+      });
+    }
     if (options.mergeKubeconfig) await merge(ctx, existing);
     report(ctx, module.readDevServerInfo(stateDir) ?? existing, 'already-running');
     return;
   }
+
+  const effective = release ?? (options.persist ? module.persistedRelease(stateDir) : undefined) ?? 'v0.5.8';
+  const conflict = options.persist ? module.releaseConflict(stateDir, effective) : undefined;
+  if (conflict) throw new CliError(conflict.message.replace(/\.$/, ''), { hint: conflict.hint });
 
   if (options.foreground) {
     // serveDev removes server.json on the way out, so remember where the context was merged.
@@ -130,6 +145,7 @@ export async function devUp(options: DevUpOptions, ctx: Context): Promise<void> 
       stateDir,
       port: options.port,
       persist: options.persist,
+      release: effective,
       timings: ctx.env.SYMPOZIUM_DEV_TIMINGS === 'fast' ? 'fast' : 'realistic',
       signal: ctx.signal,
       onReady: (info) => {
@@ -146,7 +162,7 @@ export async function devUp(options: DevUpOptions, ctx: Context): Promise<void> 
   }
 
   const logFd = openLogForAppend(files.log);
-  const args = [devServerEntry(), '--state-dir', stateDir, ...(options.port ? ['--port', String(options.port)] : []), ...(options.persist ? ['--persist'] : [])];
+  const args = [devServerEntry(), '--state-dir', stateDir, ...(options.port ? ['--port', String(options.port)] : []), ...(options.persist ? ['--persist'] : []), '--release', effective];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: ctx.env });
   closeSync(logFd);
   let exited: number | null | undefined;
@@ -212,6 +228,7 @@ export async function devDown(options: { stateDir?: string }, ctx: Context): Pro
 
 const countedKinds: [string, string][] = [
   ['sympoziuminstances', '/apis/sympozium.ai/v1alpha1/sympoziuminstances'],
+  ['agents', '/apis/sympozium.ai/v1alpha1/agents'],
   ['agentruns', '/apis/sympozium.ai/v1alpha1/agentruns'],
   ['skillpacks', '/apis/sympozium.ai/v1alpha1/skillpacks'],
   ['sympoziumpolicies', '/apis/sympozium.ai/v1alpha1/sympoziumpolicies'],
@@ -251,6 +268,7 @@ export async function devStatus(options: { stateDir?: string }, ctx: Context): P
   ctx.out.result(
     [
       `running     yes (pid ${info.pid}, up ${humanDuration(uptimeMs)})`,
+      `release     Sympozium ${info.release ?? 'v0.5.8'}`,
       `address     ${info.httpsUrl ?? info.url}`,
       `kubeconfig  ${info.kubeconfig} (context sympozium-dev)${info.mergedInto ? `, also merged into ${info.mergedInto}` : ''}`,
       `log         ${info.logFile}`,

@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { join } from 'node:path';
+import { defaultRelease, isRelease, type Release } from '../sympozium/releases.js';
 
 /**
  * The background process of `sympozium dev up` (bundled as dist/dev-server.js), and the small file format it
@@ -8,7 +9,10 @@ import { join } from 'node:path';
  * `server.json` (pid, address, start time; no credentials) once it is ready, appends to `dev.log`, and keeps
  * objects in `state.json` with --persist. It removes server.json when it stops.
  *
- *   node dist/dev-server.js --state-dir DIR [--port N] [--persist]
+ *   node dist/dev-server.js --state-dir DIR [--port N] [--persist] [--release v0.5.8|v0.10.46]
+ *
+ * The release (default v0.5.8) chooses the CRDs, built-ins and controller behaviour; it is kept in access.json,
+ * and a persisted state is only ever started again as the release that wrote it.
  *
  * Timings default to the `realistic` preset (the demo); SYMPOZIUM_DEV_TIMINGS=fast makes it quick for tests.
  */
@@ -28,6 +32,8 @@ export interface DevServerInfo {
   logFile: string;
   persist: boolean;
   timings: string;
+  /** The upstream Sympozium release it runs. */
+  release: Release;
   /** The user's kubeconfig a `sympozium-dev` context was merged into, so `down` can remove it. */
   mergedInto?: string;
 }
@@ -44,12 +50,13 @@ export const devFiles = (stateDir: string) => ({
 interface Access {
   token: string;
   port: number;
+  release: Release;
 }
 
 function readAccess(stateDir: string): Partial<Access> {
   try {
     const parsed = JSON.parse(readFileSync(devFiles(stateDir).access, 'utf8')) as Partial<Access>;
-    return { token: typeof parsed.token === 'string' && /^[0-9a-f]{32,}$/.test(parsed.token) ? parsed.token : undefined, port: Number.isInteger(parsed.port) ? parsed.port : undefined };
+    return { token: typeof parsed.token === 'string' && /^[0-9a-f]{32,}$/.test(parsed.token) ? parsed.token : undefined, port: Number.isInteger(parsed.port) ? parsed.port : undefined, release: typeof parsed.release === 'string' && isRelease(parsed.release) ? parsed.release : undefined };
   } catch {
     return {};
   }
@@ -70,11 +77,32 @@ export function writeDevServerInfo(info: DevServerInfo): void {
   writeFileAtomic(devFiles(info.stateDir).info, `${JSON.stringify(info, null, 2)}\n`, privateFile);
 }
 
+/**
+ * The release whose objects a persisted state holds, when there is one: the one access.json records, or v0.5.8
+ * for a state written before the release was recorded (dev ran v0.5.8-shaped CRDs then).
+ */
+export function persistedRelease(stateDir: string): Release | undefined {
+  if (!existsSync(devFiles(stateDir).state)) return undefined;
+  return readAccess(stateDir).release ?? defaultRelease;
+}
+
+/** Why a persisted state cannot be started as this release (its objects belong to another), with the way out. */
+export function releaseConflict(stateDir: string, release: Release): { message: string; hint: string } | undefined {
+  const persisted = persistedRelease(stateDir);
+  if (!persisted || persisted === release) return undefined;
+  return {
+    message: `the persisted state in ${stateDir} holds Sympozium ${persisted} objects; it cannot be started as ${release}.`,
+    hint: `Start it with --release ${persisted}, or remove ${devFiles(stateDir).state} (its objects are lost) to start over with ${release}, or pick another --state-dir.`,
+  };
+}
+
 export interface ServeDevOptions {
   stateDir: string;
   port?: number;
   persist: boolean;
   timings: 'fast' | 'realistic';
+  /** Default: what a persisted state holds, else v0.5.8. */
+  release?: Release;
   /** Stops the plane when aborted. */
   signal: AbortSignal;
   /** Called once the plane is ready and its files are written. */
@@ -89,8 +117,11 @@ export async function serveDev(options: ServeDevOptions): Promise<void> {
   // A restart keeps the token and, when it is still free, the port: a `runs tail` or kubectl watching the old
   // server reconnects to the new one instead of failing with "log in again".
   const previous = readAccess(options.stateDir);
+  const release = options.release ?? (options.persist ? persistedRelease(options.stateDir) : undefined) ?? defaultRelease;
+  const conflict = options.persist ? releaseConflict(options.stateDir, release) : undefined;
+  if (conflict) throw new Error(`${conflict.message} ${conflict.hint}`);
   const start = (port: number | undefined) =>
-    startLocalControlPlane({ port, token: previous.token, stateFile: options.persist ? files.state : undefined, timings: options.timings, logFile: files.log });
+    startLocalControlPlane({ port, token: previous.token, stateFile: options.persist ? files.state : undefined, timings: options.timings, logFile: files.log, release });
   let plane;
   try {
     plane = await start(options.port ?? previous.port);
@@ -98,7 +129,7 @@ export async function serveDev(options: ServeDevOptions): Promise<void> {
     if (options.port !== undefined || previous.port === undefined || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     plane = await start(undefined);
   }
-  writeFileAtomic(files.access, `${JSON.stringify({ token: plane.apiServer.token, port: plane.apiServer.port })}\n`, privateFile);
+  writeFileAtomic(files.access, `${JSON.stringify({ token: plane.apiServer.token, port: plane.apiServer.port, release })}\n`, privateFile);
   const info: DevServerInfo = {
     pid: process.pid,
     url: plane.url,
@@ -110,6 +141,7 @@ export async function serveDev(options: ServeDevOptions): Promise<void> {
     logFile: files.log,
     persist: options.persist,
     timings: options.timings,
+    release,
   };
   try {
     writeFileAtomic(files.kubeconfig, plane.kubeconfigYaml({ contextName: devContext }), privateFile);
@@ -123,8 +155,9 @@ export async function serveDev(options: ServeDevOptions): Promise<void> {
   }
 }
 
-function parseArgs(argv: string[]): { stateDir: string; port?: number; persist: boolean } {
+function parseArgs(argv: string[]): { stateDir: string; port?: number; persist: boolean; release?: Release } {
   let stateDir: string | undefined;
+  let release: Release | undefined;
   let port: number | undefined;
   let persist = false;
   for (let index = 0; index < argv.length; index += 1) {
@@ -132,10 +165,15 @@ function parseArgs(argv: string[]): { stateDir: string; port?: number; persist: 
     if (arg === '--state-dir') stateDir = argv[++index];
     else if (arg === '--port') port = Number(argv[++index]);
     else if (arg === '--persist') persist = true;
+    else if (arg === '--release') {
+      const value = argv[++index] ?? '';
+      if (!isRelease(value)) throw new Error(`unknown release ${value}`);
+      release = value;
+    }
     else throw new Error(`unknown argument ${arg}`);
   }
   if (!stateDir) throw new Error('--state-dir is required');
-  return { stateDir, port, persist };
+  return { stateDir, port, persist, release };
 }
 
 async function main(): Promise<void> {

@@ -3,11 +3,12 @@ import { openLogForAppend } from '../files/atomic-write.js';
 import { KubeClient } from '../kube/client.js';
 import type { ResolvedKubeConfig } from '../kube/config.js';
 import { KubeApiError } from '../kube/errors.js';
-import { sympoziumCrds } from '../sympozium/crds.js';
+import { defaultRelease, upstreamCrds, type Release } from '../sympozium/releases.js';
 import { systemNamespace } from '../sympozium/types.js';
 import { startApiServer } from '@sympozium/kube-emulator';
 import { builtinPolicies, builtinSkillPacks, controllerDeployment, controllerName, controllerPod, httpRouteCrd } from './controller/builtins.js';
 import { Controller } from './controller/index.js';
+import { releaseProfile } from './controller/release-profile.js';
 import { pathOf } from './controller/resources.js';
 import { resolveTimings, timingPresets, type Timings } from './controller/timings.js';
 
@@ -34,12 +35,15 @@ export interface LocalControlPlaneOptions {
   log?: (line: string) => void;
   /** Completed task runs kept per instance (upstream: 50). */
   historyLimit?: number;
+  /** The upstream release to install and behave as (its CRDs, built-ins and controller); v0.5.8 by default. */
+  release?: Release;
 }
 
 export interface LocalControlPlane {
   apiServer: ApiServer;
   url: string;
   kubeconfigYaml: ApiServer['kubeconfigYaml'];
+  release: Release;
   /** The port of an instance's web proxy listener, when it serves. */
   proxyPort(namespace: string, instance: string): number | undefined;
   stop(): Promise<void>;
@@ -66,6 +70,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     options.log?.(stamped);
   };
 
+  const release = options.release ?? defaultRelease;
   const apiServer = await startApiServer({ port: options.port, token: options.token, stateFile: options.stateFile });
   const clients: KubeClient[] = [];
   let controller: Controller | undefined;
@@ -76,7 +81,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       return client;
     };
     const client = clientFor();
-    await install(client, options.gatewayBaseDomain !== undefined, log);
+    await install(client, release, options.gatewayBaseDomain !== undefined, log);
     controller = new Controller({
       client,
       watchClient: clientFor(),
@@ -84,9 +89,10 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       log,
       gatewayBaseDomain: options.gatewayBaseDomain,
       historyLimit: options.historyLimit,
+      profile: releaseProfile(release),
     });
     await controller.start();
-    log(`local control plane ready at ${apiServer.url}`);
+    log(`local control plane ready at ${apiServer.url} (Sympozium ${release})`);
   } catch (error) {
     await controller?.stop().catch(() => undefined);
     for (const client of clients) client.close();
@@ -99,6 +105,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
   return {
     apiServer,
     url: apiServer.url,
+    release,
     kubeconfigYaml: (...args: Parameters<ApiServer['kubeconfigYaml']>) => apiServer.kubeconfigYaml(...args),
     proxyPort: (namespace, instance) => running.proxyPort(namespace, instance),
     stop: () =>
@@ -128,12 +135,14 @@ function resolvedConfig(server: string, token: string): ResolvedKubeConfig {
 }
 
 /** CRDs (waiting until Established), the system namespace, built-in SkillPacks and the policy presets. */
-async function install(client: KubeClient, withGateway: boolean, log: (line: string) => void): Promise<void> {
-  const crds = [...sympoziumCrds(), ...(withGateway ? [httpRouteCrd()] : [])];
+async function install(client: KubeClient, release: Release, withGateway: boolean, log: (line: string) => void): Promise<void> {
+  const crds = [...upstreamCrds(release), ...(withGateway ? [httpRouteCrd()] : [])];
   for (const crd of crds) await createOrUpdate(client, pathOf('crds'), crd as { metadata: { name: string } });
   for (const crd of crds) await waitEstablished(client, (crd as { metadata: { name: string } }).metadata.name);
   await createOrKeep(client, pathOf('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: systemNamespace } });
-  for (const pack of builtinSkillPacks()) {
+  const skillPacks = builtinSkillPacks(release);
+  const policies = builtinPolicies(release);
+  for (const pack of skillPacks) {
     const { metadata, spec } = pack as { metadata: { name: string }; spec: { skills: unknown[] } };
     await createOrUpdate(client, pathOf('skillPacks', systemNamespace), pack as { metadata: { name: string } });
     // What upstream's SkillPack controller reports once it has rendered the pack's ConfigMap.
@@ -141,24 +150,24 @@ async function install(client: KubeClient, withGateway: boolean, log: (line: str
       status: { phase: 'Ready', skillCount: spec.skills.length, configMapName: `skillpack-${metadata.name}` },
     });
   }
-  for (const policy of builtinPolicies()) await createOrUpdate(client, pathOf('policies', systemNamespace), policy as { metadata: { name: string } });
-  await installControllerObjects(client);
-  log(`installed ${crds.length} CRDs, ${builtinSkillPacks().length} built-in SkillPacks and ${builtinPolicies().length} policy presets`);
+  for (const policy of policies) await createOrUpdate(client, pathOf('policies', systemNamespace), policy as { metadata: { name: string } });
+  await installControllerObjects(client, release);
+  log(`installed Sympozium ${release}: ${crds.length} CRDs, ${skillPacks.length} built-in SkillPacks and ${policies.length} policy presets`);
 }
 
 /** The controller's Deployment and pod, Running and ready (the controller itself runs in this process). */
-async function installControllerObjects(client: KubeClient): Promise<void> {
-  await createOrKeep(client, pathOf('deployments', systemNamespace), controllerDeployment() as { metadata: { name: string } });
-  await createOrKeep(client, pathOf('pods', systemNamespace), controllerPod() as { metadata: { name: string } });
+async function installControllerObjects(client: KubeClient, release: Release): Promise<void> {
+  await createOrUpdate(client, pathOf('deployments', systemNamespace), controllerDeployment(release) as { metadata: { name: string } });
+  await createOrUpdate(client, pathOf('pods', systemNamespace), controllerPod(release) as { metadata: { name: string } });
   const started = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const pod = controllerPod() as { metadata: { name: string } };
+  const pod = controllerPod(release) as { metadata: { name: string } };
   await client.mergePatch(pathOf('pods', systemNamespace, pod.metadata.name, 'status'), {
     status: {
       phase: 'Running',
       podIP: '127.0.0.1',
       startTime: started,
       conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: started })),
-      containerStatuses: [{ name: 'manager', ready: true, started: true, restartCount: 0, image: 'ghcr.io/sympozium-ai/sympozium/controller:local', imageID: '', state: { running: { startedAt: started } } }],
+      containerStatuses: [{ name: 'manager', ready: true, started: true, restartCount: 0, image: releaseProfile(release).controllerImage, imageID: '', state: { running: { startedAt: started } } }],
     },
   });
   const deployment = await client.get<{ metadata: { generation?: number } }>(pathOf('deployments', systemNamespace, controllerName));

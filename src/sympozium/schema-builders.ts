@@ -1,7 +1,7 @@
 /**
  * The subset of OpenAPI v3 that Kubernetes calls a structural schema, as plain TypeScript objects. The same
- * objects are the CRDs' openAPIV3Schema (crds.ts) and what `sympozium validate` checks against (validate.ts), so
- * the two can never disagree. Descriptions matter: `kubectl explain` prints them.
+ * objects are what `sympozium validate` checks against (validate.ts); the local control plane installs upstream's
+ * own CRDs (releases.ts upstreamCrds), not these.
  */
 export interface Schema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';

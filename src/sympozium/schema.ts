@@ -17,7 +17,7 @@ import { apiVersion as sympoziumApiVersion, group, version } from './types.js';
 export type { Schema } from './schema-builders.js';
 
 /**
- * The kinds sympozium knows a schema for. The four Sympozium kinds are also installed as CRDs (crds.ts); the
+ * The kinds sympozium knows a schema for (the local control plane installs upstream's CRDs instead); the
  * core kinds init writes next to them (Secret, ConfigMap, Namespace) get small schemas of their own, so a whole
  * generated file is checked, not only its custom resources.
  */
@@ -34,7 +34,7 @@ export interface PrinterColumn {
 export interface KindSchema {
   apiVersion: string;
   kind: string;
-  /** Present for custom resources: what crds.ts needs to install them. */
+  /** Present for custom resources: their names, description and printer columns. */
   crd?: { plural: string; singular: string; description: string; printerColumns: PrinterColumn[] };
   /** Whether spec must be present. */
   specRequired: boolean;

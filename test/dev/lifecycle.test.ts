@@ -19,19 +19,23 @@ afterAll(async () => {
 const get = (path: string) => plane.api.get(path);
 
 describe('the local control plane', () => {
-  test('installs the built-in SkillPacks and policy presets in sympozium-system', async () => {
-    const packs = await plane.api.list('/apis/sympozium.ai/v1alpha1/namespaces/sympozium-system/skillpacks', 'sympozium.ai/builtin=true');
+  test("installs v0.5.8's built-in SkillPacks and policy presets in sympozium-system, as upstream ships them", async () => {
+    const packs = await plane.api.list('/apis/sympozium.ai/v1alpha1/namespaces/sympozium-system/skillpacks');
     const names = packs.map((pack: Obj) => pack.metadata.name).sort();
-    expect(names).toEqual(
-      ['code-review', 'github-gitops', 'incident-response', 'k8s-ops', 'llmfit', 'memory', 'software-dev', 'sre-observability', 'subagents', 'web-endpoint'].sort(),
-    );
+    // config/skills of v0.5.8: no subagents pack yet (v0.10 adds it); github-gitops and software-dev carry no
+    // sympozium.ai/builtin label upstream.
+    expect(names).toEqual(['code-review', 'github-gitops', 'incident-response', 'k8s-ops', 'llmfit', 'memory', 'software-dev', 'sre-observability', 'web-endpoint']);
     const web = packs.find((pack: Obj) => pack.metadata.name === 'web-endpoint');
-    expect(web.spec.category).toBe('connectivity');
+    expect(web.metadata.labels).toMatchObject({ 'sympozium.ai/builtin': 'true', 'sympozium.ai/category': 'connectivity' });
     expect(web.spec.sidecar.requiresServer).toBe(true);
-    expect(web.spec.sidecar.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(web.spec.sidecar.ports).toEqual([{ name: 'http', containerPort: 8080 }]);
     expect(web.status).toMatchObject({ phase: 'Ready', skillCount: 1 });
     const policies = await plane.api.list('/apis/sympozium.ai/v1alpha1/namespaces/sympozium-system/sympoziumpolicies');
     expect(policies.map((policy: Obj) => policy.metadata.name).sort()).toEqual(['network-isolated', 'permissive', 'restrictive']);
+    expect(policies.every((policy: Obj) => policy.metadata.labels['sympozium.ai/builtin'] === 'true')).toBe(true);
+    const controller = await get('/apis/apps/v1/namespaces/sympozium-system/deployments/sympozium-controller-manager');
+    expect(controller.spec.template.spec.containers[0].image).toBe('ghcr.io/sympozium-ai/sympozium/controller:v0.5.8');
+    expect(controller.metadata.labels).toMatchObject({ 'control-plane': 'controller-manager', 'app.kubernetes.io/component': 'controller' });
   });
 
   test('instance -> Running -> web endpoint Serving -> chat run -> skill removed -> deleted, nothing left', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import { startApiServer, type ApiServer } from '@sympozium/kube-emulator';
-import { sympoziumCrds } from '../../src/sympozium/crds.js';
+import { upstreamCrds } from '../../src/sympozium/releases.js';
 import { ensureBuilt, runBin } from '../support/bin.js';
 import { follow } from './cluster-support.js';
 
@@ -55,7 +55,7 @@ beforeAll(async () => {
   bare = await startApiServer();
   kubeconfig = kubeconfigFor('kubeconfig', server);
   kube = createKubeClient({ globals: { kubeconfig }, env: {} });
-  for (const crd of sympoziumCrds()) await kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  for (const crd of upstreamCrds('v0.5.8')) await kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
 });
 
 afterAll(async () => {
@@ -142,9 +142,9 @@ describe('faults the emulator injects', () => {
     await step(() => setPhase('tail-a', { phase: 'Running', startedAt: new Date().toISOString() }), 'tail-a:Running');
     await step(() => kube.create(`${api}/agentruns`, run('tail-b', 'tailer')), 'tail-b:Pending');
     await step(() => setPhase('tail-b', { phase: 'Running' }), 'tail-b:Running');
-    await step(() => setPhase('tail-a', { phase: 'Succeeded', completedAt: new Date().toISOString(), tokenUsage: { totalTokens: 42 } }), 'tail-a:Succeeded');
+    await step(() => setPhase('tail-a', { phase: 'Succeeded', completedAt: new Date().toISOString(), tokenUsage: { inputTokens: 40, outputTokens: 2, totalTokens: 42, toolCalls: 0, durationMs: 5 } }), 'tail-a:Succeeded');
     // A status change within a phase (tokens only) is one object, marked as not a transition.
-    await step(() => setPhase('tail-b', { tokenUsage: { totalTokens: 1 } }), 'tail-b:Running');
+    await step(() => setPhase('tail-b', { tokenUsage: { inputTokens: 1, outputTokens: 0, totalTokens: 1, toolCalls: 0, durationMs: 1 } }), 'tail-b:Running');
     await tail.waitFor(() => events().some((e) => e.run === 'tail-b' && e.tokens === 1 && e.transition === false), 'the token update');
     await step(() => setPhase('tail-b', { phase: 'Failed', error: 'Job failed' }), 'tail-b:Failed');
     await step(() => kube.delete(`${api}/agentruns/tail-a`), 'tail-a:vanished');
@@ -255,20 +255,8 @@ describe('faults the emulator injects', () => {
     try {
       const config = kubeconfigFor('v010', v010);
       const client = createKubeClient({ globals: { kubeconfig: config }, env: {} });
-      for (const crd of sympoziumCrds() as { metadata: { name: string }; spec: { names: Record<string, unknown> } }[]) {
-        if (crd.metadata.name === 'sympoziuminstances.sympozium.ai') {
-          crd.metadata.name = 'agents.sympozium.ai';
-          crd.spec.names = { kind: 'Agent', listKind: 'AgentList', plural: 'agents', singular: 'agent' };
-        }
-        if (crd.metadata.name === 'agentruns.sympozium.ai') {
-          // v0.10 renamed spec.instanceRef to agentRef.
-          const spec = (crd.spec as unknown as { versions: { schema: { openAPIV3Schema: { properties: { spec: { required: string[]; properties: Record<string, unknown> } } } } }[] }).versions[0]!.schema.openAPIV3Schema.properties.spec;
-          spec.required = spec.required.map((field) => (field === 'instanceRef' ? 'agentRef' : field));
-          spec.properties.agentRef = spec.properties.instanceRef;
-          delete spec.properties.instanceRef;
-        }
-        await client.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
-      }
+      // v0.10.46's own CRDs: Agent instead of SympoziumInstance, AgentRun's spec.agentRef instead of instanceRef.
+      for (const crd of upstreamCrds('v0.10.46')) await client.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
       await client.create(`${api}/agents`, { ...instance('agent1'), kind: 'Agent', spec: { agents: { default: { model: 'gpt-4.1' } } } });
       const { metadata: _m, ...rest } = run('agent1-run', 'agent1');
       await client.create(`${api}/agentruns`, { ...rest, metadata: { name: 'agent1-run' }, spec: { ...rest.spec, instanceRef: undefined, agentRef: 'agent1' } });

@@ -79,6 +79,8 @@ describe('sympozium dev', () => {
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/Local control plane running at https?:\/\/127\.0\.0\.1:\d+ \(pid \d+\)/);
     expect(up.stdout).toContain('eval "$(sympozium dev env)"');
+    // The default release, the SympoziumInstance era the CLI is built for.
+    expect(up.stdout).toMatch(/^  release\s+Sympozium v0\.5\.8$/m);
     const info = serverInfo()!;
     expect(info.pid).toBeGreaterThan(0);
     expect(existsSync(join(stateDir, 'kubeconfig'))).toBe(true);
@@ -97,18 +99,20 @@ describe('sympozium dev', () => {
     const status = await runPrivateBin(build.bin, ['dev', 'status', '--state-dir', stateDir, '-o', 'json'], { cwd: home, env: env() });
     expect(status.code, status.stderr).toBe(0);
     const parsed = JSON.parse(status.stdout);
-    expect(parsed).toMatchObject({ running: true, pid: info.pid, url: info.url, context: 'sympozium-dev', logFile: join(stateDir, 'dev.log') });
-    expect(parsed.objects).toMatchObject({ skillpacks: 10, sympoziumpolicies: 3, sympoziuminstances: 0 });
+    expect(parsed).toMatchObject({ running: true, pid: info.pid, url: info.url, context: 'sympozium-dev', logFile: join(stateDir, 'dev.log'), release: 'v0.5.8' });
+    // v0.5.8's config/skills: nine packs (subagents came later).
+    expect(parsed.objects).toMatchObject({ skillpacks: 9, sympoziumpolicies: 3, sympoziuminstances: 0 });
     const table = await dev(['status']);
     expect(table.stdout).toMatch(/address\s+https?:\/\/127\.0\.0\.1:\d+/);
     expect(table.stdout).toMatch(/up \d+/);
+    expect(table.stdout).toMatch(/^release\s+Sympozium v0\.5\.8$/m);
 
     const printed = await dev(['env']);
     expect(printed.stdout.trim()).toBe(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`);
 
     // It answers like a cluster, with the token of the kubeconfig it wrote.
     const packs = await fetch(`${info.url}/apis/sympozium.ai/v1alpha1/namespaces/sympozium-system/skillpacks`, { headers: { Authorization: `Bearer ${token()}` } });
-    expect(((await packs.json()) as { items: unknown[] }).items).toHaveLength(10);
+    expect(((await packs.json()) as { items: unknown[] }).items).toHaveLength(9);
 
     const logs = await dev(['logs']);
     expect(logs.stdout).toContain('local control plane ready');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sympoziumCrds } from '../../src/sympozium/crds.js';
+import { upstreamCrds } from '../../src/sympozium/releases.js';
 import { runBin } from '../support/bin.js';
 import { startBareCluster, type BareCluster } from '../support/bare-cluster.js';
 
@@ -30,7 +30,7 @@ describe('sympozium version', () => {
   });
 
   it('names the release from the controller image and the kinds served', async () => {
-    for (const crd of sympoziumCrds()) await cluster.kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+    for (const crd of upstreamCrds('v0.5.8')) await cluster.kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
     const noController = JSON.parse((await cli(['version', '-o', 'json'])).stdout);
     expect(noController.sympozium.kinds).toContain('SympoziumInstance');
     expect(noController.sympozium.release).toBeUndefined();

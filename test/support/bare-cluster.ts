@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import { startApiServer, type ApiServer } from '@sympozium/kube-emulator';
-import { sympoziumCrds } from '../../src/sympozium/crds.js';
+import { upstreamCrds } from '../../src/sympozium/releases.js';
 import { ensureBuilt, runBin, type RunResult } from './bin.js';
 
 /**
@@ -27,7 +27,7 @@ export async function startBareCluster(prefix: string, options: { crds?: boolean
   writeFileSync(kubeconfig, server.kubeconfigYaml());
   const kube = createKubeClient({ globals: { kubeconfig }, env: {} });
   if (options.crds !== false) {
-    for (const crd of sympoziumCrds()) await kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+    for (const crd of upstreamCrds('v0.5.8')) await kube.create('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
   }
   return {
     server,

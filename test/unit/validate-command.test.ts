@@ -9,7 +9,7 @@ import { validate } from '../../src/commands/validate.js';
 import type { Context, GlobalOptions } from '../../src/context.js';
 import { CliError } from '../../src/errors.js';
 import { createKubeClient } from '../../src/kube/client.js';
-import { sympoziumCrds } from '../../src/sympozium/crds.js';
+import { upstreamCrds } from '../../src/sympozium/releases.js';
 import { Output, type OutputFormat } from '../../src/ui/output.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sympozium-validate-cmd-'));
@@ -97,9 +97,10 @@ describe('sympozium validate --cluster', () => {
   const requests: string[] = [];
   beforeAll(async () => {
     // A stand-in API server that serves discovery and the CRDs, with one field the bundled schema lacks.
-    const crds = sympoziumCrds() as any[];
-    crds[0].spec.versions[0].schema.openAPIV3Schema.properties.spec.required.push('owner');
-    crds[0].spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.owner = { type: 'string' };
+    const crds = upstreamCrds('v0.5.8') as any[];
+    const instanceCrd = crds.find((crd) => crd.metadata.name === 'sympoziuminstances.sympozium.ai');
+    instanceCrd.spec.versions[0].schema.openAPIV3Schema.properties.spec.required.push('owner');
+    instanceCrd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.owner = { type: 'string' };
     server = createServer((request, response) => {
       requests.push(request.url!);
       const send = (code: number, body: unknown) => {

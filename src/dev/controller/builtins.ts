@@ -1,96 +1,37 @@
-import { apiVersion, labels, systemNamespace } from '../../sympozium/types.js';
+import { upstreamBuiltins, type Release } from '../../sympozium/releases.js';
+import { labels, systemNamespace } from '../../sympozium/types.js';
+import { releaseProfile } from './release-profile.js';
 
 /**
- * What an upstream installation puts in `sympozium-system`: the built-in SkillPacks (labelled
- * sympozium.ai/builtin=true; web-endpoint carries the server sidecar, port http 8080) and the three policy
- * presets. The skill texts are short summaries: the local agent does not read them, but `kubectl get skillpacks`
- * and `sympozium doctor` should see what a real cluster shows.
+ * What upstream's Helm chart installs besides the CRDs, for one release: the built-in SkillPacks
+ * (templates/default-skills.yaml renders files/skills/*.yaml, which name sympozium-system), the policy presets
+ * (templates/default-policies.yaml: no namespace, so the release namespace, sympozium-system, labelled
+ * sympozium.ai/builtin=true and the chart's labels), and the controller Deployment.
  */
 
-interface PackDefinition {
-  name: string;
-  category: string;
-  skills: { name: string; description: string; content: string }[];
-  sidecar?: Record<string, unknown>;
-}
+const chartLabels = (release: Release) => ({
+  'helm.sh/chart': `sympozium-${release.slice(1)}`,
+  'app.kubernetes.io/name': 'sympozium',
+  'app.kubernetes.io/instance': 'sympozium',
+  'app.kubernetes.io/managed-by': 'Helm',
+  'app.kubernetes.io/part-of': 'sympozium',
+});
 
-const packs: PackDefinition[] = [
-  {
-    name: 'web-endpoint',
-    category: 'connectivity',
-    skills: [
-      {
-        name: 'web-endpoint',
-        description: 'Serve the agent as an OpenAI-compatible HTTP API and an MCP server.',
-        content: '# Web endpoint\nRequests arrive through the web-proxy sidecar; each one becomes a task AgentRun.\n',
-      },
-    ],
-    sidecar: {
-      image: 'ghcr.io/sympozium-ai/sympozium/web-proxy:local',
-      requiresServer: true,
-      ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-      env: [{ name: 'WEB_PROXY_PORT', value: '8080' }],
-    },
-  },
-  pack('k8s-ops', 'kubernetes', 'Inspect and operate Kubernetes workloads with kubectl.'),
-  pack('memory', 'memory', 'Remember facts between runs of the same instance.'),
-  pack('code-review', 'development', 'Review a diff or pull request and suggest changes.'),
-  pack('github-gitops', 'development', 'Open branches and pull requests for GitOps changes.'),
-  pack('incident-response', 'operations', 'Triage an incident: gather signals, form hypotheses, propose mitigations.'),
-  pack('llmfit', 'models', 'Pick a model that fits the hardware and the task.'),
-  pack('software-dev', 'development', 'Plan, write and test code changes.'),
-  pack('sre-observability', 'observability', 'Query metrics, logs and traces to explain system behaviour.'),
-  pack('subagents', 'orchestration', 'Delegate parts of a task to sub-agents.'),
-];
-
-function pack(name: string, category: string, description: string): PackDefinition {
-  return { name, category, skills: [{ name, description, content: `# ${name}\n${description}\n` }] };
-}
-
-export function builtinSkillPacks(): Record<string, unknown>[] {
-  return packs.map((definition) => ({
-    apiVersion,
-    kind: 'SkillPack',
-    metadata: { name: definition.name, namespace: systemNamespace, labels: { [labels.builtin]: 'true' } },
-    spec: {
-      category: definition.category,
-      version: 'local',
-      source: 'builtin',
-      skills: definition.skills,
-      ...(definition.sidecar ? { sidecar: definition.sidecar } : {}),
-    },
-  }));
-}
-
-export function builtinPolicies(): Record<string, unknown>[] {
-  const policy = (name: string, spec: Record<string, unknown>) => ({
-    apiVersion,
-    kind: 'SympoziumPolicy',
-    metadata: { name, namespace: systemNamespace, labels: { [labels.builtin]: 'true' } },
-    spec,
+export function builtinSkillPacks(release: Release): Record<string, unknown>[] {
+  return upstreamBuiltins(release).skillPacks.map((pack) => {
+    const metadata = (pack.metadata ?? {}) as Record<string, unknown>;
+    return { ...pack, metadata: { ...metadata, namespace: systemNamespace } };
   });
-  return [
-    policy('permissive', {
-      sandboxPolicy: { required: false, allowHostMounts: true },
-      subagentPolicy: { maxDepth: 5, maxConcurrent: 20 },
-      toolGating: { defaultAction: 'allow' },
-      networkPolicy: { denyAll: false, allowDNS: true },
-    }),
-    // Upstream's Helm chart presets (default-policies.yaml): there is no `default`. The spec shapes are the
-    // other engineer's to make exact.
-    policy('network-isolated', {
-      sandboxPolicy: { required: false, allowHostMounts: false },
-      subagentPolicy: { maxDepth: 3, maxConcurrent: 10 },
-      toolGating: { defaultAction: 'allow' },
-      networkPolicy: { denyAll: true, allowDNS: true },
-    }),
-    policy('restrictive', {
-      sandboxPolicy: { required: true, allowHostMounts: false },
-      subagentPolicy: { maxDepth: 1, maxConcurrent: 2 },
-      toolGating: { defaultAction: 'deny', rules: [{ tool: 'read_file', action: 'allow' }] },
-      networkPolicy: { denyAll: true, allowDNS: true },
-    }),
-  ];
+}
+
+export function builtinPolicies(release: Release): Record<string, unknown>[] {
+  return upstreamBuiltins(release).policies.map((policy) => {
+    const metadata = (policy.metadata ?? {}) as { labels?: Record<string, string> };
+    return {
+      ...policy,
+      metadata: { ...metadata, namespace: systemNamespace, labels: { ...metadata.labels, [labels.builtin]: 'true', ...chartLabels(release) } },
+    };
+  });
 }
 
 /** A minimal HTTPRoute CRD, installed only when a gateway base domain is configured. */
@@ -121,32 +62,40 @@ export function httpRouteCrd(): Record<string, unknown> {
 }
 
 /**
- * The controller itself as a cluster shows it: a Deployment (and its pod) in sympozium-system. Here the
- * controller runs inside the local control plane's process; these objects let `kubectl get deploy -n
- * sympozium-system` and `sympozium doctor` see what they see on a real installation.
+ * The controller itself as the chart deploys it (templates/controller-deployment.yaml): Deployment
+ * sympozium-controller-manager in sympozium-system, selector control-plane=controller-manager, container
+ * `manager` with the release's controller image (what `sympozium version` reads). Here the controller runs inside
+ * the local control plane's process; these objects (and a pod) let kubectl and `sympozium doctor` see what they
+ * see on a real installation.
  */
 export const controllerName = 'sympozium-controller-manager';
-const controllerLabels = { 'app.kubernetes.io/name': 'sympozium', 'app.kubernetes.io/component': 'controller-manager' };
-const controllerImage = 'ghcr.io/sympozium-ai/sympozium/controller:local';
+const selectorLabels = { 'control-plane': 'controller-manager' };
 
-export function controllerDeployment(): Record<string, unknown> {
+export function controllerDeployment(release: Release): Record<string, unknown> {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: controllerName, namespace: systemNamespace, labels: controllerLabels },
+    metadata: {
+      name: controllerName,
+      namespace: systemNamespace,
+      labels: { ...chartLabels(release), 'app.kubernetes.io/component': 'controller', ...selectorLabels },
+    },
     spec: {
       replicas: 1,
-      selector: { matchLabels: controllerLabels },
-      template: { metadata: { labels: controllerLabels }, spec: { containers: [{ name: 'manager', image: controllerImage }] } },
+      selector: { matchLabels: selectorLabels },
+      template: {
+        metadata: { labels: selectorLabels, annotations: { 'kubectl.kubernetes.io/default-container': 'manager' } },
+        spec: { serviceAccountName: controllerName, containers: [{ name: 'manager', image: releaseProfile(release).controllerImage }] },
+      },
     },
   };
 }
 
-export function controllerPod(): Record<string, unknown> {
+export function controllerPod(release: Release): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: `${controllerName}-local-0`, namespace: systemNamespace, labels: controllerLabels },
-    spec: { containers: [{ name: 'manager', image: controllerImage }] },
+    metadata: { name: `${controllerName}-local-0`, namespace: systemNamespace, labels: selectorLabels },
+    spec: { serviceAccountName: controllerName, containers: [{ name: 'manager', image: releaseProfile(release).controllerImage }] },
   };
 }

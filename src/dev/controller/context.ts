@@ -3,6 +3,7 @@ import type { AgentRun, SympoziumInstance } from '../../sympozium/types.js';
 import type { RunStreams } from '../providers/streams.js';
 import type { ProxyManager } from '../webproxy/index.js';
 import type { Informer } from './informer.js';
+import type { ReleaseProfile } from './release-profile.js';
 import type { WorkQueue } from './queue.js';
 import type { Secret } from './resources.js';
 import type { Timings } from './timings.js';
@@ -31,6 +32,8 @@ export interface ControllerContext {
   client: KubeClient;
   timings: Timings;
   log: (line: string) => void;
+  /** What the upstream release being emulated names differently (the instance kind, the run's reference). */
+  profile: ReleaseProfile;
   gatewayBaseDomain?: string;
   historyLimit: number;
   instances: Informer<SympoziumInstance>;

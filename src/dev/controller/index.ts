@@ -7,6 +7,7 @@ import { Informer, type Watched } from './informer.js';
 import { InstanceReconciler } from './instance.js';
 import { WorkQueue } from './queue.js';
 import { agentRunLabel, pathOf, type Secret } from './resources.js';
+import { instancePath, releaseProfile, type ReleaseProfile } from './release-profile.js';
 import { ServerRuns } from './server-run.js';
 import { TaskRuns } from './task-run.js';
 import type { Timings } from './timings.js';
@@ -24,6 +25,8 @@ export interface ControllerOptions {
   gatewayBaseDomain?: string;
   historyLimit?: number;
   version?: string;
+  /** The upstream release to behave as; the default release when absent. */
+  profile?: ReleaseProfile;
 }
 
 /**
@@ -41,9 +44,10 @@ export class Controller {
 
   constructor(options: ControllerOptions) {
     const log = options.log;
+    const profile = options.profile ?? releaseProfile();
     const watch = <T extends Watched = KubeObject>(path: string, labelSelector?: string) => new Informer<T>(options.watchClient, { path, labelSelector, log });
     const ownedSelector = `${labels.component}=${components.webEndpoint}`;
-    const instances = watch<SympoziumInstance>(pathOf('instances'));
+    const instances = watch<SympoziumInstance>(instancePath(profile));
     const runs = watch<AgentRun>(pathOf('runs'));
     const secrets = watch<Secret>(pathOf('secrets'));
     const deployments = watch<Deployment>(pathOf('deployments'), ownedSelector);
@@ -51,12 +55,13 @@ export class Controller {
     const pods = watch<Pod>(pathOf('pods'), ownedSelector);
     const streams = new RunStreams();
     const queue = new WorkQueue((key) => this.process(key), log);
-    const broker = new RunBroker(options.client, runs, instances, streams);
+    const broker = new RunBroker(options.client, runs, instances, streams, profile);
     const proxies = new ProxyManager({ broker, secrets, runTimeout: options.timings.webRunTimeout, version: options.version ?? '0.0.0', log });
     this.c = {
       client: options.client,
       timings: options.timings,
       log,
+      profile,
       gatewayBaseDomain: options.gatewayBaseDomain,
       historyLimit: options.historyLimit ?? 50,
       instances,

@@ -2,6 +2,7 @@ import { labels, runInstance, type SympoziumInstance } from '../../sympozium/typ
 import type { ControllerContext } from './context.js';
 import { queueKeys } from './context.js';
 import { deleteIfExists, instanceFinalizer, now, pathOf, stableJson } from './resources.js';
+import { instancePath } from './release-profile.js';
 import { reconcileWebEndpoint, teardownWebEndpoint } from './web-endpoint.js';
 
 /**
@@ -20,7 +21,7 @@ export class InstanceReconciler {
     const c = this.c;
     const key = `${namespace}/${name}`;
     const instance = c.instances.get(namespace, name);
-    const path = pathOf('instances', namespace, name);
+    const path = instancePath(c.profile, namespace, name);
     if (!instance) {
       await c.proxies.stop(namespace, name);
       this.pendingUntil.delete(key);
@@ -97,7 +98,7 @@ export class InstanceReconciler {
     const current = (instance.status ?? {}) as Record<string, unknown>;
     const changed = Object.entries(status).some(([field, value]) => stableJson(withoutTimes(current[field] ?? null)) !== stableJson(withoutTimes(value)));
     if (!changed) return;
-    await this.c.client.mergePatch(pathOf('instances', instance.metadata.namespace, instance.metadata.name, 'status'), { status });
+    await this.c.client.mergePatch(instancePath(this.c.profile, instance.metadata.namespace, instance.metadata.name, 'status'), { status });
     if (status.phase !== current.phase) this.c.log(`instance ${instance.metadata.namespace}/${instance.metadata.name}: ${String(status.phase)}`);
   }
 }

@@ -12,7 +12,7 @@ export async function policyFailure(c: ControllerContext, run: AgentRun): Promis
   const namespace = run.metadata.namespace ?? 'default';
   const instanceName = runInstance(run) ?? '';
   const instance = c.instances.get(namespace, instanceName);
-  if (!instance) return `policy validation failed: instance "${instanceName}" not found: sympoziuminstances.sympozium.ai "${instanceName}" not found`;
+  if (!instance) return `policy validation failed: instance "${instanceName}" not found: ${c.profile.instancePlural}.sympozium.ai "${instanceName}" not found`;
   const policy = instance.spec.policyRef;
   if (!policy) return undefined;
   if (await c.client.getOrUndefined(pathOf('policies', namespace, policy))) return undefined;

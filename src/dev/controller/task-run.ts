@@ -92,7 +92,7 @@ export class TaskRuns {
       }
       c.log(`agentrun ${key}: Running`);
       const instance = c.instances.get(namespace, instanceName);
-      if (!instance) throw new Error(`SympoziumInstance "${instanceName}" not found in namespace ${namespace}`);
+      if (!instance) throw new Error(`${c.profile.instanceKind} "${instanceName}" not found in namespace ${namespace}`);
       const provider = chooseProvider(instance, (ns, secret) => decodeSecret(c.secrets.get(ns, secret)), c.timings.echoChunkMs);
       const timeoutMs = parseGoDuration(run.spec.timeout) ?? defaultTimeoutMs;
       timer = setTimeout(() => abort.abort(new RunTimeout('timeout')), timeoutMs);

@@ -132,17 +132,32 @@ async function ensureServerRun(c: ControllerContext, instance: SympoziumInstance
       ownerReferences: [ownerReference(instance)],
     },
     spec: {
-      instanceRef: name,
-      agentId: 'primary',
-      sessionKey: `${name}-web-endpoint`,
-      task: 'Serve the web endpoint: the OpenAI-compatible API and MCP.',
+      // As upstream's ensureWebEndpointAgentRun, in both releases.
+      [c.profile.runRef]: name,
+      agentId: 'web-endpoint',
+      sessionKey: 'web-endpoint',
+      task: 'Serve HTTP requests for this instance',
       model,
       skills,
       mode: 'server',
+      ...(c.profile.serverRunInheritsPodSettings ? inheritedPodSettings(instance) : {}),
     },
   });
   if (created) c.log(`instance ${namespace}/${name}: created the server AgentRun ${runName}`);
   return created ?? c.runs.get(namespace, runName);
+}
+
+/** v0.10's server run also carries the Agent's pull secrets, volumes and default agent env (agent_controller.go). */
+function inheritedPodSettings(instance: SympoziumInstance): Record<string, unknown> {
+  const spec = instance.spec as unknown as Record<string, unknown> & { agents?: { default?: Record<string, unknown> } };
+  const fields: Record<string, unknown> = {
+    imagePullSecrets: spec.imagePullSecrets,
+    volumes: spec.volumes,
+    volumeMounts: spec.volumeMounts,
+    env: spec.agents?.default?.env,
+  };
+  const present = (value: unknown) => (Array.isArray(value) ? value.length > 0 : Boolean(value) && typeof value === 'object' && Object.keys(value as object).length > 0);
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => present(value)));
 }
 
 async function createKeySecret(c: ControllerContext, instance: SympoziumInstance, run: AgentRun | undefined, secretName: string): Promise<void> {

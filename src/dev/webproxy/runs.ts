@@ -4,6 +4,7 @@ import { apiVersion, labels, names, sources, type AgentRun, type SympoziumInstan
 import { isWebEndpointSkill } from '../../sympozium/web-endpoint.js';
 import type { RunStreams } from '../providers/streams.js';
 import type { Informer } from '../controller/informer.js';
+import type { ReleaseProfile } from '../controller/release-profile.js';
 import { pathOf } from '../controller/resources.js';
 
 /**
@@ -27,6 +28,16 @@ export interface RunRequest {
 export class IdempotencyConflict extends Error {}
 
 const idempotencyWindowMs = 15 * 60_000;
+/** v0.10 webDedupeWindow. */
+const dedupeWindowMs = 15 * 60_000;
+export const requestHashLabel = 'sympozium.ai/request-hash';
+
+/** v0.10 webRequestHash: 16 hex characters of a SHA-256 of the Idempotency-Key, else of the request itself. */
+export function webRequestHash(idempotencyKey: string | undefined, instance: string, model: string, systemPrompt: string, task: string): string {
+  const key = idempotencyKey?.trim();
+  const value = key ? `idempotency-key\x00${instance}\x00${key}` : ['web-chat', instance, model, systemPrompt, task].join('\x00');
+  return createHash('sha256').update(value).digest('hex').slice(0, 16);
+}
 
 export class RunBroker {
   private readonly idempotent = new Map<string, { fingerprint: string; runName: string; at: number }>();
@@ -36,6 +47,7 @@ export class RunBroker {
     private readonly runs: Informer<AgentRun>,
     private readonly instances: Informer<SympoziumInstance>,
     readonly streams: RunStreams,
+    private readonly profile: ReleaseProfile,
   ) {}
 
   instance(namespace: string, name: string): SympoziumInstance | undefined {
@@ -59,29 +71,45 @@ export class RunBroker {
     const spec = instance?.spec;
     const systemPrompt = [spec?.memory?.systemPrompt, ...request.systemMessages].filter((part) => part && part.trim()).join('\n\n');
     const authRef = spec?.authRefs?.[0];
+    const model = spec?.agents?.default?.model ?? 'unknown';
+    let requestHash: string | undefined;
+    if (this.profile.webProxyV010 && request.source === 'web') {
+      requestHash = webRequestHash(request.idempotency?.key, request.instance, model, systemPrompt, request.task);
+      const reusable = this.recentRun(request.namespace, request.instance, requestHash);
+      if (reusable) return { name: reusable.metadata.name, reused: true };
+    }
+    const defaults = (spec?.agents?.default ?? {}) as Record<string, unknown>;
+    const inherited = this.profile.webProxyV010
+      ? Object.fromEntries(
+          Object.entries({ imagePullSecrets: (spec as Record<string, unknown> | undefined)?.imagePullSecrets, lifecycle: defaults.lifecycle, env: defaults.env }).filter(
+            ([, value]) => value !== undefined && value !== null,
+          ),
+        )
+      : {};
     const body = {
       apiVersion,
       kind: 'AgentRun',
       metadata: {
         generateName: request.source === 'mcp' ? names.mcpRunPrefix(request.instance) : names.chatRunPrefix(request.instance),
         namespace: request.namespace,
-        labels: { [labels.instance]: request.instance, [labels.source]: sources.webProxy },
+        labels: { [labels.instance]: request.instance, [labels.source]: sources.webProxy, ...(requestHash ? { [requestHashLabel]: requestHash } : {}) },
       },
       spec: {
-        instanceRef: request.instance,
+        [this.profile.runRef]: request.instance,
         agentId: 'primary',
         sessionKey: `${request.source}-${randomUUID()}`,
         task: request.task,
         ...(systemPrompt ? { systemPrompt } : {}),
         model: {
           provider: authRef?.provider ?? (spec?.agents?.default?.baseURL ? 'custom' : 'openai'),
-          model: spec?.agents?.default?.model ?? 'unknown',
+          model,
           ...(spec?.agents?.default?.baseURL ? { baseURL: spec.agents.default.baseURL } : {}),
           authSecretRef: authRef?.secret ?? '',
         },
         skills: (spec?.skills ?? []).filter((skill) => !isWebEndpointSkill(skill)),
         timeout: request.timeout,
         mode: 'task',
+        ...inherited,
       },
     };
     const created = await this.client.create<AgentRun>(pathOf('runs', request.namespace), body);
@@ -112,6 +140,22 @@ export class RunBroker {
       const existing = this.runs.get(namespace, name);
       if (existing) check(existing);
     });
+  }
+
+  /** v0.10 findRecentWebRun: the newest unfinished run of the same request hash created within the window. */
+  private recentRun(namespace: string, instance: string, requestHash: string): AgentRun | undefined {
+    const cutoff = Date.now() - dedupeWindowMs;
+    return this.runs
+      .list(
+        (run) =>
+          run.metadata.namespace === namespace &&
+          run.metadata.labels?.[labels.instance] === instance &&
+          run.metadata.labels?.[labels.source] === sources.webProxy &&
+          run.metadata.labels?.[requestHashLabel] === requestHash &&
+          new Date(run.metadata.creationTimestamp ?? 0).getTime() >= cutoff &&
+          !['Succeeded', 'Failed', 'Skipped'].includes(run.status?.phase ?? ''),
+      )
+      .sort((a, b) => new Date(b.metadata.creationTimestamp ?? 0).getTime() - new Date(a.metadata.creationTimestamp ?? 0).getTime())[0];
   }
 
   private expireIdempotencyKeys(): void {

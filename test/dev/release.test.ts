@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { hangMarker } from '../../src/dev/index.js';
+import { upstreamBuiltins, upstreamCrds } from '../../src/sympozium/releases.js';
+import { startPlane, waitFor, type Obj } from './helpers.js';
+
+/**
+ * The two releases side by side, through the API only: each installs its own upstream CRDs and built-ins, and the
+ * controller differs where upstream's does (internal/controller/sympoziuminstance_controller.go at v0.5.8,
+ * agent_controller.go at v0.10.46): the kind it reconciles, the run's reference field, what the server run copies,
+ * and the kind a policy failure names.
+ */
+
+const api = (ns: string, plural: string, name?: string) => `/apis/sympozium.ai/v1alpha1/namespaces/${ns}/${plural}${name ? `/${name}` : ''}`;
+let v05: Awaited<ReturnType<typeof startPlane>>;
+let v010: Awaited<ReturnType<typeof startPlane>>;
+
+beforeAll(async () => {
+  [v05, v010] = await Promise.all([startPlane(), startPlane({ release: 'v0.10.46' })]);
+});
+afterAll(async () => {
+  await Promise.all([v05?.stop(), v010?.stop()]);
+});
+
+const crdNames = (plane: typeof v05) => plane.api.list('/apis/apiextensions.k8s.io/v1/customresourcedefinitions').then((items) => items.map((crd: Obj) => crd.metadata.name).sort());
+
+describe('dev releases', () => {
+  test("each installs exactly its release's CRDs, SkillPacks and presets", async () => {
+    expect(v05.release).toBe('v0.5.8');
+    expect(v010.release).toBe('v0.10.46');
+    for (const plane of [v05, v010]) {
+      const expected = upstreamCrds(plane.release).map((crd) => (crd.metadata as { name: string }).name).sort();
+      expect(await crdNames(plane)).toEqual(expected);
+      const packs = await plane.api.list(api('sympozium-system', 'skillpacks'));
+      expect(packs.map((pack: Obj) => pack.metadata.name).sort()).toEqual(upstreamBuiltins(plane.release).skillPacks.map((pack) => (pack.metadata as { name: string }).name).sort());
+      const web = packs.find((pack: Obj) => pack.metadata.name === 'web-endpoint');
+      const shipped = upstreamBuiltins(plane.release).skillPacks.find((pack) => (pack.metadata as { name: string }).name === 'web-endpoint')!;
+      expect(web.spec).toEqual(shipped.spec);
+      const controller = await plane.api.get('/apis/apps/v1/namespaces/sympozium-system/deployments/sympozium-controller-manager');
+      expect(controller.spec.template.spec.containers[0].image).toBe(`ghcr.io/sympozium-ai/sympozium/controller:${plane.release}`);
+    }
+    expect(await crdNames(v05)).toContain('sympoziuminstances.sympozium.ai');
+    expect(await crdNames(v010)).toContain('agents.sympozium.ai');
+    expect(await crdNames(v010)).not.toContain('sympoziuminstances.sympozium.ai');
+  });
+
+  test('the web-endpoint server run: instanceRef on v0.5.8; agentRef and the default env on v0.10.46', async () => {
+    const spec = { agents: { default: { model: 'gpt-4.1', env: { TEAM: 'platform' } } }, skills: [{ skillPackRef: 'web-endpoint' }] };
+    await v05.api.create(api('default', 'sympoziuminstances'), { apiVersion: 'sympozium.ai/v1alpha1', kind: 'SympoziumInstance', metadata: { name: 'web' }, spec });
+    await v010.api.create(api('default', 'agents'), { apiVersion: 'sympozium.ai/v1alpha1', kind: 'Agent', metadata: { name: 'web' }, spec });
+    const [old, current] = await Promise.all(
+      [v05, v010].map((plane) => waitFor(() => plane.api.get(api('default', 'agentruns', 'web-web-endpoint')), `${plane.release} server run`)),
+    );
+    expect(old.spec).toMatchObject({ instanceRef: 'web', agentId: 'web-endpoint', sessionKey: 'web-endpoint', mode: 'server' });
+    expect(old.spec.agentRef).toBeUndefined();
+    expect(old.spec.env).toBeUndefined();
+    expect(current.spec).toMatchObject({ agentRef: 'web', agentId: 'web-endpoint', sessionKey: 'web-endpoint', mode: 'server', env: { TEAM: 'platform' } });
+    expect(current.spec.instanceRef).toBeUndefined();
+    expect(current.metadata.ownerReferences[0]).toMatchObject({ kind: 'Agent', name: 'web' });
+    for (const plane of [v05, v010]) {
+      await waitFor(async () => (await plane.api.get(api('default', plane === v05 ? 'sympoziuminstances' : 'agents', 'web')))?.status?.phase === 'Serving', `${plane.release} Serving`);
+    }
+  });
+
+  test("v0.10's web proxy reuses the unfinished run of an identical request and passes the Agent's env on; v0.5.8's does not", async () => {
+    const aborts: AbortController[] = [];
+    // Streaming sends the headers (with the run's name) at once; a [hang] task keeps the run unfinished.
+    const ask = async (plane: typeof v05) => {
+      const key = await plane.api.apiKey('web');
+      const abort = new AbortController();
+      aborts.push(abort);
+      const response = await fetch(`http://127.0.0.1:${plane.proxyPort('default', 'web')}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4.1', stream: true, messages: [{ role: 'user', content: `${hangMarker} same question` }] }),
+        signal: abort.signal,
+      });
+      expect(response.status).toBe(200);
+      return response.headers.get('x-sympozium-run')!;
+    };
+    try {
+      const first = await ask(v010);
+      await waitFor(() => v010.api.get(api('default', 'agentruns', first)), 'the first run in the API');
+      // The proxy's cache must hold it before the duplicate arrives, as upstream's informer cache must.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await ask(v010)).toBe(first);
+      const run = await v010.api.get(api('default', 'agentruns', first));
+      expect(run.metadata.labels['sympozium.ai/request-hash']).toMatch(/^[0-9a-f]{16}$/);
+      expect(run.spec).toMatchObject({ agentRef: 'web', env: { TEAM: 'platform' } });
+
+      const old = await ask(v05);
+      await waitFor(() => v05.api.get(api('default', 'agentruns', old)), 'the v0.5.8 run in the API');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await ask(v05)).not.toBe(old);
+      const oldRun = await v05.api.get(api('default', 'agentruns', old));
+      expect(oldRun.metadata.labels['sympozium.ai/request-hash']).toBeUndefined();
+      expect(oldRun.spec.env).toBeUndefined();
+    } finally {
+      for (const abort of aborts) abort.abort();
+    }
+  });
+
+  test('a run of a missing Agent fails naming agents.sympozium.ai, as v0.10 validatePolicy does', async () => {
+    await v010.api.create(api('default', 'agentruns'), {
+      apiVersion: 'sympozium.ai/v1alpha1',
+      kind: 'AgentRun',
+      metadata: { name: 'orphan' },
+      spec: { agentRef: 'ghost', agentId: 'primary', sessionKey: 's', task: 'hi', model: { provider: 'openai', model: 'gpt-4.1', authSecretRef: '' } },
+    });
+    const failed = await waitFor(async () => {
+      const run = await v010.api.get(api('default', 'agentruns', 'orphan'));
+      return run?.status?.phase === 'Failed' ? run : undefined;
+    }, 'orphan Failed');
+    expect(failed.status.error).toBe('policy validation failed: instance "ghost" not found: agents.sympozium.ai "ghost" not found');
+  });
+});
