@@ -70,13 +70,12 @@ try {
   env.KUBECONFIG = match[2];
 
   await sympozium(['init', 'demo', '--provider', 'openai', '--model', 'gpt-4.1', '--skill', 'k8s-ops', '--api-key-env', 'DEMO_OPENAI_API_KEY', '--yes', '--out', 'demo.yaml']);
-  if (release === 'v0.10.46') {
-    // init writes the SympoziumInstance era's kind; v0.10 renamed it Agent with the same spec.
-    console.log(`\n${bold('(v0.10.46: demo.yaml renamed kind SympoziumInstance to Agent, as `sympozium init` has no --release yet)')}`);
-    const file = join(work, 'demo.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/^kind: SympoziumInstance$/m, 'kind: Agent'));
-  }
+  // init asks the cluster which kind it serves: an Agent on v0.10.46, a SympoziumInstance on v0.5.8.
+  const kind = /^kind: (SympoziumInstance|Agent)$/m.exec(readFileSync(join(work, 'demo.yaml'), 'utf8'))?.[1];
+  if (kind !== (release === 'v0.10.46' ? 'Agent' : 'SympoziumInstance')) throw new Error(`init wrote kind ${kind} for release ${release ?? 'v0.5.8'}`);
   await sympozium(['apply', '-f', 'demo.yaml', '--wait']);
+  // A task run, as upstream's /run makes one: it needs no policy (init wrote none; upstream has no `default`).
+  await sympozium(['run', 'demo', 'Say hello in one sentence.']);
   await sympozium(['enable', 'web-endpoint', 'demo']);
   await sympozium(['key', 'show', 'demo']);
   await sympozium(['chat', 'demo', 'Which pods in the default namespace are failing?', '--stream']);
