@@ -1,19 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifests, type ManifestDocument } from '../../src/sympozium/manifests.js';
-import { releaseNames, upstreamKind, upstreamSchema, type Release } from '../../src/sympozium/releases.js';
+import { releaseData, releaseNames, upstreamKind, upstreamSchema, type Release } from '../../src/sympozium/releases.js';
 import { validateDocuments } from '../../src/sympozium/validate.js';
 import { kubectlPath, startUpstreamCluster, type UpstreamCluster } from '../support/upstream-cluster.js';
-import { build, mutationsOf, sample, seeded, type Mutation } from './mutations.js';
+import { build, mutationsOf, sample, seeded, synthesizedDocument, type Mutation } from './mutations.js';
 
 /**
  * Single-field mutations of upstream's own samples (config/samples, config/skills, config/policies of both
- * releases), derived from the CRD schemas, each judged by the validator and by the API server: the emulator
+ * releases, and a minimal document of each kind they have no sample of), derived from the CRD schemas, each judged by the validator and by the API server: the emulator
  * with that release's CRDs installed as upstream ships them, asked for a dry-run create with strict field
  * validation over HTTP, and for a sample of them through real `kubectl apply --dry-run=server --validate=strict`.
  */
 
 const folders = ['config/samples', 'config/skills', 'config/policies'];
-const perCategory = 8;
+/** Mutations per category and release; status matters less (create drops it), so fewer there. */
+const perCategory = (category: string) => (category.startsWith('status.') ? 2 : 6);
 const seed = 20260325;
 
 /**
@@ -24,6 +25,8 @@ const objectMetaNotValidated =
   "admission checks only metadata.name; apimachinery's ValidateObjectMeta (ValidateLabels, ValidateAnnotations) is not applied";
 const objectMetaNotDecoded =
   'metadata is not decoded into ObjectMeta, so a value of the wrong type is stored; kube-apiserver (and kubectl, before sending) refuses it: cannot unmarshal ... into Go struct field ObjectMeta';
+const statusDroppedBeforeDecoding =
+  'create drops status before looking for unknown fields; kube-apiserver prunes (and, under Strict, refuses) unknown fields while decoding, before PrepareForCreate drops status';
 const expectedEmulatorBugs: Record<string, string> = {
   'metadata.labels.key': objectMetaNotValidated,
   'metadata.labels.value': objectMetaNotValidated,
@@ -36,6 +39,9 @@ const expectedEmulatorBugs: Record<string, string> = {
   'listType.map': 'x-kubernetes-list-type map and set are not enforced (apiextensions listtype.ValidateListSetsAndMaps: duplicate entries)',
   'listType.set': 'x-kubernetes-list-type map and set are not enforced (apiextensions listtype.ValidateListSetsAndMaps: duplicate entries)',
   'maxLength.runes': 'maxLength counts UTF-16 code units; kube-openapi counts characters (utf8.RuneCountInString)',
+  'format.date-time': 'formats are not checked (kube-openapi validates date-time with strfmt: "must be of type date-time")',
+  'status.unknown': statusDroppedBeforeDecoding,
+  'status.unknown.absent': statusDroppedBeforeDecoding,
 };
 
 function document(object: Record<string, unknown>, source: string): ManifestDocument {
@@ -79,7 +85,16 @@ describe('single-field mutations of upstream samples', () => {
       );
       type Candidate = Mutation & { source: string; original: Record<string, unknown> };
       const candidates: Candidate[] = [];
-      for (const { object, source } of read.documents) {
+      const documents = read.documents.map(({ object, source }) => ({ object, source }));
+      const sampled = new Set(documents.map(({ object }) => object.kind));
+      for (const entry of Object.values(releaseData(release).kinds)) {
+        if (sampled.has(entry.kind)) continue;
+        const version = entry.versions.find((served) => served.storage)!.name;
+        const apiVersion = `${entry.group}/${version}`;
+        const object = synthesizedDocument(apiVersion, entry.kind, upstreamSchema(release, entry, apiVersion)!);
+        if (object) documents.push({ object, source: `synthesized ${entry.kind}` });
+      }
+      for (const { object, source } of documents) {
         const { apiVersion, kind } = object as { apiVersion?: string; kind?: string };
         const entry = typeof apiVersion === 'string' && typeof kind === 'string' ? upstreamKind(release, apiVersion, kind) : undefined;
         const schema = entry && upstreamSchema(release, entry, apiVersion!);
@@ -131,21 +146,18 @@ describe('single-field mutations of upstream samples', () => {
 
   it('get the same verdict from the validator and from the API server (emulator, upstream CRDs, strict dry run)', () => {
     const disagreements: string[] = [];
-    const known: string[] = [];
+    const known: { category: string; line: string }[] = [];
     for (const entry of judged) {
       if (entry.ours === entry.server) continue;
       const line = `${entry.release} ${entry.source.replace(/^.*upstream\//, '')} ${entry.mutation.category} ${entry.mutation.path} (${entry.mutation.description}): validator ${entry.ours}, server ${entry.server} ${entry.message}`;
       const bug = expectedEmulatorBugs[entry.mutation.category];
-      if (bug && entry.mutation.rule === entry.ours) known.push(`${line} [emulator bug: ${bug}]`);
+      if (bug && entry.mutation.rule === entry.ours) known.push({ category: entry.mutation.category, line: `${line} [emulator bug: ${bug}]` });
       else disagreements.push(line);
     }
     if (known.length) {
       const counts = new Map<string, number>();
-      for (const line of known) {
-        const category = line.split(' ')[2]!;
-        counts.set(category, (counts.get(category) ?? 0) + 1);
-      }
-      console.log(`known emulator bugs: ${[...counts].map(([category, count]) => `${category} ${count}`).join(', ')}; first: ${known[0]}`);
+      for (const { category } of known) counts.set(category, (counts.get(category) ?? 0) + 1);
+      console.log(`known emulator bugs: ${[...counts].map(([category, count]) => `${category} ${count}`).join(', ')}; first: ${known[0]!.line}`);
     }
     expect(disagreements).toEqual([]);
   });
@@ -159,7 +171,8 @@ describe('single-field mutations of upstream samples', () => {
 
   it.skipIf(!kubectlPath)('kubectl apply --dry-run=server --validate=strict agrees with the HTTP dry run on a sample', async () => {
     const differences: string[] = [];
-    for (const release of releaseNames) {
+    // One kubectl per release, both at once: most of each call is kubectl's own start and discovery.
+    await Promise.all(releaseNames.map(async (release) => {
       const seen = new Set<string>();
       const batch = judged.filter((entry) => {
         if (entry.release !== release) return false;
@@ -170,7 +183,7 @@ describe('single-field mutations of upstream samples', () => {
         if (seen.has(key)) return false;
         seen.add(key);
         return true;
-      }).filter((_, index) => index % 3 === 0);
+      }).filter((_, index) => index % 4 === 0);
       const { accepted, output } = await clusters.get(release)!.kubectlApply(batch.map((entry) => entry.object));
       for (const entry of batch) {
         const name = (entry.object.metadata as Record<string, unknown>).name as string;
@@ -179,8 +192,8 @@ describe('single-field mutations of upstream samples', () => {
         // kubectl decodes metadata into ObjectMeta itself, so it refuses what the emulator wrongly stores.
         if (kubectl !== entry.server && !(bug && kubectl === entry.mutation.rule)) differences.push(`${release} ${entry.mutation.category} ${entry.mutation.path}: kubectl ${kubectl}, HTTP ${entry.server}`);
       }
-      expect(batch.length, output).toBeGreaterThan(30);
-    }
+      expect(batch.length, output).toBeGreaterThan(20);
+    }));
     expect(differences).toEqual([]);
   }, 60_000);
 });

@@ -139,7 +139,7 @@ function synthesize(schema: Schema, depth: number): Json {
 }
 
 /** Mutations of one value against its schema, and of everything below it. */
-function walk(prefix: Edit[], value: Json, schema: Schema | undefined, path: Segment[], out: Mutation[]): void {
+function walk(prefix: Edit[], value: Json, schema: Schema | undefined, path: Segment[], out: Mutation[], fills = 0): void {
   if (!schema || path.length > 30) return;
   const at = formatPath(path);
   const edit = (where: Segment[], next: Json): Edit[] => [...prefix, { path: where, value: next }];
@@ -192,7 +192,7 @@ function walk(prefix: Edit[], value: Json, schema: Schema | undefined, path: Seg
     if (value.length > 0 && items && !items['x-kubernetes-list-type']) {
       push('items.null', 'a null item', [...value, null], items.nullable ? true : false);
     }
-    value.forEach((item, index) => walk(prefix, item, items, [...path, index], out));
+    value.forEach((item, index) => walk(prefix, item, items, [...path, index], out, fills));
     return;
   }
   if (!isObject(value)) return;
@@ -224,14 +224,15 @@ function walk(prefix: Edit[], value: Json, schema: Schema | undefined, path: Seg
     });
   }
   for (const [name, child] of Object.entries(properties)) {
-    if (name in value || path.length === 0) continue;
+    // Two filled-in levels reach every constraint upstream's CRDs have; more would only multiply the candidates.
+    if (name in value || fills >= 2 || (path.length === 0 && name !== 'status')) continue;
     // An absent optional field, written with a value its schema accepts, then mutated like a present one:
     // most bounds, lengths and list types sit on fields upstream's samples leave out.
     const filled = synthesize(child, 0);
     if (filled !== undefined) {
       const next = edit([...path, name], filled);
       out.push({ category: 'absent.filled', path: formatPath([...path, name]), description: 'an optional field, filled in', edits: next, rule: true });
-      walk(next, filled, child, [...path, name], out);
+      walk(next, filled, child, [...path, name], out, fills + 1);
     }
     if (child.type === 'object' && child.properties && !child['x-kubernetes-preserve-unknown-fields']) {
       // An absent optional object, written with only an unknown field: unknown fields one level deeper.
@@ -252,7 +253,7 @@ function walk(prefix: Edit[], value: Json, schema: Schema | undefined, path: Seg
       // A null the schema does not allow is dropped (or defaulted) before validation, not refused.
       out.push({ category: 'null', path: formatPath([...path, name]), description: `${name}: null`, edits: edit([...path, name], null), rule: true });
     }
-    walk(prefix, child, childSchema, [...path, name], out);
+    walk(prefix, child, childSchema, [...path, name], out, fills);
   }
 }
 
@@ -301,8 +302,22 @@ function metadataMutations(root: Record<string, unknown>, out: Mutation[]): void
 export function mutationsOf(object: Record<string, unknown>, schema: Schema): Mutation[] {
   const out: Mutation[] = [];
   walk([], object, schema, [], out);
+  for (const mutation of out) {
+    if (mutation.path !== 'status' && !mutation.path.startsWith('status.') && !mutation.path.startsWith('status[')) continue;
+    // Every Sympozium CRD has a status subresource: a create drops status after decoding (PrepareForCreate), so
+    // only what decoding itself refuses (an unknown field, under strict field validation) still counts.
+    if (!mutation.category.startsWith('unknown')) mutation.rule = true;
+    mutation.category = `status.${mutation.category}`;
+  }
   metadataMutations(object, out);
   return out;
+}
+
+/** A minimal document of a kind upstream has no sample of, so that its constraints are exercised too. */
+export function synthesizedDocument(apiVersion: string, kind: string, schema: Schema): Record<string, unknown> | undefined {
+  const spec = schema.properties?.spec ? synthesize(schema.properties.spec, 0) : undefined;
+  if (schema.properties?.spec && spec === undefined) return undefined;
+  return { apiVersion, kind, metadata: { name: `synthesized-${kind.toLowerCase()}` }, ...(spec === undefined ? {} : { spec }) };
 }
 
 /** mulberry32: small, seeded, the same on every machine. */
@@ -318,7 +333,7 @@ export function seeded(seed: number): () => number {
 }
 
 /** Up to `perCategory` of each category, chosen by the seeded generator, so rare constraints are not drowned. */
-export function sample(mutations: Mutation[], perCategory: number, random: () => number): Mutation[] {
+export function sample(mutations: Mutation[], perCategory: (category: string) => number, random: () => number): Mutation[] {
   const byCategory = new Map<string, Mutation[]>();
   for (const mutation of mutations) {
     const list = byCategory.get(mutation.category) ?? [];
@@ -332,7 +347,7 @@ export function sample(mutations: Mutation[], perCategory: number, random: () =>
       const other = Math.floor(random() * (index + 1));
       [list[index], list[other]] = [list[other]!, list[index]!];
     }
-    chosen.push(...list.slice(0, perCategory));
+    chosen.push(...list.slice(0, perCategory(category)));
   }
   return chosen;
 }
