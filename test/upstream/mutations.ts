@@ -151,6 +151,13 @@ function walk(prefix: Edit[], value: Json, schema: Schema | undefined, path: Seg
     if (jsonType(value) === name || (name === 'number' && jsonType(value) === 'integer')) continue;
     push(`type.${name}`, `${jsonType(value)} -> ${name}`, sample, schema.enum ? false : typeAccepts(schema, sample) ? undefined : false);
   }
+  if (schema['x-kubernetes-int-or-string']) {
+    // Either type is the schema's to take; a pattern (quantities) applies to the string form only.
+    push('intOrString.integer', 'a whole number', 3, schema.minimum === undefined ? true : undefined);
+    const good = schema.pattern ? satisfiesPattern(schema.pattern) : 'a-string';
+    if (good !== undefined) push('intOrString.string', JSON.stringify(good), good, true);
+    push('intOrString.decimal', 'a decimal number', 1.5, false);
+  }
   if (schema.enum) {
     push('enum', 'a value not in the enum', typeof schema.enum[0] === 'string' ? 'NotInTheEnum' : 999, false);
     push('enum.member', 'another enum member', schema.enum[schema.enum.length - 1], true);
@@ -295,6 +302,7 @@ function metadataMutations(root: Record<string, unknown>, out: Mutation[]): void
   add('metadata.annotations.key', 'annotation key with a space', (m) => (annotations(m)['bad key'] = 'a'), false);
   add('metadata.annotations.key', 'annotation key with a prefix', (m) => (annotations(m)['example.com/note'] = 'any text at all'), true);
   add('metadata.annotations.type', 'annotation value is a boolean', (m) => (annotations(m).note = true), false);
+  add('metadata.annotations.size', 'annotations over 256 KiB in all', (m) => (annotations(m).note = text(256 * 1024)), false);
   add('metadata.finalizers', 'qualified finalizer', (m) => (m.finalizers = ['example.com/cleanup']), true);
   add('metadata.finalizers', 'finalizer with a space', (m) => (m.finalizers = ['bad finalizer']), false);
 }
