@@ -4,7 +4,7 @@ import { isPlainObject, type Finding } from './schema-check.js';
 /**
  * The ObjectMeta rules the API server applies itself (apimachinery's ValidateObjectMeta), which no CRD schema can
  * express: name a DNS-1123 subdomain, namespace a DNS label, qualified label and annotation keys, label values,
- * and the 256 KiB cap on all annotations together.
+ * qualified finalizer names, and the 256 KiB cap on all annotations together.
  */
 
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -25,14 +25,32 @@ export function keyProblem(key: string): string | undefined {
   return undefined;
 }
 
+/**
+ * apimachinery's maskTrailingDash, quirk included (it drops the last two characters, then appends "a"): a
+ * generated suffix follows generateName, so a trailing "-" there is no fault.
+ */
+function maskTrailingDash(value: string): string {
+  return value.length > 1 && value.endsWith('-') ? `${value.slice(0, -2)}a` : value;
+}
+
 export function checkObjectMeta(metadata: unknown, path: PathSegment[], findings: Finding[]): void {
   if (!isPlainObject(metadata)) return;
   const error = (at: PathSegment[], message: string, where: 'key' | 'value' = 'value') =>
     findings.push({ path: at, at: where, message, severity: 'error' });
-  const { generateName, labels, annotations } = metadata;
+  const { generateName, labels, annotations, finalizers } = metadata;
   // name and namespace are checked by the objectMeta schema (pattern, maxLength); generateName only here.
-  if (typeof generateName === 'string' && generateName !== '' && !dnsSubdomain.test(generateName.replace(/-+$/, 'x'))) {
-    error([...path, 'generateName'], 'must be a prefix of a valid name (lowercase letters, digits, - and .)');
+  if (typeof generateName === 'string' && generateName !== '') {
+    const masked = maskTrailingDash(generateName);
+    if (masked.length > 253 || !dnsSubdomain.test(masked)) {
+      error([...path, 'generateName'], 'must be a prefix of a valid name (lowercase letters, digits, - and .)');
+    }
+  }
+  if (Array.isArray(finalizers)) {
+    finalizers.forEach((finalizer, index) => {
+      // ValidateFinalizerName: a qualified name, like a label key.
+      const problem = typeof finalizer === 'string' ? keyProblem(finalizer) : undefined;
+      if (problem) error([...path, 'finalizers', index], `finalizer ${problem}`);
+    });
   }
   if (isPlainObject(labels)) {
     for (const [key, value] of Object.entries(labels)) {

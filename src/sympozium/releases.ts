@@ -84,6 +84,15 @@ export function upstreamSchema(release: Release, entry: UpstreamKind, apiVersion
   return readCrd(release, entry.plural).spec.versions.find((served) => served.name === version)?.schema?.openAPIV3Schema;
 }
 
+/** Whether the kind serves status as a subresource in this version: then create and apply drop what a manifest sets. */
+export function upstreamHasStatusSubresource(release: Release, entry: UpstreamKind, apiVersion: string): boolean {
+  const version = apiVersion.split('/')[1];
+  const served = readCrd(release, entry.plural).spec.versions.find((candidate) => candidate.name === version) as
+    | { subresources?: { status?: unknown } }
+    | undefined;
+  return served?.subresources?.status !== undefined;
+}
+
 /** The CRDs of a release, as upstream ships them (fresh copies: callers may change them). */
 export function upstreamCrds(release: Release): Record<string, unknown>[] {
   return Object.values(index[release].kinds).map((entry) => structuredClone(readCrd(release, entry.plural)));

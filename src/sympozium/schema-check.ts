@@ -143,10 +143,13 @@ function checkString(value: string, schema: Schema, path: PathSegment[], ctx: Ch
     error(`quote "${plain}": kubectl reads an unquoted ${plain} as a boolean (YAML 1.1), and this field is a string`);
     return;
   }
-  if (schema.minLength !== undefined && value.length < schema.minLength) {
-    error(schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters long`);
+  if (schema.minLength !== undefined || schema.maxLength !== undefined) {
+    const length = characters(value);
+    if (schema.minLength !== undefined && length < schema.minLength) {
+      error(schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters long`);
+    }
+    if (schema.maxLength !== undefined && length > schema.maxLength) error(`must be at most ${schema.maxLength} characters long`);
   }
-  if (schema.maxLength !== undefined && value.length > schema.maxLength) error(`must be at most ${schema.maxLength} characters long`);
   if (schema.pattern && value !== '') {
     const regex = compiled(schema.pattern);
     if (regex && !regex.test(value)) error(`${JSON.stringify(value)} ${patternMessages[schema.pattern] ?? `does not match ${schema.pattern}`}`);
@@ -155,6 +158,15 @@ function checkString(value: string, schema: Schema, path: PathSegment[], ctx: Ch
     error('must be base64-encoded (put plain text under stringData instead of data)');
   }
   if (schema.format === 'date-time' && !dateTime.test(value)) error('must be an RFC 3339 time such as 2026-03-25T12:00:00Z');
+}
+
+const surrogate = /[\uD800-\uDFFF]/;
+/** Length as the API server counts it for minLength and maxLength: characters (runes), not UTF-16 units. */
+function characters(value: string): number {
+  if (!surrogate.test(value)) return value.length;
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
 }
 
 const patterns = new Map<string, RegExp | undefined>();
@@ -171,15 +183,24 @@ function compiled(pattern: string): RegExp | undefined {
 }
 
 function checkObject(value: Record<string, unknown>, schema: Schema, path: PathSegment[], ctx: CheckContext): void {
+  // The API server drops a null the schema does not allow (unless it has a default), then fills in defaults,
+  // then checks required fields (apiextensions' PruneNonNullableNullsWithoutDefaults, Default, validation).
   for (const name of schema.required ?? []) {
+    const child = schema.properties?.[name] ?? schema.additionalProperties;
+    if (child?.default !== undefined) continue;
     if (!(name in value)) ctx.findings.push({ path: [...path, name], at: 'value', message: 'required', severity: 'error' });
+    else if (value[name] === null && child && !child.nullable) {
+      ctx.findings.push({ path: [...path, name], at: 'value', message: 'required: null counts as missing', severity: 'error' });
+    }
   }
   const open = schema['x-kubernetes-preserve-unknown-fields'] === true;
   for (const [name, child] of Object.entries(value)) {
     const childSchema = schema.properties?.[name] ?? schema.additionalProperties;
     if (childSchema && child === null && !childSchema.nullable) {
-      // The API server drops a null it may not store (structural-schema pruning) instead of refusing it.
-      ctx.findings.push({ path: [...path, name], at: 'value', message: 'null: the API server drops this field', severity: 'note' });
+      if (!schema.required?.includes(name) || childSchema.default !== undefined) {
+        const message = childSchema.default === undefined ? 'null: the API server drops this field' : 'null: the API server uses the default instead';
+        ctx.findings.push({ path: [...path, name], at: 'value', message, severity: 'note' });
+      }
     } else if (childSchema) {
       checkValue(child, childSchema, [...path, name], ctx);
     } else if (!open && (schema.properties || schema.type === 'object')) {

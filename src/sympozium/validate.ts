@@ -2,7 +2,16 @@ import { readManifests, type ManifestDocument, type PathSegment, type Problem } 
 import { documentSchema, kindSchema, knownKinds, objectMeta, type KindSchema, type Schema } from './schema.js';
 import { checkValue, formatPath, isPlainObject, maxProblemsPerDocument, type CheckContext } from './schema-check.js';
 import { checkObjectMeta } from './object-meta.js';
-import { defaultRelease, releaseData, releaseNames, releaseOf, upstreamKind, upstreamSchema, type Release } from './releases.js';
+import {
+  defaultRelease,
+  releaseData,
+  releaseNames,
+  releaseOf,
+  upstreamHasStatusSubresource,
+  upstreamKind,
+  upstreamSchema,
+  type Release,
+} from './releases.js';
 import { suggestValue } from './suggest.js';
 import { group } from './types.js';
 
@@ -155,10 +164,19 @@ function checkUpstream(
     .map((release) => ({ release, entry: upstreamKind(release, apiVersion, kind) }))
     .filter((candidate) => candidate.entry);
   if (candidates.length === 0) return undefined;
-  const attempt = (schema: Schema) => {
+  const attempt = (schema: Schema, statusSubresource = false) => {
     const withMeta: Schema = { ...schema, properties: { ...(schema.properties ?? {}), metadata: objectMeta } };
     const findings: CheckContext['findings'] = [];
     checkValue(object, withMeta, [], { ...ctx, root: withMeta, findings });
+    if (statusSubresource) {
+      for (const finding of findings) {
+        // Create and apply drop status after decoding (the status subresource's PrepareForCreate and
+        // PrepareForUpdate), so only what decoding refuses, an unknown field, still fails the request.
+        if (finding.path[0] !== 'status' || finding.severity !== 'error' || finding.message.startsWith('unknown field')) continue;
+        finding.severity = 'note';
+        finding.message = `${finding.message} (the API server ignores status here: it is the controller's to write)`;
+      }
+    }
     return findings;
   };
   if (cluster) {
@@ -169,7 +187,7 @@ function checkUpstream(
   for (const { release, entry } of candidates) {
     const schema = upstreamSchema(release, entry!, apiVersion);
     if (!schema) continue;
-    const findings = attempt(schema);
+    const findings = attempt(schema, upstreamHasStatusSubresource(release, entry!, apiVersion));
     const failed = findings.some((finding) => finding.severity === 'error');
     if (!failed) {
       ctx.findings.push(...findings);
