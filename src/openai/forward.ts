@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { Agent } from 'node:http';
 import { isLoopbackHost } from '../sympozium/endpoint.js';
-import { keepAliveAgent, transportFor } from './http.js';
+import { transportFor } from './http.js';
 import { runNameFromId } from './types.js';
 
 /**
@@ -61,7 +61,8 @@ export async function createForwarder(options: ForwardOptions): Promise<Forwarde
   const agents = new Map<string, Agent>();
   const agentFor = async (url: URL) => {
     let agent = agents.get(url.protocol);
-    if (!agent) agents.set(url.protocol, (agent = await keepAliveAgent(url)));
+    // Keep-alive: behind a port-forward each new connection is a new tunnel through the API server.
+    if (!agent) agents.set(url.protocol, (agent = new (await transportFor(url)).Agent({ keepAlive: true, noDelay: true } as http.AgentOptions)));
     return agent;
   };
   const local = options.localKey === undefined ? undefined : Buffer.from(`Bearer ${options.localKey}`);
@@ -127,8 +128,8 @@ export async function createForwarder(options: ForwardOptions): Promise<Forwarde
     for (const [name, value] of Object.entries(upstream.headers)) if (value !== undefined && !dropped.has(name) && name !== 'content-length') outgoing[name] = value;
     if (upstream.headers['content-length'] !== undefined) outgoing['content-length'] = upstream.headers['content-length'];
     response.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, outgoing);
-    // Headers go out now: an SSE client (MCP's /sse) waits for them before anything else arrives.
-    response.flushHeaders();
+    // A stream's headers go out now (an SSE client waits for them); otherwise they leave with the first bytes, in one packet.
+    if (String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream')) response.flushHeaders();
     const sniff = path.endsWith('/chat/completions') ? runSniffer(record) : undefined;
     upstream.on('data', (chunk: Buffer) => {
       sniff?.(chunk);
