@@ -385,6 +385,27 @@ async function benchProxy(key) {
   // A stream whose first byte the server writes at once (MCP's endpoint event), so only the hops count.
   const sse = await pair('proxy, first /sse byte', '< 1 ms added', labelled('through sympozium proxy', () => request(viaProxy, '/sse', undefined, { untilFirstByte: true })), labelled('kubectl port-forward, direct', () => request(direct, '/sse', undefined, { untilFirstByte: true })), many);
   result.sseFirstByteAddedMs = sse.medianA - sse.medianB;
+  // The hop alone: an in-process endpoint that answers at once, so neither an agent run nor a tunnel adds noise.
+  const instant = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url.includes('stream')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"id":"chatcmpl-demo-web-bench"}\n\n');
+        setTimeout(() => res.end('data: [DONE]\n\n'), 1);
+      } else res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"chatcmpl-demo-web-bench","object":"chat.completion","choices":[]}');
+    });
+  });
+  await new Promise((resolve) => instant.listen(0, '127.0.0.1', resolve));
+  const instantUrl = `http://127.0.0.1:${instant.address().port}`;
+  const viaProxyInstant = await startProxy(['--url', instantUrl, '--key', key]);
+  const most = { rounds: defaultRounds * 10 };
+  const hopBlocking = await pair('proxy hop alone, blocking', '< 2 ms added', labelled('through sympozium proxy', () => request(viaProxyInstant, '/v1/chat/completions', chatBody(false))), labelled('instant endpoint, direct', () => request(instantUrl, '/v1/chat/completions', chatBody(false))), most);
+  result.hopBlockingAddedMs = hopBlocking.medianA - hopBlocking.medianB;
+  const hopFirst = await pair('proxy hop alone, first byte', '< 1 ms added', labelled('through sympozium proxy', () => request(viaProxyInstant, '/v1/chat/completions?stream', chatBody(true))), labelled('instant endpoint, direct', () => request(instantUrl, '/v1/chat/completions?stream', chatBody(true))), { ...most, metric: 'firstMs' });
+  result.hopFirstByteAddedMs = hopFirst.medianA - hopFirst.medianB;
+  console.log(`  the proxy's hop alone adds ${result.hopBlockingAddedMs.toFixed(2)} ms to a blocking request and ${result.hopFirstByteAddedMs.toFixed(2)} ms to the first streamed byte (targets < 2, < 1)`);
+  instant.close();
   const own = await pair('proxy (own port-forward)', '(reference)', labelled('sympozium proxy, its own port-forward', () => request(ownForward, '/v1/models')), labelled('kubectl port-forward, direct', () => request(direct, '/v1/models')), many);
   result.ownForwardModelsAddedMs = own.medianA - own.medianB;
   console.log(`  proxy adds ${result.modelsAddedMs.toFixed(2)} ms to GET /v1/models, ${result.blockingAddedMs.toFixed(2)} ms to a blocking chat, ${result.firstByteAddedMs.toFixed(2)} ms to a chat stream's first byte and ${result.sseFirstByteAddedMs.toFixed(2)} ms to /sse's (targets < 2, < 2, < 1, < 1)`);
