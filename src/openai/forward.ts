@@ -79,7 +79,7 @@ export async function createForwarder(options: ForwardOptions): Promise<Forwarde
       options.onRequest(record);
     });
 
-    const refused = refusal(request, options.loopbackOnly, local);
+    const refused = refusal(request, options.loopbackOnly, local) ?? strayTarget(request, options.upstream().baseUrl);
     if (refused) {
       request.resume();
       return void reply(response, refused.status, refused.message);
@@ -179,6 +179,21 @@ function refusal(request: http.IncomingMessage, loopbackOnly: boolean, local: Bu
     }
   }
   return undefined;
+}
+
+/**
+ * Only origin-form targets (`/v1/...`): the key must never go anywhere but the endpoint, and a target such as
+ * `@evil.example/x` or an absolute URL glued to the base would name another host.
+ */
+function strayTarget(request: http.IncomingMessage, baseUrl: string): { status: number; message: string } | undefined {
+  const target = request.url ?? '/';
+  const refused = { status: 400, message: 'sympozium proxy: only paths such as /v1/chat/completions are forwarded' };
+  if (!target.startsWith('/') || target.startsWith('//')) return refused;
+  try {
+    return new URL(`${baseUrl}${target}`).origin === new URL(baseUrl).origin ? undefined : refused;
+  } catch {
+    return refused;
+  }
 }
 
 function hostnameOf(host: string | undefined): string | undefined {

@@ -122,3 +122,25 @@ describe('the proxy handler', () => {
     expect((await post(`${locked.url}/v1/models`, '', { authorization: 'Bearer nope' })).statusCode).toBe(401);
   });
 });
+
+describe('what the proxy forwards', () => {
+  it('only paths on the endpoint: a request target naming another host is refused before anything is sent', async () => {
+    let reached = 0;
+    const upstream = await listen((req, res) => {
+      reached++;
+      res.end();
+    });
+    const { url } = await proxyTo(upstream);
+    const { port } = new URL(url);
+    const { connect } = await import('node:net');
+    for (const target of ['@evil.example/x', 'http://evil.example/x', '//evil.example/x']) {
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        socket.setEncoding('utf8').on('data', (chunk) => (text += chunk)).on('close', () => resolve(text));
+      });
+      expect(answer, target).toMatch(/^HTTP\/1\.1 400/);
+    }
+    expect(reached).toBe(0);
+  });
+});
