@@ -68,6 +68,27 @@ export async function findEndpointKey(
   return findKey(ctx, options, clusterAccess(ctx, namespace), instance);
 }
 
+/**
+ * For long-running commands (`proxy`, `mcp serve`): reads the key Secret again when the endpoint refuses the
+ * key (a `key rotate` wrote a new one), updates `target`, and says whether it changed; at most once every two
+ * seconds.
+ */
+export function keyRefresher(ctx: Context, connection: Connection, target: { apiKey: string }): () => Promise<boolean> {
+  let last = 0;
+  return async () => {
+    if (Date.now() - last < 2_000) return false;
+    last = Date.now();
+    const cluster = await connection.cluster();
+    if (!cluster || !connection.instanceObject) return false;
+    const { findApiKey } = await import('../sympozium/api-key.js');
+    const found = await findApiKey(cluster.kube, connection.instanceObject, cluster.namespace);
+    if (found.key === target.apiKey) return false;
+    target.apiKey = found.key;
+    ctx.out.info(`the endpoint refused the old key: using the new one from ${found.source}`);
+    return true;
+  };
+}
+
 interface ClusterAccess {
   cluster(): Promise<{ kube: KubeClient; namespace: string } | undefined>;
   skipped?: string;

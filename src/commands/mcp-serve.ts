@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { connect, type EndpointOptions } from '../chat/connect.js';
+import { connect, keyRefresher, type EndpointOptions } from '../chat/connect.js';
 
 /**
  * `sympozium mcp <instance> serve --stdio`: the instance's MCP server on stdin/stdout, for the clients that
@@ -19,6 +19,8 @@ export async function serveMcp(options: EndpointOptions, ctx: Context): Promise<
       signal: ctx.signal,
       debug: (message) => ctx.out.debug(message),
       notice: (message) => ctx.out.warn(message),
+      // The target is the relay's: a new key read after a rotation is what its next request sends.
+      refreshKey: connection.target.keySource?.startsWith('Secret ') ? keyRefresher(ctx, connection, connection.target) : undefined,
     });
   } finally {
     await connection.close();

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
-import { connect, type EndpointOptions } from '../chat/connect.js';
+import { connect, keyRefresher, type EndpointOptions } from '../chat/connect.js';
 import type { RequestRecord } from '../openai/forward.js';
 import { clientVars, mcpServersSnippet, proxyBaseUrl, proxyPlaceholderKey } from '../sympozium/client-env.js';
 import { isLoopbackHost } from '../sympozium/endpoint.js';
@@ -103,23 +103,6 @@ async function listen(server: http.Server, port: number, address: string): Promi
 async function generateKey(): Promise<string> {
   const { randomBytes } = await import('node:crypto');
   return `sk-local-${randomBytes(32).toString('base64url')}`;
-}
-
-/** Reads the key Secret again when the endpoint refuses the key; at most once every two seconds. */
-function keyRefresher(ctx: Context, connection: Awaited<ReturnType<typeof connect>>, target: { apiKey: string }): () => Promise<boolean> {
-  let last = 0;
-  return async () => {
-    if (Date.now() - last < 2_000) return false;
-    last = Date.now();
-    const cluster = await connection.cluster();
-    if (!cluster || !connection.instanceObject) return false;
-    const { findApiKey } = await import('../sympozium/api-key.js');
-    const found = await findApiKey(cluster.kube, connection.instanceObject, cluster.namespace);
-    if (found.key === target.apiKey) return false;
-    target.apiKey = found.key;
-    ctx.out.info(`the endpoint refused the old key: using the new one from ${found.source}`);
-    return true;
-  };
 }
 
 function logRequest(ctx: Context, record: RequestRecord): void {

@@ -37,6 +37,8 @@ export interface RelayOptions {
   write(line: string): void;
   signal: AbortSignal;
   debug?: (message: string) => void;
+  /** Reads the key again after a 401 (see keyRefresher); true when it changed, so the request is sent once more. */
+  refreshKey?: () => Promise<boolean>;
   /** Something the user should know: a lost session, an unreachable endpoint. */
   notice?: (message: string) => void;
 }
@@ -63,7 +65,11 @@ export async function relayStdio(options: RelayOptions): Promise<void> {
 
   const open = async (): Promise<Session> => {
     const url = new URL(`${target.baseUrl}/sse`);
-    const response = await send({ url, headers: headers({ Accept: 'text/event-stream' }), signal: options.signal, agent });
+    let response = await send({ url, headers: headers({ Accept: 'text/event-stream' }), signal: options.signal, agent });
+    if (response.statusCode === 401 && options.refreshKey && (await options.refreshKey().catch(() => false))) {
+      response.resume();
+      response = await send({ url, headers: headers({ Accept: 'text/event-stream' }), signal: options.signal, agent });
+    }
     if ((response.statusCode ?? 0) >= 300) {
       const text = await readText(response).catch(() => '');
       throw new Error(`GET /sse: HTTP ${response.statusCode}${serverMessageOf(text) ? `: ${serverMessageOf(text)}` : ''}`);
@@ -118,14 +124,14 @@ export async function relayStdio(options: RelayOptions): Promise<void> {
   };
 
   const post = async (current: Session, message: Message): Promise<void> => {
-    const response = await send({
-      url: current.endpoint,
-      method: 'POST',
-      headers: headers({ 'Content-Type': 'application/json' }),
-      body: JSON.stringify(message),
-      signal: options.signal,
-      agent,
-    });
+    const attempt = () =>
+      send({ url: current.endpoint, method: 'POST', headers: headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(message), signal: options.signal, agent });
+    let response = await attempt();
+    // A 401 comes before the server looks at the message, so sending it again with a new key runs nothing twice.
+    if (response.statusCode === 401 && options.refreshKey && (await options.refreshKey().catch(() => false))) {
+      response.resume();
+      response = await attempt();
+    }
     const text = await readText(response).catch(() => '');
     if ((response.statusCode ?? 0) >= 300) throw new Error(`HTTP ${response.statusCode}${serverMessageOf(text) ? `: ${serverMessageOf(text)}` : ''}`);
   };

@@ -247,6 +247,18 @@ describe('sympozium mcp serve --stdio', () => {
         second = await client.callTool({ name: 'ask_agent', arguments: { task: 'after restart' } }).catch(() => undefined);
       }
       expect((second!.content as { text: string }[])[0]!.text).toContain('after restart');
+
+      // A new key: the relay reads the Secret again when the endpoint refuses the one it has.
+      const rotated = await runBin(['key', 'rotate', 'demo', '--timeout', '30s'], { env: env(), timeoutMs: 40_000 });
+      expect(rotated.code).toBe(0);
+      let third: Awaited<ReturnType<typeof client.callTool>> | undefined;
+      for (let attempt = 0; attempt < 3 && !third; attempt++) {
+        third = await client.callTool({ name: 'ask_agent', arguments: { task: 'after rotate' } }).catch(() => undefined);
+      }
+      expect((third!.content as { text: string }[])[0]!.text).toContain('after rotate');
+      expect(stderr).toContain('the endpoint refused the old key: using the new one');
+      expect(stderr).not.toContain(key);
+      key = await plane.api.apiKey('demo');
       expect(stderr).not.toContain(key);
     } finally {
       await client.close();
