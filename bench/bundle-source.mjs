@@ -19,7 +19,15 @@ export async function importSource(entry) {
     platform: 'node',
     format: 'esm',
     outfile,
-    packages: 'external',
+    // Dependencies stay bare imports, except the workspace's own packages: they ship TypeScript sources.
+    plugins: [
+      {
+        name: 'external-but-workspace',
+        setup(pluginBuild) {
+          pluginBuild.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@sympozium/') ? undefined : { path: args.path, external: true }));
+        },
+      },
+    ],
     logLevel: 'error',
     absWorkingDir: root,
   });

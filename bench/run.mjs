@@ -3,6 +3,7 @@
 //   npm run bench                 all pairs, 15 rounds after a warm-up
 //   npm run bench -- --rounds 5   fewer rounds
 //   npm run bench -- --only startup,read
+//   npm run bench -- --only proxy  what `sympozium proxy` adds per request (in-process client, no start-up)
 //
 // Each pair runs side by side (A B A B ...) against the same local control plane so that machine noise hits
 // both sides alike; the table shows medians and the ratio A/B. Results are also written to
@@ -92,6 +93,7 @@ const cli = (...rest) => {
 const wanted = (name) => !only || only.includes(name);
 
 let portForward;
+const proxies = [];
 try {
   console.log(`${'benchmark'.padEnd(28)} ${'A'.padEnd(44)} ${'median'.padStart(8)}      ${'B'.padEnd(44)} ${'median'.padStart(8)}      A/B`);
 
@@ -212,10 +214,13 @@ request.end(${JSON.stringify(body(true))});
     console.log(`  first token beyond the bare Node floor = ${extra.firstTokenOverNodeFloorMs.toFixed(1)} ms`);
   }
 
+  if (wanted('proxy')) extra.proxy = await benchProxy(key);
+
   if (wanted('tail')) extra.tail = await benchTail();
   if (wanted('apply')) await benchApply();
 } finally {
   portForward?.kill();
+  for (const child of proxies) child.kill('SIGINT');
   await plane.stop();
   rmSync(work, { recursive: true, force: true });
 }
@@ -310,6 +315,101 @@ async function benchTail() {
   result.cliEventsPerSecond = match ? Number(match[1]) : undefined;
   result.cliPeakMemoryMB = match ? Number(match[2]) : undefined;
   console.log(`runs tail -o json, CLI-bound (stub server): ${line} (target ${result.target})`);
+  return result;
+}
+
+/**
+ * What `sympozium proxy` adds to a request, measured in-process (a node:http keep-alive client, so no process
+ * start-up hides it): the same requests straight to a kubectl port-forward and through a proxy that forwards
+ * to that same port-forward (--url), so only the proxy's hop differs. Also, for reference, a proxy with its own
+ * port-forward (what users run) against kubectl's.
+ */
+async function benchProxy(key) {
+  const { default: http } = await import('node:http');
+  const forward = spawn('kubectl', ['port-forward', 'svc/demo-web-endpoint-server', '0:8080'], { env: { ...process.env, ...env } });
+  proxies.push(forward);
+  const direct = await new Promise((resolve, reject) => {
+    forward.stdout.on('data', (chunk) => {
+      const match = /127\.0\.0\.1:(\d+)/.exec(String(chunk));
+      if (match) resolve(`http://127.0.0.1:${match[1]}`);
+    });
+    forward.on('close', () => reject(new Error('kubectl port-forward ended')));
+  });
+  const startProxy = (extraArgs) =>
+    new Promise((resolve, reject) => {
+      const child = spawn('node', [bin, 'proxy', 'demo', '--port', '0', '-q', ...extraArgs], { env: { ...process.env, ...env } });
+      proxies.push(child);
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        const match = /OPENAI_BASE_URL=(\S+)\/v1/.exec(out);
+        if (match) resolve(match[1]);
+      });
+      child.on('close', (code) => reject(new Error(`sympozium proxy exited ${code}`)));
+    });
+  const viaProxy = await startProxy(['--url', direct, '--key', key]);
+  const ownForward = await startProxy([]);
+  const agents = new Map();
+  /** One request; ms to the end of the body (blocking) or to its first byte (firstMs). */
+  const request = (base, path, body, { untilFirstByte = false } = {}) =>
+    new Promise((resolve, reject) => {
+      let agent = agents.get(base);
+      if (!agent) agents.set(base, (agent = new http.Agent({ keepAlive: true, maxSockets: 1 })));
+      const started = process.hrtime.bigint();
+      const req = http.request(`${base}${path}`, { method: body ? 'POST' : 'GET', agent, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' } }, (res) => {
+        let firstMs;
+        res.on('data', () => {
+          firstMs ??= Number(process.hrtime.bigint() - started) / 1e6;
+          // An SSE stream never ends by itself: the first byte is the measurement.
+          if (untilFirstByte) {
+            res.destroy();
+            resolve({ ms: firstMs, firstMs });
+          }
+        });
+        res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, firstMs }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const chatBody = (stream) => JSON.stringify({ model: 'gpt-4.1', stream, messages: [{ role: 'user', content: 'hi' }] });
+  const result = {};
+  const many = { rounds: defaultRounds * 4 };
+  const models = await pair('proxy, GET /v1/models', '< 2 ms added', labelled('through sympozium proxy', () => request(viaProxy, '/v1/models')), labelled('kubectl port-forward, direct', () => request(direct, '/v1/models')), many);
+  result.modelsAddedMs = models.medianA - models.medianB;
+  // An agent run's own time varies by milliseconds: more rounds, so that the medians settle.
+  const blocking = await pair('proxy, chat blocking', '< 2 ms added', labelled('through sympozium proxy', () => request(viaProxy, '/v1/chat/completions', chatBody(false))), labelled('kubectl port-forward, direct', () => request(direct, '/v1/chat/completions', chatBody(false))), many);
+  result.blockingAddedMs = blocking.medianA - blocking.medianB;
+  const first = await pair('proxy, first streamed byte', '< 1 ms added', labelled('through sympozium proxy', () => request(viaProxy, '/v1/chat/completions', chatBody(true))), labelled('kubectl port-forward, direct', () => request(direct, '/v1/chat/completions', chatBody(true))), { ...many, metric: 'firstMs' });
+  result.firstByteAddedMs = first.medianA - first.medianB;
+  // A stream whose first byte the server writes at once (MCP's endpoint event), so only the hops count.
+  const sse = await pair('proxy, first /sse byte', '< 1 ms added', labelled('through sympozium proxy', () => request(viaProxy, '/sse', undefined, { untilFirstByte: true })), labelled('kubectl port-forward, direct', () => request(direct, '/sse', undefined, { untilFirstByte: true })), many);
+  result.sseFirstByteAddedMs = sse.medianA - sse.medianB;
+  // The hop alone: an in-process endpoint that answers at once, so neither an agent run nor a tunnel adds noise.
+  const instant = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url.includes('stream')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"id":"chatcmpl-demo-web-bench"}\n\n');
+        setTimeout(() => res.end('data: [DONE]\n\n'), 1);
+      } else res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"chatcmpl-demo-web-bench","object":"chat.completion","choices":[]}');
+    });
+  });
+  await new Promise((resolve) => instant.listen(0, '127.0.0.1', resolve));
+  const instantUrl = `http://127.0.0.1:${instant.address().port}`;
+  const viaProxyInstant = await startProxy(['--url', instantUrl, '--key', key]);
+  const most = { rounds: defaultRounds * 10 };
+  const hopBlocking = await pair('proxy hop alone, blocking', '< 2 ms added', labelled('through sympozium proxy', () => request(viaProxyInstant, '/v1/chat/completions', chatBody(false))), labelled('instant endpoint, direct', () => request(instantUrl, '/v1/chat/completions', chatBody(false))), most);
+  result.hopBlockingAddedMs = hopBlocking.medianA - hopBlocking.medianB;
+  const hopFirst = await pair('proxy hop alone, first byte', '< 1 ms added', labelled('through sympozium proxy', () => request(viaProxyInstant, '/v1/chat/completions?stream', chatBody(true))), labelled('instant endpoint, direct', () => request(instantUrl, '/v1/chat/completions?stream', chatBody(true))), { ...most, metric: 'firstMs' });
+  result.hopFirstByteAddedMs = hopFirst.medianA - hopFirst.medianB;
+  console.log(`  the proxy's hop alone adds ${result.hopBlockingAddedMs.toFixed(2)} ms to a blocking request and ${result.hopFirstByteAddedMs.toFixed(2)} ms to the first streamed byte (targets < 2, < 1)`);
+  instant.close();
+  const own = await pair('proxy (own port-forward)', '(reference)', labelled('sympozium proxy, its own port-forward', () => request(ownForward, '/v1/models')), labelled('kubectl port-forward, direct', () => request(direct, '/v1/models')), many);
+  result.ownForwardModelsAddedMs = own.medianA - own.medianB;
+  console.log(`  proxy adds ${result.modelsAddedMs.toFixed(2)} ms to GET /v1/models, ${result.blockingAddedMs.toFixed(2)} ms to a blocking chat, ${result.firstByteAddedMs.toFixed(2)} ms to a chat stream's first byte and ${result.sseFirstByteAddedMs.toFixed(2)} ms to /sse's (targets < 2, < 2, < 1, < 1)`);
+  for (const agent of agents.values()) agent.destroy();
   return result;
 }
 

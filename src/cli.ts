@@ -30,6 +30,16 @@ function positiveInteger(flag: string) {
   };
 }
 
+/** A TCP port to listen on; 0 asks for any free one. */
+function listenPort(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw usageError(`--port must be a port number from 0 to 65535, not "${value}"`);
+  return parsed;
+}
+
+/** Formats of `env` and `proxy`: listed here rather than imported, so help loads nothing else. */
+const envFormatChoices = ['shell', 'dotenv', 'json', 'fish', 'powershell'];
+
 function duration(flag: string) {
   return (value: string) => {
     const parsed = parseDuration(value);
@@ -121,6 +131,8 @@ export const outputFormatsOf: Record<string, OutputFormat[]> = {
   'key show': ['table', 'json', 'yaml'],
   'key rotate': ['table', 'json', 'yaml'],
   chat: ['table', 'json', 'yaml'],
+  env: ['table', 'json'],
+  proxy: ['table', 'json'],
   validate: ['table', 'json', 'yaml'],
   run: ['table', 'json', 'yaml', 'name'],
   'runs cancel': ['table', 'json', 'yaml'],
@@ -135,7 +147,7 @@ export function commandPath(command: Command): string {
 }
 
 /** Every top-level command, in the order help lists them. */
-export const knownCommands = ['init', 'validate', 'apply', 'instances', 'enable', 'disable', 'key', 'run', 'runs', 'chat', 'models', 'mcp', 'doctor', 'dev', 'completion', 'version'];
+export const knownCommands = ['init', 'validate', 'apply', 'instances', 'enable', 'disable', 'key', 'run', 'runs', 'chat', 'models', 'env', 'proxy', 'mcp', 'doctor', 'dev', 'completion', 'version'];
 
 /** Top-level commands' aliases, so the surface can be built for one command only. */
 const commandAliases: Record<string, string[]> = { instances: ['inst', 'agents', 'instance'] };
@@ -660,20 +672,127 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       );
   }
 
+  if (wanted('env')) {
+    keyOptions(program.command('env'))
+      .argument('<instance>', 'the instance', instanceName)
+      .description('print OPENAI_BASE_URL, OPENAI_API_KEY and the model for other clients, or with --mcp an mcpServers entry')
+      .option('--reveal', 'print the real key (the default shell lines mask it)')
+      .addOption(new Option('--format <format>', 'shell (default), or a format for programs, which carries the real key').choices(envFormatChoices))
+      .option('--mcp', 'print an mcpServers JSON entry (url and Authorization header) for MCP clients instead')
+      .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
+      .option('--port <port>', 'without a public URL: the port `sympozium proxy` would listen on (default 8080)', listenPort)
+      .addHelpText(
+        'after',
+        examples(
+          'sympozium env demo                                  # masked, to read',
+          'eval "$(sympozium env demo --reveal)"               # then any OpenAI SDK or tool works',
+          'sympozium env demo --format dotenv > .env',
+          'sympozium env demo --format fish | source',
+          'sympozium env demo --format powershell | Invoke-Expression',
+          'sympozium env demo --mcp --reveal > .mcp.json',
+        ),
+      )
+      .action((instance: string, options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          const { env } = await import('./commands/env.js');
+          await env(
+            {
+              instance,
+              reveal: Boolean(options.reveal),
+              format: options.format as import('./ui/env-vars.js').EnvFormat | undefined,
+              mcp: Boolean(options.mcp),
+              port: options.port as number | undefined,
+              url: options.url as string | undefined,
+              key: options.key as string | undefined,
+              keyFile: options.keyFile as string | undefined,
+              allowHttp: Boolean(options.allowHttp),
+            },
+            ctx,
+          );
+        }),
+      );
+  }
+
+  if (wanted('proxy')) {
+    keyOptions(program.command('proxy'))
+      .argument('<instance>', 'the instance', instanceName)
+      .description('a local OpenAI-compatible and MCP endpoint for the instance, which adds its key itself')
+      .addOption(new Option('--port <port>', 'port to listen on (0: any free one)').argParser(listenPort).default(8080))
+      .option('--address <ip>', 'address to listen on; anything but loopback lets others use the key', '127.0.0.1')
+      .option('--local-key [key]', 'require this key from local clients (alone: generate one and print it)')
+      .addOption(new Option('--format <format>', 'how to print the lines that point clients here').choices(envFormatChoices))
+      .option('--mcp', 'print an mcpServers JSON entry for this proxy instead of the variables')
+      .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
+      .addHelpText(
+        'after',
+        examples(
+          'sympozium proxy demo                                # http://127.0.0.1:8080/v1 and /sse',
+          'sympozium proxy demo --port 9000 > proxy.env &      # then: source proxy.env',
+          'sympozium proxy demo --local-key                    # clients must send the printed key',
+          'sympozium proxy demo --address 0.0.0.0 --local-key  # reachable from other machines',
+          'OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_API_KEY=sympozium-proxy python app.py',
+        ),
+      )
+      .action((instance: string, options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          const { proxy } = await import('./commands/proxy.js');
+          await proxy(
+            {
+              instance,
+              port: options.port as number,
+              address: options.address as string,
+              localKey: options.localKey as string | true | undefined,
+              format: options.format as import('./ui/env-vars.js').EnvFormat | undefined,
+              mcp: Boolean(options.mcp),
+              url: options.url as string | undefined,
+              key: options.key as string | undefined,
+              keyFile: options.keyFile as string | undefined,
+              allowHttp: Boolean(options.allowHttp),
+            },
+            ctx,
+          );
+        }),
+      );
+  }
+
   if (wanted('mcp')) {
     keyOptions(program.command('mcp'))
       .argument('<instance>', 'the instance', instanceName)
-      .argument('<action>', 'tools or call')
+      .argument('<action>', 'tools, call or serve')
       .argument('[tool]', 'the tool to call')
-      .description('the MCP endpoint: `tools` lists the tools, `call <tool>` calls one')
+      .description('the MCP endpoint: `tools` lists the tools, `call <tool>` calls one, `serve --stdio` serves it over stdio')
       .option('--arg <k=v>', 'an argument for call (repeatable)', collect)
+      .option('--stdio', 'with serve: speak MCP on stdin/stdout (what Claude Code, Claude Desktop and Cursor launch)')
       .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
       .addOption(timeoutOption('how long a call may take', '15m'))
-      .addHelpText('after', examples('sympozium mcp demo tools', 'sympozium mcp demo call ask_agent --arg task="list the pods"'))
+      .addHelpText(
+        'after',
+        examples(
+          'sympozium mcp demo tools',
+          'sympozium mcp demo call ask_agent --arg task="list the pods"',
+          'claude mcp add sympozium -- sympozium mcp demo serve --stdio',
+          '{"mcpServers": {"sympozium": {"command": "sympozium", "args": ["mcp", "demo", "serve", "--stdio"]}}}',
+        ),
+      )
       .action((instance: string, action: string, tool: string | undefined, options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {
-          if (action !== 'tools' && action !== 'call') {
-            throw usageError(`unknown mcp action "${action}"`, 'Use `sympozium mcp <instance> tools` or `sympozium mcp <instance> call <tool>`.');
+          if (action !== 'tools' && action !== 'call' && action !== 'serve') {
+            throw usageError(`unknown mcp action "${action}"`, 'Use `sympozium mcp <instance> tools`, `sympozium mcp <instance> call <tool>` or `sympozium mcp <instance> serve --stdio`.');
+          }
+          if (action === 'serve') {
+            if (!options.stdio) throw usageError('mcp serve needs --stdio, the transport it serves', `Run \`sympozium mcp ${instance} serve --stdio\`; for MCP over HTTP, \`sympozium proxy ${instance}\` serves /sse.`);
+            const { serveMcp } = await import('./commands/mcp-serve.js');
+            await serveMcp(
+              {
+                instance,
+                url: options.url as string | undefined,
+                key: options.key as string | undefined,
+                keyFile: options.keyFile as string | undefined,
+                allowHttp: Boolean(options.allowHttp),
+              },
+              ctx,
+            );
+            return;
           }
           if (action === 'call' && !tool) throw usageError('mcp call needs a tool name', 'List them with `sympozium mcp <instance> tools`.');
           const { mcp } = await import('./commands/mcp.js');

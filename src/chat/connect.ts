@@ -42,7 +42,7 @@ export async function connect(ctx: Context, options: EndpointOptions): Promise<C
   if (options.key !== undefined && options.keyFile !== undefined) throw usageError('--key and --key-file both name the key: pass one');
   const endpoint = await resolveEndpoint(ctx, options.instance, { url: options.url, namespace: ctx.globals.namespace, allowHttp: options.allowHttp });
   try {
-    const access = clusterAccess(ctx, endpoint);
+    const access = clusterAccess(ctx, endpoint.namespace);
     const { apiKey, keySource, instanceObject } = await findKey(ctx, options, access, endpoint.instance);
     ctx.out.debug(`API key: from ${keySource}, sent only to ${new URL(endpoint.baseUrl).origin}`);
     return {
@@ -73,18 +73,53 @@ function once<T>(work: () => Promise<T>): () => Promise<T> {
   return () => (pending ??= work());
 }
 
+/**
+ * The key alone, found the way `connect` finds it, for commands that print it rather than send it
+ * (`sympozium env`): the instance and namespace are the ones the endpoint lookup already read.
+ */
+export async function findEndpointKey(
+  ctx: Context,
+  options: EndpointOptions,
+  namespace: string | undefined,
+  instance: SympoziumInstance | undefined,
+): Promise<{ apiKey: string; keySource: string; instanceObject?: SympoziumInstance }> {
+  if (options.key !== undefined && options.keyFile !== undefined) throw usageError('--key and --key-file both name the key: pass one');
+  return findKey(ctx, options, clusterAccess(ctx, namespace), instance);
+}
+
+/**
+ * For long-running commands (`proxy`, `mcp serve`): reads the key Secret again when the endpoint refuses the
+ * key (a `key rotate` wrote a new one), updates `target`, and says whether it changed; at most once every two
+ * seconds.
+ */
+export function keyRefresher(ctx: Context, connection: Connection, target: { apiKey: string }): () => Promise<boolean> {
+  let last = 0;
+  return async () => {
+    if (Date.now() - last < 2_000) return false;
+    last = Date.now();
+    const cluster = await connection.cluster();
+    if (!cluster || !connection.instanceObject) return false;
+    const { findApiKey } = await import('../sympozium/api-key.js');
+    const found = await findApiKey(cluster.kube, connection.instanceObject, cluster.namespace);
+    if (found.key === target.apiKey) return false;
+    target.apiKey = found.key;
+    ctx.out.info(`the endpoint refused the old key: using the new one from ${found.source}`);
+    return true;
+  };
+}
+
 interface ClusterAccess {
   cluster(): Promise<{ kube: KubeClient; namespace: string } | undefined>;
   skipped?: string;
 }
 
 /** The cluster client, asked for once; with --url and no kubeconfig it is simply absent, and `skipped` says why. */
-function clusterAccess(ctx: Context, endpoint: ResolvedEndpoint): ClusterAccess {
+function clusterAccess(ctx: Context, namespace: string | undefined): ClusterAccess {
   let pending: ReturnType<ClusterAccess['cluster']> | undefined;
   const access: ClusterAccess = {
     cluster: () =>
       (pending ??= ctx.kube().then(
-        (kube) => ({ kube, namespace: endpoint.namespace ?? ctx.globals.namespace ?? kube.namespace }),
+        (kube) => ({ kube, namespace: namespace ?? ctx.globals.namespace ?? kube.namespace }),
         (error: unknown) => {
           access.skipped = error instanceof Error ? error.message.split('\n')[0] : String(error);
           return undefined;

@@ -121,7 +121,7 @@ export async function completeWords(program: Command, words: string[], ctx: Cont
     const argument = state.command.registeredArguments[state.positionals.length];
     const kind = argument ? valueKind(state.path, argument.name()) : undefined;
     if (kind === 'shell') candidates = ['bash', 'zsh', 'fish'];
-    else if (kind === 'mcp-action') candidates = ['tools', 'call'];
+    else if (kind === 'mcp-action') candidates = ['tools', 'call', 'serve'];
     else if (kind === 'instance' || kind === 'run') candidates = await names(ctx, state, kind);
   }
   const matching = candidates.filter((candidate) => candidate.startsWith(partial));

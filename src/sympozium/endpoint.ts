@@ -39,11 +39,36 @@ export async function resolveEndpoint(
   instanceName: string,
   options: EndpointOptions,
 ): Promise<ResolvedEndpoint> {
+  const located = await locateEndpoint(ctx, instanceName, options);
+  if (located.baseUrl !== undefined) return { baseUrl: located.baseUrl, via: located.via, namespace: located.namespace, instance: located.instance, close: async () => {} };
+  const kube = await ctx.kube();
+  const namespace = located.namespace!;
+  const service = located.service!;
+  const { openPortForward } = await import('../kube/portforward.js');
+  const forward = await openPortForward(kube, { namespace, service, port: webProxyPort }, { signal: ctx.signal, debug: (m) => ctx.out.debug(m) });
+  ctx.out.debug(`endpoint: ${forward.url} (port-forward to service ${service}, pod ${forward.pod}:${forward.podPort})`);
+  return { baseUrl: forward.url, via: 'port-forward', namespace, instance: located.instance, close: forward.close };
+}
+
+/**
+ * Where the endpoint is, without opening anything: a published address (`baseUrl` set), or the Service a
+ * port-forward would reach (`baseUrl` undefined, `service` set). `sympozium env` stops here.
+ */
+export interface LocatedEndpoint {
+  baseUrl?: string;
+  via: EndpointVia;
+  namespace?: string;
+  instance?: SympoziumInstance;
+  /** Set when there is no usable published address: the proxy's Service, which exists. */
+  service?: string;
+}
+
+export async function locateEndpoint(ctx: Pick<Context, 'kube' | 'out'>, instanceName: string, options: EndpointOptions): Promise<LocatedEndpoint> {
   if (options.url) {
     const baseUrl = normalizeBaseUrl(options.url);
     checkKeyTransport(ctx, baseUrl, '--url', options);
     ctx.out.debug(`endpoint: ${baseUrl} (from --url)`);
-    return { baseUrl, via: 'flag', close: async () => {} };
+    return { baseUrl, via: 'flag' };
   }
 
   // Loaded only here: with --url, nothing of the cluster client is needed.
@@ -75,7 +100,7 @@ export async function resolveEndpoint(
     if (!problem) {
       checkKeyTransport(ctx, baseUrl, "the instance's status.webEndpoint.url", options);
       ctx.out.debug(`endpoint: ${baseUrl} (from the instance's status.webEndpoint.url)`);
-      return { baseUrl, via: 'status', namespace, instance, close: async () => {} };
+      return { baseUrl, via: 'status', namespace, instance };
     }
     unresolved.push(`${baseUrl} (status.webEndpoint.url): ${problem}`);
   }
@@ -89,7 +114,7 @@ export async function resolveEndpoint(
     if (!problem) {
       checkKeyTransport(ctx, routeUrl, route.source, options);
       ctx.out.debug(`endpoint: ${routeUrl} (from ${route.source})`);
-      return { baseUrl: routeUrl, via: 'httproute', namespace, instance, close: async () => {} };
+      return { baseUrl: routeUrl, via: 'httproute', namespace, instance };
     }
     unresolved.push(`${routeUrl} (${route.source}): ${problem}`);
   }
@@ -103,10 +128,7 @@ export async function resolveEndpoint(
     });
   }
   if (!exists) throw notServing(instance, namespace, cluster);
-  const { openPortForward } = await import('../kube/portforward.js');
-  const forward = await openPortForward(kube, { namespace, service, port: webProxyPort }, { signal: ctx.signal, debug: (m) => ctx.out.debug(m) });
-  ctx.out.debug(`endpoint: ${forward.url} (port-forward to service ${service}, pod ${forward.pod}:${forward.podPort})`);
-  return { baseUrl: forward.url, via: 'port-forward', namespace, instance, close: forward.close };
+  return { via: 'port-forward', namespace, instance, service };
 }
 
 /** A URL read from the cluster, normalised, or undefined (with a note under -v) when it is not http(s) at all. */

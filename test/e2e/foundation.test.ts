@@ -29,7 +29,7 @@ describe('the sympozium binary', () => {
     const commands = [
       ['init'], ['validate'], ['apply'], ['instances', 'list'], ['instances', 'describe'], ['instances', 'delete'],
       ['enable', 'web-endpoint'], ['disable', 'web-endpoint'], ['key', 'show'], ['key', 'rotate'], ['runs', 'list'],
-      ['runs', 'get'], ['runs', 'tail'], ['chat'], ['models'], ['mcp'], ['doctor'], ['dev', 'up'], ['completion'],
+      ['runs', 'get'], ['runs', 'tail'], ['chat'], ['models'], ['env'], ['proxy'], ['mcp'], ['doctor'], ['dev', 'up'], ['completion'],
     ];
     for (const command of commands) {
       const result = await runBin([...command, '--help']);
