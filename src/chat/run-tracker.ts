@@ -95,6 +95,20 @@ export class RunTracker {
     }
   }
 
+  /**
+   * Ours, looked up once more with another client (the watch's may be gone with the command's signal after
+   * Ctrl-C): the newest run of the instance created since the request with its task, if the watch missed it.
+   */
+  async findWith(kube: KubeClient): Promise<string | undefined> {
+    if (this.runName) return this.runName;
+    const { runPath } = await import('../sympozium/kinds.js');
+    const list = await kube.list<AgentRun>(runPath(this.options.namespace), { labelSelector: `${labels.instance}=${this.options.instance},${labels.source}=${sources.webProxy}` });
+    const ours = list.items
+      .filter((run) => !this.existing.has(run.metadata.name) && this.createdSinceStart(run) && this.isOurs(run))
+      .sort((a, b) => Date.parse(b.metadata.creationTimestamp ?? '') - Date.parse(a.metadata.creationTimestamp ?? ''));
+    return ours[0]?.metadata.name;
+  }
+
   stop(): void {
     this.abort.abort();
     this.notify();

@@ -246,25 +246,25 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
  * it goes on, and the user is told where to look and how to stop it.
  */
 async function afterInterrupt(ctx: Context, tracker: RunTracker | undefined, cluster: Awaited<ReturnType<Connection['cluster']>>, cancel: boolean): Promise<void> {
-  const runName = tracker?.runName ?? (await tracker?.identified(1_000).catch(() => undefined));
-  if (!runName) {
-    ctx.out.info('Stopped waiting; the run the request started (if any) may still be working: sympozium runs list shows it.');
-    return;
-  }
-  if (!cancel || !cluster) {
-    ctx.out.info(`Stopped waiting; run ${runName} goes on: \`sympozium runs get ${runName}\`, or stop it with \`sympozium runs cancel ${runName}\`.`);
-    return;
-  }
-  const { cancelRun } = await import('../sympozium/runs.js');
-  const kube = cluster.kube.detached();
+  const kube = cluster?.kube.detached();
   try {
+    const runName = tracker?.runName ?? (kube ? await tracker?.findWith(kube).catch(() => undefined) : undefined);
+    if (!runName) {
+      ctx.out.info('Stopped waiting; the run the request started (if any) may still be working: sympozium runs list shows it.');
+      return;
+    }
+    if (!cancel || !cluster || !kube) {
+      ctx.out.info(`Stopped waiting; run ${runName} goes on: \`sympozium runs get ${runName}\`, or stop it with \`sympozium runs cancel ${runName}\`.`);
+      return;
+    }
+    const { cancelRun } = await import('../sympozium/runs.js');
     const outcome = await cancelRun(kube, cluster.namespace, runName);
     if (outcome.outcome === 'cancelled') ctx.out.info(`Cancelled run ${runName} (deleted, with its Job and pod).`);
     else if (outcome.outcome === 'already-finished') ctx.out.info(`Run ${runName} had already ${outcome.phase === 'Succeeded' ? 'succeeded' : 'ended'} (${outcome.phase}).`);
   } catch (error) {
-    ctx.out.warn(`could not cancel run ${runName}: ${(error as Error).message}; stop it with \`sympozium runs cancel ${runName}\``);
+    ctx.out.warn(`could not cancel the run: ${(error as Error).message}; \`sympozium runs list\` shows it, \`sympozium runs cancel <run>\` stops it`);
   } finally {
-    kube.close();
+    kube?.close();
   }
 }
 
