@@ -1,7 +1,6 @@
 import {
   array,
   boolean,
-  cloneSchema,
   integer,
   object,
   string,
@@ -9,33 +8,19 @@ import {
   stringMap,
   type Schema,
 } from './schema-builders.js';
-import { instanceSpec, instanceStatus } from './schema-instance.js';
-import { policySpec, policyStatus, skillPackSpec, skillPackStatus } from './schema-packs.js';
-import { runSpec, runStatus } from './schema-run.js';
-import { apiVersion as sympoziumApiVersion, group, version } from './types.js';
+import { releaseData, releaseNames } from './releases.js';
 
 export type { Schema } from './schema-builders.js';
 
 /**
- * The kinds sympozium knows a schema for (the local control plane installs upstream's CRDs instead); the
- * core kinds init writes next to them (Secret, ConfigMap, Namespace) get small schemas of their own, so a whole
- * generated file is checked, not only its custom resources.
+ * Schemas for the core kinds init writes next to the custom resources (Secret, ConfigMap, Namespace), so a whole
+ * generated file is checked offline. Sympozium's own kinds are judged by upstream's CRDs (releases.ts), never by
+ * a hand-written copy.
  */
-
-export interface PrinterColumn {
-  name: string;
-  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
-  jsonPath: string;
-  description?: string;
-  /** 1 shows the column only with -o wide. */
-  priority?: number;
-}
 
 export interface KindSchema {
   apiVersion: string;
   kind: string;
-  /** Present for custom resources: their names, description and printer columns. */
-  crd?: { plural: string; singular: string; description: string; printerColumns: PrinterColumn[] };
   /** Whether spec must be present. */
   specRequired: boolean;
   spec?: Schema;
@@ -43,83 +28,6 @@ export interface KindSchema {
   /** Top-level fields other than apiVersion, kind, metadata, spec and status (core kinds). */
   topLevel?: Record<string, Schema>;
 }
-
-const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
-
-export const sympoziumKinds: KindSchema[] = [
-  {
-    apiVersion: sympoziumApiVersion,
-    kind: 'SympoziumInstance',
-    crd: {
-      plural: 'sympoziuminstances',
-      singular: 'sympoziuminstance',
-      description: 'One Sympozium tenant: its channels, agents, skills, policy, credentials, memory and telemetry.',
-      printerColumns: [
-        { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
-        { name: 'Active Agents', type: 'integer', jsonPath: '.status.activeAgentPods' },
-        { name: 'Total Runs', type: 'integer', jsonPath: '.status.totalAgentRuns' },
-        { name: 'Model', type: 'string', jsonPath: '.spec.agents.default.model', priority: 1 },
-        { name: 'Policy', type: 'string', jsonPath: '.spec.policyRef', priority: 1 },
-        age,
-      ],
-    },
-    specRequired: true,
-    spec: instanceSpec,
-    status: instanceStatus,
-  },
-  {
-    apiVersion: sympoziumApiVersion,
-    kind: 'AgentRun',
-    crd: {
-      plural: 'agentruns',
-      singular: 'agentrun',
-      description: 'One execution of an agent of a SympoziumInstance: a Job (task) or a Deployment (server).',
-      printerColumns: [
-        { name: 'Instance', type: 'string', jsonPath: '.spec.instanceRef' },
-        { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
-        { name: 'Mode', type: 'string', jsonPath: '.spec.mode', priority: 1 },
-        { name: 'Model', type: 'string', jsonPath: '.spec.model.model', priority: 1 },
-        { name: 'Pod', type: 'string', jsonPath: '.status.podName', priority: 1 },
-        { name: 'Tokens', type: 'integer', jsonPath: '.status.tokenUsage.totalTokens', priority: 1 },
-        age,
-      ],
-    },
-    specRequired: true,
-    spec: runSpec,
-    status: runStatus,
-  },
-  {
-    apiVersion: sympoziumApiVersion,
-    kind: 'SkillPack',
-    crd: {
-      plural: 'skillpacks',
-      singular: 'skillpack',
-      description: 'Portable agent skills (Markdown, optionally a tool sidecar) mounted into agent pods.',
-      printerColumns: [
-        { name: 'Skills', type: 'integer', jsonPath: '.status.skillCount' },
-        { name: 'Category', type: 'string', jsonPath: '.spec.category', priority: 1 },
-        { name: 'ConfigMap', type: 'string', jsonPath: '.status.configMapName' },
-        age,
-      ],
-    },
-    specRequired: true,
-    spec: skillPackSpec,
-    status: skillPackStatus,
-  },
-  {
-    apiVersion: sympoziumApiVersion,
-    kind: 'SympoziumPolicy',
-    crd: {
-      plural: 'sympoziumpolicies',
-      singular: 'sympoziumpolicy',
-      description: 'Governance for instances: sandboxing, sub-agent limits, tool gating and network isolation.',
-      printerColumns: [{ name: 'Bound', type: 'integer', jsonPath: '.status.boundInstances' }, age],
-    },
-    specRequired: false,
-    spec: policySpec,
-    status: policyStatus,
-  },
-];
 
 const coreKinds: KindSchema[] = [
   {
@@ -151,18 +59,28 @@ const coreKinds: KindSchema[] = [
   },
 ];
 
-const byKey = new Map([...sympoziumKinds, ...coreKinds].map((entry) => [`${entry.apiVersion}/${entry.kind}`, entry]));
+const byKey = new Map(coreKinds.map((entry) => [`${entry.apiVersion}/${entry.kind}`, entry]));
 
 export function kindSchema(apiVersion: string, kind: string): KindSchema | undefined {
   return byKey.get(`${apiVersion}/${kind}`);
 }
 
-/** The kinds sympozium knows, for messages such as "did you mean sympozium.ai/v1alpha1?". */
-export function knownKinds(): KindSchema[] {
-  return [...byKey.values()];
+/**
+ * Every kind sympozium can name with the apiVersions that serve it, for messages such as "SympoziumInstance is
+ * served as sympozium.ai/v1alpha1": the core kinds above and every kind of either bundled Sympozium release.
+ */
+export function knownKinds(): { apiVersion: string; kind: string }[] {
+  const kinds = coreKinds.map((entry) => ({ apiVersion: entry.apiVersion, kind: entry.kind }));
+  for (const release of releaseNames) {
+    for (const entry of Object.values(releaseData(release).kinds)) {
+      for (const served of entry.versions.filter((version) => version.served)) {
+        const apiVersion = `${entry.group}/${served.name}`;
+        if (!kinds.some((known) => known.kind === entry.kind && known.apiVersion === apiVersion)) kinds.push({ apiVersion, kind: entry.kind });
+      }
+    }
+  }
+  return kinds;
 }
-
-export { group, version };
 
 const dnsSubdomain = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 
@@ -208,20 +126,19 @@ export const objectMeta: Schema = object('Standard object metadata.', {
  */
 const validationSchemas = new WeakMap<KindSchema, Schema>();
 
-export function documentSchema(entry: KindSchema, options: { forCrd?: boolean } = {}): Schema {
+export function documentSchema(entry: KindSchema): Schema {
   // The validator's schema is built once per kind: per-schema caches (did-you-mean candidates) then hit.
-  const cached = options.forCrd ? undefined : validationSchemas.get(entry);
+  const cached = validationSchemas.get(entry);
   if (cached) return cached;
   const properties: Record<string, Schema> = {
-    apiVersion: string('Versioned schema of this object, e.g. sympozium.ai/v1alpha1.'),
-    kind: string('Kind of this object, e.g. SympoziumInstance.'),
-    metadata: options.forCrd ? { type: 'object' } : objectMeta,
+    apiVersion: string('Versioned schema of this object, e.g. v1.'),
+    kind: string('Kind of this object, e.g. Secret.'),
+    metadata: objectMeta,
   };
   if (entry.spec) properties.spec = entry.spec;
   if (entry.status) properties.status = entry.status;
   Object.assign(properties, entry.topLevel ?? {});
-  const schema = object(entry.crd?.description ?? `A ${entry.kind}.`, properties, entry.specRequired ? ['spec'] : []);
-  if (options.forCrd) return cloneSchema(schema);
+  const schema = object(`A ${entry.kind}.`, properties, entry.specRequired ? ['spec'] : []);
   validationSchemas.set(entry, schema);
   return schema;
 }
