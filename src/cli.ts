@@ -137,6 +137,7 @@ export const outputFormatsOf: Record<string, OutputFormat[]> = {
   run: ['table', 'json', 'yaml', 'name'],
   'runs cancel': ['table', 'json', 'yaml'],
   'runs delete': ['table', 'json', 'yaml'],
+  migrate: ['table', 'json', 'yaml'],
 };
 
 /** `instances delete` for the command object of that subcommand. */
@@ -147,7 +148,7 @@ export function commandPath(command: Command): string {
 }
 
 /** Every top-level command, in the order help lists them. */
-export const knownCommands = ['init', 'validate', 'apply', 'instances', 'enable', 'disable', 'key', 'run', 'runs', 'chat', 'models', 'env', 'proxy', 'mcp', 'doctor', 'dev', 'completion', 'version'];
+export const knownCommands = ['init', 'validate', 'apply', 'migrate', 'instances', 'enable', 'disable', 'key', 'run', 'runs', 'chat', 'models', 'env', 'proxy', 'mcp', 'doctor', 'dev', 'completion', 'version'];
 
 /** Top-level commands' aliases, so the surface can be built for one command only. */
 const commandAliases: Record<string, string[]> = { instances: ['inst', 'agents', 'instance'] };
@@ -306,6 +307,42 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
               forceConflicts: Boolean(options.forceConflicts),
               wait: Boolean(options.wait),
               timeoutMs: options.timeout as number,
+            },
+            ctx,
+          );
+        }),
+      );
+  }
+
+  if (wanted('migrate')) {
+    program
+      .command('migrate')
+      .description('convert v0.5.8 manifests to v0.10.46 (Agent, Ensemble, agentRef), keeping comments and key order')
+      .option('-f, --filename <path...>', 'files, directories (recursive) or - for stdin')
+      .option('--out <dir|->', 'a directory to write the migrated files under (same relative names), or - for stdout', '-')
+      .option('--force', 'with --out <dir>: replace files that exist')
+      .option('--from-cluster', "read the namespace's v0.5 objects from the cluster instead of files (the cluster is only read)")
+      .option('--include-runs', 'with --from-cluster: AgentRuns too (applying a run starts it again)')
+      .addHelpText(
+        'after',
+        examples(
+          'sympozium migrate -f demo.yaml                                # the v0.10.46 manifest on stdout',
+          'sympozium migrate -f manifests/ --out manifests-v0.10/',
+          'sympozium migrate -f manifests/ --out manifests/ --force      # in place',
+          'cat demo.yaml | sympozium migrate -f - | sympozium validate -f - --release v0.10.46',
+          'sympozium migrate --from-cluster -n team-a --out team-a/',
+        ),
+      )
+      .action((options: { filename?: string[]; out: string; force?: boolean; fromCluster?: boolean; includeRuns?: boolean }, command: Command) =>
+        run(command, async (ctx) => {
+          const { migrate } = await import('./commands/migrate.js');
+          await migrate(
+            {
+              paths: options.filename ?? [],
+              out: options.out,
+              force: Boolean(options.force),
+              fromCluster: Boolean(options.fromCluster),
+              includeRuns: Boolean(options.includeRuns),
             },
             ctx,
           );

@@ -23,7 +23,7 @@ export function fileProblem(source: string, message: string, position: Position 
 }
 
 /** Parses one file's bytes into documents; everything that goes wrong becomes a Problem with a position. */
-export function parseManifests(input: Buffer | string, source: string): { documents: ManifestDocument[]; problems: Problem[] } {
+export function parseManifests(input: Buffer | string, source: string): { documents: ManifestDocument[]; problems: Problem[]; text?: string } {
   const decoded = decode(input);
   if ('problem' in decoded) return { documents: [], problems: [fileProblem(source, decoded.problem)] };
   const text = decoded.text;
@@ -38,6 +38,7 @@ export function parseManifests(input: Buffer | string, source: string): { docume
     return {
       documents: [],
       problems: [fileProblem(source, `nested more than ${limits.nesting} levels deep; manifests are never this deep`, tooDeep)],
+      text,
     };
   }
 
@@ -75,7 +76,7 @@ export function parseManifests(input: Buffer | string, source: string): { docume
     const start = positionOf(contents.range?.[0] ?? doc.range[0]);
     if (!isMap(contents)) {
       const found = isSeq(contents) ? 'a list' : isScalar(contents) ? `a ${typeof contents.value} (${preview(contents.value)})` : 'an alias';
-      problems.push(fileProblem(source, `expected a Kubernetes object (a mapping with apiVersion, kind and metadata), found ${found}`, start));
+      problems.push({ ...fileProblem(source, `expected a Kubernetes object (a mapping with apiVersion, kind and metadata), found ${found}`, start), code: 'not-an-object' });
       continue;
     }
     let object: unknown;
@@ -88,7 +89,7 @@ export function parseManifests(input: Buffer | string, source: string): { docume
       problems.push(fileProblem(source, message, start));
       continue;
     }
-    documents.push({ source, index, ...start, object: object as Record<string, unknown>, locate: locator(doc, positionOf) });
+    documents.push({ source, index, ...start, object: object as Record<string, unknown>, locate: locator(doc, positionOf), yaml: doc });
   }
   for (const error of composer.streamInfo().errors) problems.push(fileProblem(source, `YAML: ${firstLine(error.message)}`, positionOf(error.pos[0])));
   if (documents.length === 0 && problems.length === 0 && index < 0) {
@@ -96,7 +97,7 @@ export function parseManifests(input: Buffer | string, source: string): { docume
   } else if (documents.length === 0 && problems.length === 0) {
     problems.push(fileProblem(source, 'no documents: every document in the file is empty', { line: 1, column: 1 }));
   }
-  return { documents, problems };
+  return { documents, problems, text };
 }
 
 function decode(input: Buffer | string): { text: string } | { problem: string } {

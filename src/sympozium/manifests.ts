@@ -1,5 +1,6 @@
 import { createReadStream, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import type { Document } from 'yaml';
 import { fileProblem, limits, parseManifests } from './manifest-parse.js';
 
 /**
@@ -36,6 +37,8 @@ export interface ManifestDocument {
   object: Record<string, unknown>;
   /** Positions inside the document; absent for objects that did not come from a file. */
   locate?: Locator;
+  /** The parsed YAML document (nodes with their source ranges), for edits in place (`sympozium migrate`). */
+  yaml?: Document.Parsed;
 }
 
 export interface Problem {
@@ -48,6 +51,26 @@ export interface Problem {
   severity: 'error' | 'note';
   /** The Sympozium release whose CRDs judged the document, for Sympozium kinds. */
   release?: string;
+  /** Set when the document is well-formed YAML but not a Kubernetes object (a list, a scalar). */
+  code?: 'not-an-object';
+}
+
+/** One file (or stdin) as eachManifestFile yields it. */
+export interface ManifestFile {
+  /** The file as the user named it (joined for files found in a directory), or "<stdin>". */
+  source: string;
+  documents: ManifestDocument[];
+  problems: Problem[];
+  bytes: number;
+  /** The decoded text, when the file could be read and decoded. */
+  text?: string;
+  /**
+   * The file's name below the -f argument that found it: its path inside the directory given, or its base
+   * name when a file was given; absent for stdin.
+   */
+  relative?: string;
+  /** The permission bits of a regular file. */
+  mode?: number;
 }
 
 const manifestExtensions = new Set(['.yaml', '.yml', '.json']);
@@ -73,26 +96,28 @@ export async function readManifests(
 export async function* eachManifestFile(
   paths: string[],
   io: { cwd: string; stdin: NodeJS.ReadableStream },
-): AsyncGenerator<{ documents: ManifestDocument[]; problems: Problem[]; bytes: number }> {
+): AsyncGenerator<ManifestFile> {
   for (const given of paths) {
     if (given === '-') {
       const read = await readCapped(io.stdin);
-      yield read.tooLarge ? { documents: [], problems: [fileProblem('<stdin>', tooLargeMessage(read.bytes, true))], bytes: 0 } : { ...parseManifests(read.buffer, '<stdin>'), bytes: read.bytes };
+      yield read.tooLarge
+        ? { source: '<stdin>', documents: [], problems: [fileProblem('<stdin>', tooLargeMessage(read.bytes, true))], bytes: 0 }
+        : { source: '<stdin>', ...parseManifests(read.buffer, '<stdin>'), bytes: read.bytes };
       continue;
     }
     const absolute = path.resolve(io.cwd, given);
     const info = statOrError(absolute);
     if (info instanceof Error) {
       const message = info.code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${info.message}`;
-      yield { documents: [], problems: [fileProblem(given, message)], bytes: 0 };
+      yield { source: given, documents: [], problems: [fileProblem(given, message)], bytes: 0 };
       continue;
     }
     if (info.isDirectory()) {
       const files = manifestFiles(absolute, given, new Set());
-      if (files.length === 0) yield { documents: [], problems: [fileProblem(given, 'no .yaml, .yml or .json files in this directory')], bytes: 0 };
-      for (const file of files) yield await readManifestFile(file.absolute, file.shown);
+      if (files.length === 0) yield { source: given, documents: [], problems: [fileProblem(given, 'no .yaml, .yml or .json files in this directory')], bytes: 0 };
+      for (const file of files) yield { ...(await readManifestFile(file.absolute, file.shown)), relative: path.relative(given, file.shown) };
     } else {
-      yield await readManifestFile(absolute, given);
+      yield { ...(await readManifestFile(absolute, given)), relative: path.basename(absolute) };
     }
   }
 }
@@ -108,19 +133,19 @@ function statOrError(absolute: string): Stats | NodeJS.ErrnoException {
   }
 }
 
-async function readManifestFile(absolute: string, shown: string): Promise<{ documents: ManifestDocument[]; problems: Problem[]; bytes: number }> {
+async function readManifestFile(absolute: string, shown: string): Promise<ManifestFile> {
   try {
     const info = statSync(absolute);
     if (!info.isFile()) {
       // A device or a pipe (/dev/stdin, /dev/zero, a FIFO) has no size to check first: read it under the cap.
       const read = await readCapped(createReadStream(absolute));
-      if (read.tooLarge) return { documents: [], problems: [fileProblem(shown, tooLargeMessage(read.bytes, true))], bytes: 0 };
-      return { ...parseManifests(read.buffer, shown), bytes: read.bytes };
+      if (read.tooLarge) return { source: shown, documents: [], problems: [fileProblem(shown, tooLargeMessage(read.bytes, true))], bytes: 0 };
+      return { source: shown, ...parseManifests(read.buffer, shown), bytes: read.bytes };
     }
-    if (info.size > limits.fileBytes) return { documents: [], problems: [fileProblem(shown, tooLargeMessage(info.size, false))], bytes: 0 };
-    return { ...parseManifests(readFileSync(absolute), shown), bytes: info.size };
+    if (info.size > limits.fileBytes) return { source: shown, documents: [], problems: [fileProblem(shown, tooLargeMessage(info.size, false))], bytes: 0 };
+    return { source: shown, ...parseManifests(readFileSync(absolute), shown), bytes: info.size, mode: info.mode & 0o777 };
   } catch (error) {
-    return { documents: [], problems: [fileProblem(shown, `cannot read: ${(error as Error).message}`)], bytes: 0 };
+    return { source: shown, documents: [], problems: [fileProblem(shown, `cannot read: ${(error as Error).message}`)], bytes: 0 };
   }
 }
 

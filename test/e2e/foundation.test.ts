@@ -27,7 +27,7 @@ describe('the sympozium binary', () => {
 
   it('shows examples in the help of every command', async () => {
     const commands = [
-      ['init'], ['validate'], ['apply'], ['instances', 'list'], ['instances', 'describe'], ['instances', 'delete'],
+      ['init'], ['validate'], ['apply'], ['migrate'], ['instances', 'list'], ['instances', 'describe'], ['instances', 'delete'],
       ['enable', 'web-endpoint'], ['disable', 'web-endpoint'], ['key', 'show'], ['key', 'rotate'], ['runs', 'list'],
       ['runs', 'get'], ['runs', 'tail'], ['chat'], ['models'], ['env'], ['proxy'], ['mcp'], ['doctor'], ['dev', 'up'], ['completion'],
     ];
