@@ -43,11 +43,23 @@ const index = releaseIndex as unknown as Record<Release, ReleaseData>;
  */
 let dataDirectory: URL | undefined;
 function dataFile(relative: string): URL {
-  dataDirectory ??= ['./upstream-schemas/', '../upstream-schemas/']
-    .map((candidate) => new URL(candidate, import.meta.url))
-    .find((candidate) => existsSync(new URL('v0.5.8/', candidate)));
-  if (!dataDirectory) throw new Error(`the bundled upstream CRDs are missing beside ${import.meta.url}; reinstall sympozium`);
+  dataDirectory ??= findDataDirectory();
   return new URL(relative, dataDirectory);
+}
+
+/**
+ * Beside this module (sources, entry points), one level up (chunks), else under the package root found by
+ * walking up (a bundle elsewhere, as the benchmarks make one): dist/upstream-schemas or the sources' copy.
+ */
+function findDataDirectory(): URL {
+  const nearby = ['./upstream-schemas/', '../upstream-schemas/'].map((candidate) => new URL(candidate, import.meta.url));
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    for (const candidate of [...nearby.splice(0), new URL('dist/upstream-schemas/', dir), new URL('src/sympozium/upstream-schemas/', dir)]) {
+      if (existsSync(new URL('v0.5.8/', candidate))) return candidate;
+    }
+    if (new URL('../', dir).href === dir.href) break;
+  }
+  throw new Error(`the bundled upstream CRDs are missing beside ${import.meta.url}; reinstall sympozium`);
 }
 
 const crdCache = new Map<string, UpstreamCrd>();
