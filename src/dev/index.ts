@@ -90,6 +90,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       gatewayBaseDomain: options.gatewayBaseDomain,
       historyLimit: options.historyLimit,
       profile: releaseProfile(release),
+      podLogs: apiServer.podLogs,
     });
     await controller.start();
     log(`local control plane ready at ${apiServer.url} (Sympozium ${release})`);

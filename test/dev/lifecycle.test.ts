@@ -118,7 +118,8 @@ describe('the local control plane', () => {
     await waitFor(async () => !(await get(paths.deployments('default', 'life-web-endpoint-server'))), 'Deployment gone');
     await waitFor(async () => !(await get(paths.services('default', 'life-web-endpoint-server'))), 'Service gone');
     await waitFor(async () => !(await get(paths.secrets('default', 'life-web-proxy-key'))), 'key Secret gone');
-    await waitFor(async () => (await plane.api.list(paths.pods(), 'sympozium.ai/instance=life')).length === 0, 'pods gone');
+    // The server's pods go with it; a task run's pod stays until its Job's ttlSecondsAfterFinished (300 s), as upstream.
+    await waitFor(async () => (await plane.api.list(paths.pods(), 'sympozium.ai/instance=life,sympozium.ai/component!=agent-run')).length === 0, 'server pods gone');
     expect(plane.proxyPort('default', 'life')).toBeUndefined();
     await expect(fetch(`http://${target}/healthz`)).rejects.toThrow();
 

@@ -58,6 +58,13 @@ describe('runs cancel and runs delete', () => {
     expect(result.stdout).toContain('agentrun.sympozium.ai/hanging cancelled (deleted; its Job and pod are removed with it)');
     expect(result.stdout).toContain('agentrun.sympozium.ai/quick already Succeeded: nothing to cancel');
     expect(await kube.getOrUndefined(`${api}/hanging`)).toBeUndefined();
+    // Its Job and pod go with it (their owner references), so the agent really stops.
+    let left = 1;
+    for (let i = 0; i < 100 && left > 0; i++) {
+      left = (await kube.list('/api/v1/namespaces/default/pods', { labelSelector: 'sympozium.ai/agent-run=hanging' })).items.length + ((await kube.getOrUndefined('/apis/batch/v1/namespaces/default/jobs/hanging')) ? 1 : 0);
+      if (left > 0) await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    expect(left).toBe(0);
     expect(await kube.getOrUndefined(`${api}/quick`)).toBeDefined();
   });
 

@@ -34,6 +34,7 @@ export function builtinTypes(): ResourceType[] {
     makeType({ group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'],
       statusSubresource: true, hasGeneration: true,
       scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.spec.selector' } }),
+    makeType({ group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job', namespaced: true, categories: ['all'], statusSubresource: true, hasGeneration: true }),
     makeType({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false,
       shortNames: ['crd', 'crds'], categories: ['api-extensions'], statusSubresource: true, hasGeneration: true }),
     makeType({ group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', kind: 'HTTPRoute', namespaced: true, categories: ['gateway-api'],

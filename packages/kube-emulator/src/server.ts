@@ -18,6 +18,7 @@ import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_STUB, OpenApi } from './openapi.js'
 import { readState, StateWriter } from './persistence.js';
 import type { PortTarget } from './portforward/index.js';
 import { portForwardUpgradeHandler } from './port-forward-route.js';
+import { PodLogs } from './pod-logs.js';
 import { jsonOf } from './store.js';
 import { selfSignedCertificate } from './tls-cert.js';
 
@@ -66,6 +67,8 @@ export interface ApiServer {
   requestLog: RequestLogEntry[];
   /** Points `pods/<pod>/portforward` for one container port at a local TCP target; returns an unregister function. */
   registerPortForward(namespace: string, pod: string, port: number, target: { host: string; port: number }): () => void;
+  /** What `pods/<pod>/log` serves: whoever plays a pod's containers writes their output here. */
+  podLogs: Pick<PodLogs, 'append' | 'end'>;
   close(): Promise<void>;
 }
 
@@ -94,6 +97,16 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const firstByteTimeoutMs = options.firstByteTimeoutMs ?? defaultFirstByteTimeoutMs;
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   const cluster = new Cluster({ watchWindow: options.watchWindow ?? 10_000, crdEstablishDelayMs: options.crdEstablishDelayMs ?? 0 });
+  // A deleted pod's logs go with it, as the kubelet's do.
+  const podLogs = new PodLogs();
+  cluster.store.addWatcher({
+    storageKey: '/pods',
+    namespace: undefined,
+    deliver: (event) => {
+      if (event.type === 'DELETED') podLogs.remove(event.object?.metadata?.namespace ?? '', event.object?.metadata?.name ?? '');
+    },
+    terminate: () => {},
+  });
   const openapi = new OpenApi(cluster.registry);
   const faults = new Faults();
   const requestLog: RequestLogEntry[] = [];
@@ -153,6 +166,12 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   async function route(req: http.IncomingMessage, res: http.ServerResponse, url: URL, fault: FaultRule | undefined): Promise<void> {
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+    // pods/{name}/log: the kubelet's logs, proxied by the API server (kubectl logs, -f, --tail, --since).
+    if (segments.length === 7 && segments[0] === 'api' && segments[1] === 'v1' && segments[2] === 'namespaces' && segments[4] === 'pods' && segments[6] === 'log') {
+      if (req.method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+      const pods = cluster.registry.get('', 'v1', 'pods')!;
+      return podLogs.serve(req, res, url, segments[3]!, segments[5]!, cluster.get(pods, segments[3], segments[5]!));
+    }
     const accept = req.headers.accept;
     if (path === '/version') return sendJson(res, 200, VERSION);
     if (path === '/healthz' || path === '/livez' || path === '/readyz' || /^\/(healthz|livez|readyz)\//.test(path)) {
@@ -317,6 +336,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         preferences: {},
       });
     },
+    podLogs,
     registerPortForward(namespace, pod, podPort, target) {
       const key = `${namespace}/${pod}/${podPort}`;
       const value = { host: target.host, port: target.port };

@@ -45,6 +45,13 @@ export interface ControllerContext {
   queue: WorkQueue;
   proxies: ProxyManager;
   streams: RunStreams;
+  /** The kubelet's part: container output that `kubectl logs` reads (the API server keeps it). */
+  podLogs?: PodLogWriter;
+}
+
+export interface PodLogWriter {
+  append(namespace: string, pod: string, container: string, text: string): void;
+  end(namespace: string, pod: string, container: string): void;
 }
 
 export const queueKeys = {

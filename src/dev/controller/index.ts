@@ -2,7 +2,7 @@ import type { KubeClient, KubeObject } from '../../kube/client.js';
 import { components, labels, runInstance, type AgentRun, type SympoziumInstance } from '../../sympozium/types.js';
 import { RunStreams } from '../providers/streams.js';
 import { ProxyManager, RunBroker } from '../webproxy/index.js';
-import { queueKeys, type ControllerContext, type Deployment, type Pod } from './context.js';
+import { queueKeys, type ControllerContext, type Deployment, type Pod, type PodLogWriter } from './context.js';
 import { Informer, type Watched } from './informer.js';
 import { InstanceReconciler } from './instance.js';
 import { WorkQueue } from './queue.js';
@@ -27,6 +27,8 @@ export interface ControllerOptions {
   version?: string;
   /** The upstream release to behave as; the default release when absent. */
   profile?: ReleaseProfile;
+  /** Where the run pods' container output goes (the API server's pod logs). */
+  podLogs?: PodLogWriter;
 }
 
 /**
@@ -73,6 +75,7 @@ export class Controller {
       queue,
       proxies,
       streams,
+      podLogs: options.podLogs,
     };
     this.informers = [instances, runs, secrets, deployments, services, pods] as unknown as Informer<Watched>[];
     this.instancesReconciler = new InstanceReconciler(this.c);

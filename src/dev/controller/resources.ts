@@ -13,6 +13,7 @@ export const kinds = {
   pods: { group: '', version: 'v1', plural: 'pods' },
   namespaces: { group: '', version: 'v1', plural: 'namespaces' },
   deployments: { group: 'apps', version: 'v1', plural: 'deployments' },
+  jobs: { group: 'batch', version: 'v1', plural: 'jobs' },
   httpRoutes: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
   crds: { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' },
 } as const;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { runInstance, type AgentRun } from '../../sympozium/types.js';
 import { chooseProvider } from '../providers/index.js';
 import { queueKeys, type ControllerContext } from './context.js';
-import { decodeSecret, deleteIfExists, isNotFound, now, pathOf } from './resources.js';
+import { decodeSecret, deleteIfExists, isNotFound, now, ownerReference, pathOf } from './resources.js';
 import { parseGoDuration } from './timings.js';
 import { policyFailure } from './policy.js';
 
@@ -14,6 +14,22 @@ import { policyFailure } from './policy.js';
  */
 
 const defaultTimeoutMs = 10 * 60_000;
+
+/** Deletes a task run's Job and its pod (by name when known), ignoring what is already gone. */
+async function removeRunPod(c: ControllerContext, namespace: string, job: string, pod: string | undefined): Promise<void> {
+  await Promise.all([
+    deleteIfExists(c.client, pathOf('jobs', namespace, job)).catch(() => false),
+    pod ? deleteIfExists(c.client, pathOf('pods', namespace, pod)).catch(() => false) : Promise.resolve(false),
+  ]);
+}
+
+/** A run's pod as the agent sees it: where its output goes, and its end. */
+interface RunPod {
+  name: string;
+  log(container: string, text: string): void;
+  stream(container: string, chunk: string): void;
+  finish(succeeded: boolean): Promise<void>;
+}
 class RunTimeout extends Error {}
 class RunDeleted extends Error {}
 
@@ -52,9 +68,13 @@ export class TaskRuns {
     }
   }
 
-  /** The run was deleted: stop its agent. */
+  /** The run was deleted: stop its agent; its Job and pod go with it, as their owner references say. */
   forget(namespace: string, name: string): void {
     const key = `${namespace}/${name}`;
+    void this.c.client
+      .list(pathOf('pods', namespace), { labelSelector: `sympozium.ai/agent-run=${name}` })
+      .then((pods) => Promise.all([removeRunPod(this.c, namespace, name, undefined), ...pods.items.map((pod) => deleteIfExists(this.c.client, pathOf('pods', namespace, pod.metadata.name)))]))
+      .catch(() => {});
     this.pruning.delete(key);
     clearTimeout(this.scheduled.get(key));
     this.scheduled.delete(key);
@@ -76,6 +96,7 @@ export class TaskRuns {
     this.active.set(key, abort);
     const instanceName = runInstance(run) ?? '';
     let timer: NodeJS.Timeout | undefined;
+    let podOfRun: RunPod | undefined;
     try {
       const rejected = await policyFailure(c, run);
       if (rejected) {
@@ -83,13 +104,15 @@ export class TaskRuns {
         c.log(`agentrun ${key}: Failed: ${rejected}`);
         return;
       }
-      const podName = `${name}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+      let pod: RunPod;
       try {
-        await c.client.mergePatch(pathOf('runs', namespace, name, 'status'), { status: { phase: 'Running', startedAt: now(), podName, jobName: name } });
+        pod = await this.startPod(run);
+        await c.client.mergePatch(pathOf('runs', namespace, name, 'status'), { status: { phase: 'Running', startedAt: now(), podName: pod.name, jobName: name } });
       } catch (error) {
         if (isNotFound(error)) return;
         throw error;
       }
+      podOfRun = pod;
       c.log(`agentrun ${key}: Running`);
       const instance = c.instances.get(namespace, instanceName);
       if (!instance) throw new Error(`${c.profile.instanceKind} "${instanceName}" not found in namespace ${namespace}`);
@@ -97,17 +120,25 @@ export class TaskRuns {
       const timeoutMs = parseGoDuration(run.spec.timeout) ?? defaultTimeoutMs;
       timer = setTimeout(() => abort.abort(new RunTimeout('timeout')), timeoutMs);
       const task = typeof run.spec.task === 'string' ? run.spec.task : JSON.stringify(run.spec.task);
-      const answer = await provider.run(
-        { task, systemPrompt: run.spec.systemPrompt, model: run.spec.model?.model || instance.spec.agents?.default?.model || 'unknown', signal: abort.signal },
-        (chunk) => c.streams.push(key, chunk),
-      );
+      const model = run.spec.model?.model || instance.spec.agents?.default?.model || 'unknown';
+      podOfRun.log('agent', `agent-runner: run ${name}, model ${model} (${provider.name}), task of ${task.length} characters`);
+      const answer = await provider.run({ task, systemPrompt: run.spec.systemPrompt, model, signal: abort.signal }, (chunk) => {
+        c.streams.push(key, chunk);
+        podOfRun?.stream('agent', chunk);
+      });
       if (abort.signal.aborted) throw abort.signal.reason;
+      // The agent runner's last line, which upstream's controller parses for the result and token usage
+      // (cmd/agent-runner/main.go, agentrun_controller.go parseAgentResultFromLogs).
+      podOfRun.log('agent', `\n__SYMPOZIUM_RESULT__${JSON.stringify({ status: 'success', response: answer.text, metrics: { durationMs: answer.usage.durationMs ?? 0, inputTokens: answer.usage.inputTokens ?? 0, outputTokens: answer.usage.outputTokens ?? 0, toolCalls: answer.usage.toolCalls ?? 0 } })}__SYMPOZIUM_END__`);
+      await podOfRun.finish(true);
       await this.finish(run, { phase: 'Succeeded', result: answer.text, tokenUsage: answer.usage, exitCode: 0 });
       c.log(`agentrun ${key}: Succeeded (${provider.name}, ${answer.usage.totalTokens ?? 0} tokens)`);
     } catch (error) {
       const reason = abort.signal.aborted ? abort.signal.reason : error;
       if (reason instanceof RunDeleted) return;
       const message = reason instanceof RunTimeout ? 'timeout' : (reason as Error).message;
+      podOfRun?.log('agent', `agent-runner: error: ${message}`);
+      await podOfRun?.finish(false).catch(() => {});
       await this.finish(run, { phase: 'Failed', error: message, exitCode: reason instanceof RunTimeout ? 124 : 1 });
       c.log(`agentrun ${key}: Failed: ${message}`);
     } finally {
@@ -116,6 +147,98 @@ export class TaskRuns {
       c.streams.end(key);
       c.queue.add(queueKeys.instance(namespace, instanceName));
     }
+  }
+
+  /**
+   * The Job upstream creates for a task run (named as the run, owned by it, labelled as buildJob labels it) and
+   * its pod with the agent and ipc-bridge containers; the pod's output goes to the API server's pod logs, so
+   * `kubectl logs` and `sympozium runs logs` read it. The Job is deleted 300 s after it finishes, as its
+   * ttlSecondsAfterFinished says, and the pod with it (agentrun_controller.go, buildJob, v0.5.8 and v0.10.46).
+   */
+  private async startPod(run: AgentRun): Promise<RunPod> {
+    const c = this.c;
+    const namespace = run.metadata.namespace ?? 'default';
+    const name = run.metadata.name;
+    const labels = {
+      'sympozium.ai/agent-run': name,
+      'sympozium.ai/instance': runInstance(run) ?? '',
+      'sympozium.ai/component': 'agent-run',
+      'app.kubernetes.io/part-of': 'sympozium',
+      'app.kubernetes.io/managed-by': 'sympozium-controller',
+    };
+    const timeoutSeconds = Math.round((parseGoDuration(run.spec.timeout) ?? defaultTimeoutMs) / 1000);
+    const containers = [
+      { name: 'agent', image: 'ghcr.io/sympozium-ai/sympozium/agent-runner:local' },
+      { name: 'ipc-bridge', image: 'ghcr.io/sympozium-ai/sympozium/ipc-bridge:local' },
+    ];
+    const job = await c.client.create<{ metadata: { name: string; uid?: string }; apiVersion?: string; kind?: string }>(pathOf('jobs', namespace), {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name, namespace, labels, ownerReferences: [ownerReference(run)] },
+      spec: {
+        ttlSecondsAfterFinished: 300,
+        activeDeadlineSeconds: timeoutSeconds + 60,
+        backoffLimit: 0,
+        template: { metadata: { labels }, spec: { restartPolicy: 'Never', containers } },
+      },
+    });
+    const podName = `${name}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    const started = now();
+    await c.client.create(pathOf('pods', namespace), {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: podName, namespace, labels: { ...labels, 'job-name': name, 'batch.kubernetes.io/job-name': name }, ownerReferences: [{ ...ownerReference(job as never), apiVersion: 'batch/v1', kind: 'Job' }] },
+      spec: { restartPolicy: 'Never', containers },
+    });
+    const running = (container: string) => ({ name: container, ready: true, started: true, restartCount: 0, image: containers.find((entry) => entry.name === container)!.image, imageID: '', state: { running: { startedAt: started } } });
+    await c.client.mergePatch(pathOf('pods', namespace, podName, 'status'), {
+      status: { phase: 'Running', startTime: started, podIP: '127.0.0.1', hostIP: '127.0.0.1', containerStatuses: containers.map((container) => running(container.name)) },
+    });
+    await c.client.mergePatch(pathOf('jobs', namespace, name, 'status'), { status: { active: 1, startTime: started } });
+    const logs = c.podLogs;
+    let pending = '';
+    logs?.append(namespace, podName, 'ipc-bridge', 'ipc-bridge: listening on /ipc');
+    return {
+      name: podName,
+      log: (container, text) => {
+        // What was streamed without a final newline comes first, as it would on stdout.
+        if (pending && container === 'agent') {
+          logs?.append(namespace, podName, container, pending);
+          pending = '';
+        }
+        logs?.append(namespace, podName, container, text);
+      },
+      stream: (container, chunk) => {
+        // Streamed text becomes log lines as newlines arrive, as a container's stdout does.
+        pending += chunk;
+        const cut = pending.lastIndexOf('\n');
+        if (cut < 0) return;
+        logs?.append(namespace, podName, container, pending.slice(0, cut));
+        pending = pending.slice(cut + 1);
+      },
+      finish: async (succeeded) => {
+        if (pending) logs?.append(namespace, podName, 'agent', pending);
+        pending = '';
+        logs?.append(namespace, podName, 'ipc-bridge', 'ipc-bridge: agent finished, exiting');
+        for (const container of containers) logs?.end(namespace, podName, container.name);
+        const finished = now();
+        const terminated = (container: string) => ({
+          ...running(container),
+          ready: false,
+          started: false,
+          state: { terminated: { exitCode: succeeded ? 0 : 1, reason: succeeded ? 'Completed' : 'Error', startedAt: started, finishedAt: finished } },
+        });
+        await c.client.mergePatch(pathOf('pods', namespace, podName, 'status'), { status: { phase: succeeded ? 'Succeeded' : 'Failed', containerStatuses: containers.map((container) => terminated(container.name)) } }).catch(() => {});
+        const condition = succeeded ? { type: 'Complete', status: 'True' } : { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+        await c.client
+          .mergePatch(pathOf('jobs', namespace, name, 'status'), { status: { active: 0, ...(succeeded ? { succeeded: 1, completionTime: finished } : { failed: 1 }), conditions: [{ ...condition, lastTransitionTime: finished }] } })
+          .catch(() => {});
+        // ttlSecondsAfterFinished: the TTL controller deletes the Job, and the garbage collector its pod (the
+        // emulator has no garbage collector, so both are deleted here).
+        const ttl = setTimeout(() => void removeRunPod(c, namespace, name, podName), c.timings.jobTtlMs);
+        ttl.unref();
+      },
+    };
   }
 
   private async finish(run: AgentRun, status: Record<string, unknown>): Promise<void> {

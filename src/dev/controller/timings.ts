@@ -17,11 +17,13 @@ export interface Timings {
   countsDebounceMs: number;
   /** The `spec.timeout` the web proxy puts on the runs it creates (upstream: 10m). */
   webRunTimeout: string;
+  /** A finished task run's Job (and pod) is deleted after this: upstream's ttlSecondsAfterFinished, 300 s. */
+  jobTtlMs: number;
 }
 
 export const timingPresets: Record<'fast' | 'realistic', Timings> = {
-  fast: { instanceReconcileMs: 20, runStartMs: 10, echoChunkMs: 5, podReadyMs: 30, resyncMs: 2000, countsDebounceMs: 20, webRunTimeout: '10m' },
-  realistic: { instanceReconcileMs: 800, runStartMs: 600, echoChunkMs: 120, podReadyMs: 1500, resyncMs: 10_000, countsDebounceMs: 200, webRunTimeout: '10m' },
+  fast: { instanceReconcileMs: 20, runStartMs: 10, echoChunkMs: 5, podReadyMs: 30, resyncMs: 2000, countsDebounceMs: 20, webRunTimeout: '10m', jobTtlMs: 300_000 },
+  realistic: { instanceReconcileMs: 800, runStartMs: 600, echoChunkMs: 120, podReadyMs: 1500, resyncMs: 10_000, countsDebounceMs: 200, webRunTimeout: '10m', jobTtlMs: 300_000 },
 };
 
 export function resolveTimings(preset: keyof typeof timingPresets | undefined, overrides: Partial<Timings> = {}): Timings {

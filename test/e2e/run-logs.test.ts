@@ -1,0 +1,96 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
+import { startLocalControlPlane, type LocalControlPlane } from '../../src/dev/index.js';
+import type { AgentRun } from '../../src/sympozium/types.js';
+import { ensureBuilt, runBin } from '../support/bin.js';
+
+/**
+ * A task run's Job and pod, as upstream creates them, and their logs through real kubectl: `kubectl logs` and
+ * `kubectl logs -f` read what the agent wrote, and the pod goes when the Job's ttlSecondsAfterFinished does.
+ */
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+let plane: LocalControlPlane;
+let dir: string;
+let kubeconfig: string;
+let kube: KubeClient;
+const env = () => ({ ...process.env, KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '', TEST_OPENAI_KEY: 'sk-test-not-real' });
+const cli = (args: string[]) => runBin(args, { env: env() });
+/** Asynchronous: the emulator runs in this process, so a synchronous spawn would keep it from answering kubectl. */
+function kubectlRun(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('kubectl', args, { env: env() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'sympozium-logs-'));
+  // The Job's TTL shortened so the test can see the pod go; upstream's is 300 s.
+  plane = await startLocalControlPlane({ timings: { jobTtlMs: 5_000, echoChunkMs: 40 } });
+  kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, plane.kubeconfigYaml());
+  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
+  const init = await cli(['init', 'logger', '--provider', 'openai', '--api-key-env', 'TEST_OPENAI_KEY', '--yes', '--apply', '--out', join(dir, 'logger.yaml')]);
+  expect(init.code, init.stderr).toBe(0);
+});
+afterAll(async () => {
+  kube?.close();
+  await plane?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!kubectl)('run pods and their logs', () => {
+  if (!kubectl) console.log('kubectl not found on PATH: skipping the kubectl logs tests');
+
+  it('a task run has the Job and pod upstream makes; kubectl logs shows the agent, -f follows it to the end', async () => {
+    const started = await cli(['run', 'logger', 'tell me a story', '--no-wait', '-o', 'name']);
+    expect(started.code, started.stderr).toBe(0);
+    const name = started.stdout.trim().split('/')[1]!;
+    let run: AgentRun | undefined;
+    for (let i = 0; i < 100 && !run?.status?.podName; i++) {
+      run = await kube.getOrUndefined<AgentRun>(`/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns/${name}`);
+      if (!run?.status?.podName) await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    const pod = run!.status!.podName!;
+    // Follow from the start: the stream ends when the agent does, with the result marker upstream parses.
+    const follow = spawn('kubectl', ['logs', '-f', pod, '-c', 'agent'], { env: env() });
+    let followed = '';
+    follow.stdout.setEncoding('utf8').on('data', (chunk) => (followed += chunk));
+    const exit = await new Promise<number | null>((resolve) => follow.on('close', resolve));
+    expect(exit).toBe(0);
+    expect(followed).toContain(`agent-runner: run ${name}, model gpt-4.1`);
+    expect(followed).toContain('tell me a story');
+    expect(followed).toMatch(/__SYMPOZIUM_RESULT__\{"status":"success".*\}__SYMPOZIUM_END__/);
+
+    const job = await kubectlRun(['get', 'job', name, '-o', 'jsonpath={.spec.ttlSecondsAfterFinished} {.metadata.ownerReferences[0].kind}']);
+    expect(job.stdout, job.stderr).toBe('300 AgentRun');
+    // Two containers: kubectl picks the first and says so; the API server itself wants one named.
+    const defaulted = await kubectlRun(['logs', pod]);
+    expect(defaulted.stderr).toContain('Defaulted container "agent" out of: agent, ipc-bridge');
+    expect(defaulted.stdout).toContain('tell me a story');
+    const unnamed = await kube.request({ path: `/api/v1/namespaces/default/pods/${pod}/log` }).catch((error: Error) => error);
+    expect((unnamed as Error).message).toContain(`a container name must be specified for pod ${pod}, choose one of: [agent ipc-bridge]`);
+    const tail = await kubectlRun(['logs', pod, '-c', 'agent', '--tail', '1']);
+    expect(tail.stdout.trim()).toMatch(/^__SYMPOZIUM_RESULT__/);
+    const stamped = await kubectlRun(['logs', pod, '-c', 'ipc-bridge', '--timestamps']);
+    expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z ipc-bridge: listening on \/ipc/);
+
+    // The Job's TTL passes: the Job goes, the pod with it, and so do its logs.
+    for (let i = 0; i < 200; i++) {
+      if (!(await kube.getOrUndefined(`/api/v1/namespaces/default/pods/${pod}`))) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await kube.getOrUndefined(`/apis/batch/v1/namespaces/default/jobs/${name}`)).toBeUndefined();
+    const gone = await kubectlRun(['logs', pod, '-c', 'agent']);
+    expect(gone.stderr).toContain(`pods "${pod}" not found`);
+  }, 60_000);
+});
