@@ -30,6 +30,14 @@ function positiveInteger(flag: string) {
   };
 }
 
+function nonNegativeInteger(flag: string) {
+  return (value: string) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw usageError(`${flag} must be a whole number (0 or more), not "${value}"`);
+    return parsed;
+  };
+}
+
 /** A TCP port to listen on; 0 asks for any free one. */
 function listenPort(value: string): number {
   const parsed = Number(value);
@@ -136,6 +144,7 @@ export const outputFormatsOf: Record<string, OutputFormat[]> = {
   validate: ['table', 'json', 'yaml'],
   run: ['table', 'json', 'yaml', 'name'],
   'runs cancel': ['table', 'json', 'yaml'],
+  'runs logs': ['table'],
   'runs delete': ['table', 'json', 'yaml'],
   migrate: ['table', 'json', 'yaml'],
 };
@@ -588,6 +597,35 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         run(command, async (ctx) => {
           const { getRun } = await import('./commands/runs.js');
           await getRun({ name }, ctx);
+        }),
+      );
+    runs
+      .command('logs')
+      .argument('<run>', 'the AgentRun', runName)
+      .description("the logs of the run's pod (the agent container unless -c or --all-containers); -f follows them")
+      .option('-f, --follow', 'keep streaming (for a server run, onto the pod that replaces one that went)')
+      .option('--tail <n>', 'only the last n lines', nonNegativeInteger('--tail'))
+      .option('--since <duration>', 'only lines newer than this, e.g. 5m', duration('--since'))
+      .option('-c, --container <name>', 'this container of the pod')
+      .option('--all-containers', "every container, each line prefixed with the container's name")
+      .option('--timestamps', 'prefix each line with its time (RFC 3339)')
+      .addHelpText('after', examples('sympozium runs logs demo-run-1764691200', 'sympozium runs logs demo-web-endpoint -f --tail 20', 'sympozium runs logs demo-run-1764691200 --all-containers'))
+      .action((name: string, options: Record<string, unknown>, command: Command) =>
+        run(command, async (ctx) => {
+          if (options.container !== undefined && options.allContainers) throw usageError('-c and --all-containers both choose the containers: pass one');
+          const { runLogs } = await import('./commands/runs.js');
+          await runLogs(
+            {
+              name,
+              follow: Boolean(options.follow),
+              tail: options.tail as number | undefined,
+              sinceMs: options.since as number | undefined,
+              container: options.container as string | undefined,
+              allContainers: Boolean(options.allContainers),
+              timestamps: Boolean(options.timestamps),
+            },
+            ctx,
+          );
         }),
       );
     for (const verb of ['cancel', 'delete'] as const) {

@@ -314,6 +314,18 @@ export class KubeClient {
   }
 
   /**
+   * A plain-text stream (pod logs): the response once the server has answered 2xx, for the caller to read until
+   * it ends; no timeout while it flows (`kubectl logs -f` has none either), the signal stops it.
+   */
+  async textStream(path: string, query: RequestOptions['query'], signal?: AbortSignal): Promise<http.IncomingMessage> {
+    const response = await this.send({ path, query, signal, timeoutMs: 0, accept: '*/*' });
+    const status = response.statusCode ?? 0;
+    if (status >= 400) throw KubeApiError.fromResponse(status, await readBody(response), this.describe(), 'GET', path);
+    response.setEncoding('utf8');
+    return response;
+  }
+
+  /**
    * One watch stream: yields events until the server closes it or the signal aborts. Resuming after a close
    * and relisting after 410 Expired are the caller's (see watch.ts), because only it knows its own state.
    */

@@ -93,4 +93,33 @@ describe.skipIf(!kubectl)('run pods and their logs', () => {
     const gone = await kubectlRun(['logs', pod, '-c', 'agent']);
     expect(gone.stderr).toContain(`pods "${pod}" not found`);
   }, 60_000);
+
+  it('runs logs reads the pod while it exists (-f, --tail, --all-containers) and says what survives once it is gone', async () => {
+    const started = await cli(['run', 'logger', 'a logged task', '--no-wait', '-o', 'name']);
+    const name = started.stdout.trim().split('/')[1]!;
+    const followed = await cli(['runs', 'logs', name, '-f']);
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).toContain(`agent-runner: run ${name}`);
+    expect(followed.stdout).toContain('a logged task');
+    expect(followed.stdout).toMatch(/__SYMPOZIUM_END__\n$/);
+    const tail = await cli(['runs', 'logs', name, '--tail', '1']);
+    expect(tail.stdout).toMatch(/^__SYMPOZIUM_RESULT__.*\n$/);
+    const all = await cli(['runs', 'logs', name, '--all-containers']);
+    expect(all.stdout).toMatch(/^\[agent\] agent-runner: run /m);
+    expect(all.stdout).toContain('[ipc-bridge] ipc-bridge: listening on /ipc');
+    const wrong = await cli(['runs', 'logs', name, '-c', 'nope']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('has no container "nope"');
+
+    for (let i = 0; i < 200; i++) {
+      if (!(await kube.getOrUndefined(`/apis/batch/v1/namespaces/default/jobs/${name}`))) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const after = await cli(['runs', 'logs', name]);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toContain(`the pod of run ${name} is gone, and its logs with it`);
+    expect(after.stderr).toMatch(new RegExp(`run ${name}: Succeeded, ended .*tokens`));
+    expect(after.stdout).toContain('a logged task');
+    expect(after.stderr).toContain('5 minutes after the run ends (ttlSecondsAfterFinished: 300)');
+  }, 60_000);
 });
