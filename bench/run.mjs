@@ -216,6 +216,7 @@ request.end(${JSON.stringify(body(true))});
 
   if (wanted('proxy')) extra.proxy = await benchProxy(key);
 
+  if (wanted('dev')) extra.dev = await benchDev();
   if (wanted('tail')) extra.tail = await benchTail();
   if (wanted('apply')) await benchApply();
 } finally {
@@ -414,6 +415,49 @@ async function benchProxy(key) {
 }
 
 /** 200 instance manifests in a directory, applied into a fresh namespace each time by both tools. */
+/**
+ * The local control plane: `sympozium dev up` until it is ready (it returns once the API answers and the CRDs,
+ * built-ins and controller are in place; target under 1 s), and the controller's reconcile rate: 200 instances
+ * created at once, until every one has its first status.phase.
+ */
+async function benchDev() {
+  const stateDir = join(work, 'dev-bench');
+  const up = await pair(
+    'dev up to ready',
+    '< 1 s',
+    labelled('sympozium dev up', async () => {
+      const result = await cli('dev', 'up', '--state-dir', stateDir);
+      await cli('dev', 'down', '--state-dir', stateDir);
+      return result;
+    }),
+    labelled('node -e 0', () => run('node', ['-e', '0'])),
+    { rounds: Math.min(defaultRounds, 5) },
+  );
+  const headers = { Authorization: `Bearer ${plane.apiServer.token}`, 'Content-Type': 'application/json' };
+  const ns = 'bench-reconcile';
+  await fetch(`${plane.url}/api/v1/namespaces`, { method: 'POST', headers, body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }) });
+  const count = 200;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      fetch(`${plane.url}/apis/sympozium.ai/v1alpha1/namespaces/${ns}/sympoziuminstances`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ apiVersion: 'sympozium.ai/v1alpha1', kind: 'SympoziumInstance', metadata: { name: `r-${i}` }, spec: { agents: { default: { model: 'gpt-4.1' } } } }),
+      }),
+    ),
+  );
+  for (;;) {
+    const list = await (await fetch(`${plane.url}/apis/sympozium.ai/v1alpha1/namespaces/${ns}/sympoziuminstances`, { headers })).json();
+    if (list.items.filter((item) => item.status?.phase).length >= count) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const rate = count / seconds;
+  console.log(`${'controller reconcile rate'.padEnd(28)} ${`${count} new instances to their first phase`.padEnd(44)} ${`${rate.toFixed(0)}/s`.padStart(8)}      (${seconds.toFixed(2)} s in all, the simulated reconcile delay included)`);
+  return { upMs: up.medianA, reconcilePerSecond: rate };
+}
+
 async function benchApply() {
   const dir = join(work, 'apply');
   mkdirSync(dir, { recursive: true });
