@@ -190,15 +190,19 @@ export function validateObjectMeta(t: ResourceType, meta: Record<string, any>): 
       errors.push({ reason: 'FieldValueTooLong', field: 'metadata.annotations', message: `Too long: may not be more than ${TOTAL_ANNOTATION_SIZE_LIMIT_B} bytes` });
     }
   }
-  // ValidateFinalizers: each a qualified name (ValidateFinalizerName).
+  // ValidateFinalizers: each a qualified name (ValidateFinalizerName), and not both orphan and foregroundDeletion.
   if (Array.isArray(meta.finalizers)) {
     for (const f of meta.finalizers) {
       if (typeof f === 'string') for (const msg of isQualifiedName(f)) bad('metadata.finalizers', f, msg);
     }
+    if (meta.finalizers.includes('orphan') && meta.finalizers.includes('foregroundDeletion')) {
+      bad('metadata.finalizers', meta.finalizers, 'finalizer orphan and foregroundDeletion cannot be both set');
+    }
   }
-  // ValidateOwnerReferences: apiVersion, kind, name and uid must not be empty; at most one controller.
+  // ValidateOwnerReferences: apiVersion (its version), kind, name and uid must not be empty, a v1 Event owns
+  // nothing (BannedOwners), and only one reference may be the controller.
   if (Array.isArray(meta.ownerReferences)) {
-    const controllers: string[] = [];
+    let controller = '';
     for (const ref of meta.ownerReferences) {
       if (!isObject(ref)) continue;
       const r = ref as Record<string, any>;
@@ -207,14 +211,13 @@ export function validateObjectMeta(t: ResourceType, meta: Record<string, any>): 
       if (!r.kind) bad('metadata.ownerReferences.kind', r.kind ?? '', 'must not be empty');
       if (!r.name) bad('metadata.ownerReferences.name', r.name ?? '', 'must not be empty');
       if (!r.uid) bad('metadata.ownerReferences.uid', r.uid ?? '', 'must not be empty');
-      if (r.controller === true) controllers.push(`${r.kind}/${r.name}`);
-    }
-    if (controllers.length > 1) {
-      errors.push({
-        reason: 'FieldValueInvalid',
-        field: 'metadata.ownerReferences',
-        message: `Invalid value: ${JSON.stringify(meta.ownerReferences)}: Only one reference can have Controller set to true. Found "true" in references for ${controllers.join(' and ')}`,
-      });
+      if (r.apiVersion === 'v1' && r.kind === 'Event') bad('metadata.ownerReferences', r, '/v1, Kind=Event is disallowed from being an owner');
+      if (r.controller === true) {
+        const current = `${r.kind}/${r.name}`;
+        if (controller) {
+          bad('metadata.ownerReferences', meta.ownerReferences, `Only one reference can have Controller set to true. Found "true" in references for ${controller} and ${current}`);
+        } else controller = current;
+      }
     }
   }
   return errors;

@@ -84,12 +84,30 @@ describe('ObjectMeta decoding and validation, and custom-resource schema rules',
     ['finalizer with a space', { finalizers: ['bad finalizer'] }, 'metadata.finalizers'],
     ['bad generateName', { name: undefined, generateName: 'Bad_Prefix-' }, 'metadata.generateName'],
     ['ownerReference without a uid', { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'o' }] }, 'metadata.ownerReferences.uid'],
+    ['ownerReference without a version', { ownerReferences: [{ apiVersion: 'example.com/', kind: 'ConfigMap', name: 'o', uid: '1' }] }, 'metadata.ownerReferences.apiVersion'],
+    ['pair of controller references', { ownerReferences: ['a', 'b'].map((name) => ({ apiVersion: 'v1', kind: 'ConfigMap', name, uid: name, controller: true })) }, 'metadata.ownerReferences'],
+    ['finalizer pair orphan and foregroundDeletion', { finalizers: ['orphan', 'foregroundDeletion'] }, 'metadata.finalizers'],
+    ['uppercase name', { name: 'Upper' }, 'metadata.name'],
   ])('refuses a %s (built-in and custom kinds alike)', async (_, metadata, field) => {
     for (const [path, body] of [[CM, cm(metadata)], [WIDGETS, { ...widget({}), metadata: { name: 'w', ...metadata } }]] as const) {
       const r = await post(path, body);
       expect(r.status, r.text).toBe(422);
       expect(r.json.details.causes.map((c: { field: string }) => c.field)).toContain(field);
     }
+  });
+
+  it('judges names per kind: a subdomain for most, a label for Namespace, a DNS-1035 label for Service', async () => {
+    const sub = await post(CM, cm({ name: 'a_b' }));
+    expect(sub.json.message).toBe(
+      `ConfigMap "a_b" is invalid: metadata.name: Invalid value: "a_b": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+    );
+    expect((await post(CM, cm({ name: 'a.b' }))).status).toBe(201);
+    expect((await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a.b' } })).status).toBe(422);
+    const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } });
+    const digit = await post('/api/v1/namespaces/default/services', svc('1abc'));
+    expect(digit.status).toBe(422);
+    expect(digit.json.message).toContain('a DNS-1035 label must consist of lower case alphanumeric characters');
+    expect((await post('/api/v1/namespaces/default/services', svc('abc-1'))).status).toBe(201);
   });
 
   it('accepts what ValidateObjectMeta allows: prefixed keys, empty label values, a trailing-dash generateName, qualified finalizers', async () => {
