@@ -37,7 +37,7 @@ export function admit(t: ResourceType, obj: any, prev: any | undefined, opts: Wr
     applyBuiltinDefaults(obj, isCreate);
   }
   const name: unknown = obj.metadata.name;
-  errors.push(...validateObjectMeta(t, obj.metadata));
+  errors.push(...validateObjectMeta(t, obj.metadata, prev?.metadata));
   if (t.kind === 'Secret' && isObject(obj.data)) {
     for (const v of Object.values(obj.data)) {
       const text = typeof v === 'string' ? v : '';

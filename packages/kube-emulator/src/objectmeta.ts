@@ -161,8 +161,12 @@ export function decodeObjectMeta(t: ResourceType, meta: Record<string, unknown>)
   check(meta.ownerReferences, 'ownerReferences', '[]v1.OwnerReference');
 }
 
-/** ValidateObjectMeta (name, generateName, labels, annotations, finalizers, ownerReferences) into field errors. */
-export function validateObjectMeta(t: ResourceType, meta: Record<string, any>): FieldError[] {
+/**
+ * ValidateObjectMeta (name, generateName, labels, annotations, finalizers, ownerReferences) into field errors; on
+ * an update (`prev` given) also ValidateObjectMetaUpdate's ValidateNoNewFinalizers while the object is deleting.
+ * The immutable fields (name, namespace, uid, creationTimestamp) are carried over from `prev` by the caller.
+ */
+export function validateObjectMeta(t: ResourceType, meta: Record<string, any>, prev?: Record<string, any>): FieldError[] {
   const errors: FieldError[] = [];
   const bad = (field: string, value: unknown, msg: string) => errors.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${goValue(value)}: ${msg}` });
   const nameFn = nameValidator(t);
@@ -197,6 +201,17 @@ export function validateObjectMeta(t: ResourceType, meta: Record<string, any>): 
     }
     if (meta.finalizers.includes('orphan') && meta.finalizers.includes('foregroundDeletion')) {
       bad('metadata.finalizers', meta.finalizers, 'finalizer orphan and foregroundDeletion cannot be both set');
+    }
+  }
+  if (prev?.deletionTimestamp) {
+    const old = new Set(Array.isArray(prev.finalizers) ? prev.finalizers : []);
+    const extra = [...new Set(Array.isArray(meta.finalizers) ? meta.finalizers : [])].filter((f) => !old.has(f)).sort();
+    if (extra.length) {
+      errors.push({
+        reason: 'FieldValueForbidden',
+        field: 'metadata.finalizers',
+        message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${extra.map((f) => JSON.stringify(f)).join(', ')}}`,
+      });
     }
   }
   // ValidateOwnerReferences: apiVersion (its version), kind, name and uid must not be empty, a v1 Event owns

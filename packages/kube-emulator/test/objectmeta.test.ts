@@ -145,6 +145,17 @@ describe('ObjectMeta decoding and validation, and custom-resource schema rules',
     expect(put.status).toBe(422);
   });
 
+  it('refuses new finalizers on an object being deleted (ValidateNoNewFinalizers), allows removing them', async () => {
+    expect((await post(CM, cm({ name: 'fin', finalizers: ['example.com/a'] }), '')).status).toBe(201);
+    expect((await api(server, 'DELETE', `${CM}/fin`)).status).toBe(200);
+    const merge = { 'Content-Type': 'application/merge-patch+json' };
+    const add = await api(server, 'PATCH', `${CM}/fin`, { metadata: { finalizers: ['example.com/a', 'example.com/b'] } }, merge);
+    expect(add.status).toBe(422);
+    expect(add.json.message).toBe('ConfigMap "fin" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/b"}');
+    expect((await api(server, 'PATCH', `${CM}/fin`, { metadata: { finalizers: null } }, merge)).status).toBe(200);
+    expect((await api(server, 'GET', `${CM}/fin`)).status).toBe(404);
+  });
+
   it('enforces x-kubernetes-list-type set and map duplicates', async () => {
     const set = await post(WIDGETS, widget({ tags: ['a', 'b', 'a'] }));
     expect(set.status).toBe(422);
