@@ -45,6 +45,9 @@ await build({
   external: ['bufferutil', 'utf-8-validate'],
   chunkNames: 'chunks/[name]-[hash]',
   plugins: [lazyChildProcessForCommander],
+  // The workspace package from this checkout, whatever node_modules' link points at (worktrees share one);
+  // relative to the working directory, as the entry points are.
+  alias: { '@sympozium/kube-emulator': './packages/kube-emulator/src/index.ts' },
   define: { __SYMPOZIUM_VERSION__: JSON.stringify(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version) },
 });
 

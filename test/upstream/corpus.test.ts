@@ -26,15 +26,10 @@ function emulatorAccepts(document: ManifestDocument, release: Release): boolean 
 }
 
 /**
- * Documents the emulator accepts and kube-apiserver refuses: the emulator applies none of ValidateObjectMeta
- * beyond metadata.name (no label values, no ownerReferences). Listed so that every other document is enforced.
+ * Documents the emulator accepts and kube-apiserver refuses. Empty: the emulator applies ValidateObjectMeta
+ * (label values, ownerReferences with a uid), so every document is enforced.
  */
-const expectedEmulatorBugs: Record<string, string> = {
-  'v0.5.8/docs-manifests/4a6f5f1__docs_design.md__L191__AgentRun.yaml':
-    'label value "agent:default:subagent:xyz" (ValidateLabels: IsValidLabelValue) and an ownerReference without uid (ValidateOwnerReferences: uid must not be empty)',
-  'v0.10.46/docs-manifests/8b74fa0__docs_design.md__L191__AgentRun.yaml':
-    'label value "agent:default:subagent:xyz" (ValidateLabels: IsValidLabelValue) and an ownerReference without uid (ValidateOwnerReferences: uid must not be empty)',
-};
+const expectedEmulatorBugs: Record<string, string> = {};
 
 async function readCorpus(): Promise<ManifestDocument[]> {
   const paths = releaseNames.flatMap((release) => folders.map((folder) => `../shared/upstream/${release}/${folder}`));

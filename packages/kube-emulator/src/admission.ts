@@ -6,20 +6,19 @@ import { validateBuiltin } from './builtin-validation.js';
 import { applyBuiltinDefaults, pruneUnknownBuiltinFields } from './builtins.js';
 import type { WriteOptions } from './cluster.js';
 import { defaultCrd, validateCrd } from './crd.js';
-import { badRequest, goValue, invalid, type FieldError } from './errors.js';
+import { badRequest, invalid, type FieldError } from './errors.js';
+import { validateObjectMeta } from './objectmeta.js';
 import { deepEqual, isObject } from './patch.js';
 import type { ResourceType } from './registry.js';
 import { processCustomResource } from './schema.js';
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Prepares a create or update result for storage; returns the warnings for the `Warning` header. */
-export function admit(t: ResourceType, obj: any, prev: any | undefined, opts: WriteOptions): string[] {
+export function admit(t: ResourceType, obj: any, prev: any | undefined, opts: WriteOptions, droppedUnknownFields: string[] = []): string[] {
   const isCreate = prev === undefined;
   const warnings: string[] = [];
   const errors: FieldError[] = [];
-  const unknownFields = pruneUnknownBuiltinFields(obj);
+  const unknownFields = [...droppedUnknownFields, ...pruneUnknownBuiltinFields(obj)];
   if (t.custom) {
     const outcome = processCustomResource(obj, t.schema);
     unknownFields.push(...outcome.unknownFields);
@@ -38,13 +37,7 @@ export function admit(t: ResourceType, obj: any, prev: any | undefined, opts: Wr
     applyBuiltinDefaults(obj, isCreate);
   }
   const name: unknown = obj.metadata.name;
-  if (typeof name === 'string') {
-    const pattern = t.kind === 'Namespace' || t.kind === 'Service' ? DNS_LABEL : DNS_SUBDOMAIN;
-    if (!pattern.test(name) || name.length > 253) {
-      const what = pattern === DNS_LABEL ? 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character' : 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
-      errors.push({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: ${goValue(name)}: ${what}` });
-    }
-  }
+  errors.push(...validateObjectMeta(t, obj.metadata, prev?.metadata));
   if (t.kind === 'Secret' && isObject(obj.data)) {
     for (const v of Object.values(obj.data)) {
       const text = typeof v === 'string' ? v : '';

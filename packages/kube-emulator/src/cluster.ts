@@ -11,6 +11,8 @@ import { builtinTypes, INITIAL_NAMESPACES, resetStatusOnCreate } from './builtin
 import { CRD_STORAGE_KEY, establishedStatus, isEstablished, typesForCrd } from './crd.js';
 import { alreadyExists, badRequest, conflict, internalError, invalid, notFound, unsupportedMediaType } from './errors.js';
 import { listKeyResolver } from './fields.js';
+import { decodeObjectMeta } from './objectmeta.js';
+import { processCustomResource } from './schema.js';
 import { deepClone, deepEqual, isObject, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { apiVersionOf, Registry, type ResourceType } from './registry.js';
 import { deleteCollection, deleteObject, finishDelete } from './deletion.js';
@@ -123,6 +125,7 @@ export class Cluster {
   private checkIdentity(t: ResourceType, body: any, namespace: string | undefined, urlName?: string): void {
     if (!isObject(body)) throw badRequest('Object \'Kind\' is missing in \'null\'');
     if (!isObject(body.metadata)) body.metadata = {};
+    decodeObjectMeta(t, body.metadata);
     if (body.kind !== undefined && body.kind !== t.kind) {
       throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: the kind of the provided object (${body.kind}) does not match the expected kind (${t.kind})`);
     }
@@ -162,7 +165,8 @@ export class Cluster {
       do {
         let suffix = '';
         for (let i = 0; i < 5; i++) suffix += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
-        meta.name = `${meta.generateName}${suffix}`;
+        // names.SimpleNameGenerator: the prefix is cut to 58 characters so that the name fits in 63.
+        meta.name = `${String(meta.generateName).slice(0, 58)}${suffix}`;
       } while (this.store.get(t.storageKey, meta.namespace, meta.name));
     }
     if (this.store.get(t.storageKey, t.namespaced ? namespace : undefined, meta.name)) throw alreadyExists(t.group, t.resource, meta.name);
@@ -171,11 +175,20 @@ export class Cluster {
       throw internalError('resourceVersion should not be set on objects to be created');
     }
     for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink']) delete meta[k];
+    const droppedUnknown: string[] = [];
     if (t.statusSubresource) {
-      if (t.custom) delete obj.status;
-      else resetStatusOnCreate(obj);
+      if (t.custom) {
+        // kube-apiserver finds (and under Strict refuses) unknown fields while decoding, before PrepareForCreate
+        // drops status; so status is looked at for them first.
+        if (obj.status !== undefined && isObject(t.schema)) {
+          const statusSchema = t.schema.properties?.status;
+          const rootOnly = { ...t.schema, required: undefined, properties: statusSchema ? { status: statusSchema } : {} };
+          droppedUnknown.push(...processCustomResource({ status: deepClone(obj.status) }, rootOnly).unknownFields);
+        }
+        delete obj.status;
+      } else resetStatusOnCreate(obj);
     }
-    const warnings = admit(t, obj, undefined, opts);
+    const warnings = admit(t, obj, undefined, opts, droppedUnknown);
     meta.uid = randomUUID();
     meta.creationTimestamp = rfc3339(this.now());
     if (t.hasGeneration) meta.generation = 1;

@@ -58,6 +58,59 @@ function walk(value: any, schema: any, path: string, out: SchemaOutcome): void {
   }
 }
 
+/**
+ * strfmt's date-time (kube-openapi validates `format: date-time` with it): RFC 3339 and the ISO 8601 variants
+ * strfmt.ParseDateTime accepts (no seconds, no zone, a space instead of T), with a real calendar date.
+ */
+function isDateTime(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$/.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1).map((n) => Number(n ?? 0)) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
+}
+
+/** Go's %#v of a map[string]interface{}, as field.Duplicate renders list-map keys. */
+function goMap(keys: Record<string, unknown>): string {
+  return `map[string]interface {}{${Object.entries(keys).map(([k, v]) => `${JSON.stringify(k)}:${goValue(v)}`).join(', ')}}`;
+}
+
+/**
+ * apiextensions-apiserver listtype.ValidateListSetsAndMaps: a `set` may not hold one value twice, a `map` not two
+ * entries with the same x-kubernetes-list-map-keys; each later occurrence is a Duplicate at its index.
+ */
+function listTypeErrors(value: unknown[], schema: any, path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const listType = schema['x-kubernetes-list-type'];
+  const seen = new Set<string>();
+  if (listType === 'set') {
+    value.forEach((item, i) => {
+      const key = JSON.stringify(item);
+      if (seen.has(key)) errors.push({ reason: 'FieldValueDuplicate', field: `${path}[${i}]`, message: `Duplicate value: ${goValue(item)}` });
+      seen.add(key);
+    });
+  } else if (listType === 'map' && Array.isArray(schema['x-kubernetes-list-map-keys'])) {
+    const keyNames: string[] = schema['x-kubernetes-list-map-keys'];
+    value.forEach((item, i) => {
+      if (!isObject(item)) return;
+      const keys: Record<string, unknown> = {};
+      for (const k of keyNames) {
+        // A missing key with a default counts as the default (upstream defaults before validating).
+        const v = item[k] ?? schema.items?.properties?.[k]?.default;
+        if (v === undefined) {
+          errors.push({ reason: 'FieldValueRequired', field: `${path}[${i}].${k}`, message: 'Required value' });
+          return;
+        }
+        keys[k] = v;
+      }
+      const key = JSON.stringify(keyNames.map((k) => keys[k]));
+      if (seen.has(key)) errors.push({ reason: 'FieldValueDuplicate', field: `${path}[${i}]`, message: `Duplicate value: ${goMap(keys)}` });
+      seen.add(key);
+    });
+  }
+  return errors;
+}
+
 function validate(value: any, schema: any, path: string, errors: FieldError[]): void {
   if (!isObject(schema) || value === undefined) return;
   const field = path;
@@ -95,11 +148,16 @@ function validate(value: any, schema: any, path: string, errors: FieldError[]): 
     }
   }
   if (typeof value === 'string') {
-    if (typeof schema.minLength === 'number' && value.length < schema.minLength) {
+    // kube-openapi counts characters (utf8.RuneCountInString), not UTF-16 code units.
+    const runes = [...value].length;
+    if (typeof schema.minLength === 'number' && runes < schema.minLength) {
       errors.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${goValue(value)}: ${field} in body should be at least ${schema.minLength} chars long` });
     }
-    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) {
+    if (typeof schema.maxLength === 'number' && runes > schema.maxLength) {
       errors.push({ reason: 'FieldValueTooLong', field, message: `Too long: may not be more than ${schema.maxLength} bytes` });
+    }
+    if (schema.format === 'date-time' && !isDateTime(value)) {
+      errors.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${goValue(value)}: ${field} in body must be of type date-time: ${goValue(value)}` });
     }
     if (typeof schema.pattern === 'string') {
       let re: RegExp | undefined;
@@ -121,6 +179,7 @@ function validate(value: any, schema: any, path: string, errors: FieldError[]): 
       errors.push({ reason: 'FieldValueTooMany', field, message: `Too many: ${value.length}: must have at most ${schema.maxItems} items` });
     }
     if (isObject(schema.items)) value.forEach((item, i) => validate(item, schema.items, `${path}[${i}]`, errors));
+    errors.push(...listTypeErrors(value, schema, path));
   }
   if (isObject(value)) {
     if (Array.isArray(schema.required)) {
