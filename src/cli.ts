@@ -529,6 +529,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .description('run one task on an instance and follow it to the end: phases on stderr, the result on stdout')
       .option('-f, --filename <file>', 'read the task from a file, or - for stdin')
       .option('--no-wait', 'print the run name and return once it is created')
+      .option('--logs', "stream the agent's log lines to stderr while following")
       .addOption(timeoutOption('how long to follow the run', '15m'))
       .option('--cancel-on-interrupt', 'Ctrl-C also cancels the run (default on a terminal)')
       .option('--no-cancel-on-interrupt', 'Ctrl-C stops following and leaves the run going')
@@ -551,6 +552,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
               wait: options.wait as boolean,
               timeoutMs: options.timeout as number,
               cancelOnInterrupt: command.getOptionValueSource('cancelOnInterrupt') === 'cli' ? Boolean(options.cancelOnInterrupt) : undefined,
+              logs: Boolean(options.logs),
             },
             ctx,
           );

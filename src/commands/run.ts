@@ -22,6 +22,8 @@ export interface RunTaskOptions {
   timeoutMs: number;
   /** undefined: cancel on Ctrl-C when a person is at a terminal. */
   cancelOnInterrupt?: boolean;
+  /** Stream the agent container's log lines to stderr while following. */
+  logs?: boolean;
 }
 
 /** Upstream's TUI gives every run ten minutes (metav1.Duration, written as Go prints it). */
@@ -145,6 +147,7 @@ async function create(kube: KubeClient, instance: SympoziumInstance, ref: Instan
 async function follow(kube: KubeClient, namespace: string, name: string, options: RunTaskOptions, ctx: Context): Promise<AgentRun> {
   const { watchUntil } = await import('../kube/watch.js');
   let last = '';
+  let streaming: Promise<void> | undefined;
   try {
     const watched = await watchUntil<AgentRun, AgentRun>(
       kube,
@@ -158,10 +161,15 @@ async function follow(kube: KubeClient, namespace: string, name: string, options
           ctx.out.info(`run ${name}: ${phase}`);
           last = phase;
         }
+        if (options.logs && !streaming && run.status?.podName) streaming = streamAgentLog(kube, namespace, run.status.podName, ctx);
         return isFinished(run) ? redactStatus(run) : undefined;
       },
     );
-    if (watched.result) return watched.result;
+    if (watched.result) {
+      // The agent's last lines (the result marker) come as its container ends: wait for them, briefly.
+      await Promise.race([streaming, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      return watched.result;
+    }
     const current = watched.objects.get(name);
     if (!current) throw new CliError(`run ${name} was deleted before it finished`, { hint: 'Someone (or its instance being deleted) removed it.' });
     throw new CliError(`run ${name} is still ${displayRunPhase(current)} after ${shortDuration(options.timeoutMs)}; it goes on`, {
@@ -181,5 +189,22 @@ async function follow(kube: KubeClient, namespace: string, name: string, options
       ctx.out.info(`Stopped following; run ${name} goes on: \`sympozium runs get ${name}\`, or stop it with \`sympozium runs cancel ${name}\`.`);
     }
     throw error;
+  }
+}
+
+/** `run --logs`: the agent container's output on stderr, each line marked, until the container ends. */
+async function streamAgentLog(kube: KubeClient, namespace: string, pod: string, ctx: Context): Promise<void> {
+  try {
+    const response = await kube.textStream(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, { container: 'agent', follow: true }, ctx.signal);
+    let partial = '';
+    for await (const chunk of response as AsyncIterable<string>) {
+      const text = partial + chunk;
+      const cut = text.lastIndexOf('\n');
+      partial = text.slice(cut + 1);
+      if (cut >= 0) ctx.out.stderr.write(text.slice(0, cut + 1).replace(/^(?=.)/gm, '│ '));
+    }
+    if (partial) ctx.out.stderr.write(`│ ${partial}\n`);
+  } catch (error) {
+    if (!ctx.signal.aborted) ctx.out.debug(`run --logs: ${(error as Error).message}`);
   }
 }

@@ -122,4 +122,13 @@ describe.skipIf(!kubectl)('run pods and their logs', () => {
     expect(after.stdout).toContain('a logged task');
     expect(after.stderr).toContain('5 minutes after the run ends (ttlSecondsAfterFinished: 300)');
   }, 60_000);
+
+  it('run --logs shows the agent\'s lines on stderr while it follows the run, the result on stdout', async () => {
+    const result = await cli(['run', 'logger', 'with logs please', '--logs']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/│ agent-runner: run logger-run-\d+, model gpt-4\.1/);
+    expect(result.stderr).toMatch(/│ __SYMPOZIUM_RESULT__/);
+    expect(result.stdout).toContain('with logs please');
+    expect(result.stdout).not.toContain('__SYMPOZIUM_RESULT__');
+  });
 });
