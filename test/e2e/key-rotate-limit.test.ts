@@ -1,35 +1,22 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalControlPlane, type LocalControlPlane } from '../../src/dev/index.js';
-import { ensureBuilt, runBin } from '../support/bin.js';
+import { startDevCluster, type DevCluster } from '../support/dev-cluster.js';
 
 /**
  * key rotate under a tight rate limit with other traffic: its checks wait for the bucket instead of spending
  * it, and it succeeds (the old code asked twice every 500 ms and got 429 until its timeout).
  */
-let plane: LocalControlPlane;
-let dir: string;
-let kubeconfig: string;
-const cli = (args: string[], options: { input?: string; timeoutMs?: number } = {}) =>
-  runBin(args, { env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '' }, ...options });
+let cluster: DevCluster;
+const cli = (args: string[], options: { input?: string; timeoutMs?: number } = {}) => cluster.cli(args, options);
 
 beforeAll(async () => {
-  ensureBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'sympozium-rotate-'));
-  plane = await startLocalControlPlane();
-  kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, plane.kubeconfigYaml());
+  cluster = await startDevCluster('sympozium-rotate-');
 });
-afterAll(async () => {
-  await plane?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => cluster?.stop());
 
 describe('key rotate under a rate limit', () => {
   it('waits for the limit instead of failing, while other clients spend the bucket', async () => {
-    const init = await cli(['init', 'tight', '--provider', 'ollama', '--web-endpoint', '--rpm', '20', '--burst', '1', '--yes', '--apply', '--out', join(dir, 'tight.yaml')]);
+    const init = await cli(['init', 'tight', '--provider', 'ollama', '--web-endpoint', '--rpm', '20', '--burst', '1', '--yes', '--apply', '--out', join(cluster.dir, 'tight.yaml')]);
     expect(init.code, init.stderr).toBe(0);
     expect((await cli(['enable', 'web-endpoint', 'tight', '--timeout', '30s'], { timeoutMs: 40_000 })).code).toBe(0);
     const key = (await cli(['key', 'show', 'tight', '--reveal'])).stdout.trim();

@@ -1,24 +1,20 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startLocalControlPlane, type LocalControlPlane } from '../../src/dev/index.js';
+import type { KubeClient } from '../../src/kube/client.js';
 import type { AgentRun } from '../../src/sympozium/types.js';
-import { ensureBuilt, runBin } from '../support/bin.js';
+import { startDevCluster, type DevCluster } from '../support/dev-cluster.js';
 
 /**
  * A task run's Job and pod, as upstream creates them, and their logs through real kubectl: `kubectl logs` and
  * `kubectl logs -f` read what the agent wrote, and the pod goes when the Job's ttlSecondsAfterFinished does.
  */
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
-let plane: LocalControlPlane;
-let dir: string;
-let kubeconfig: string;
+let cluster: DevCluster;
 let kube: KubeClient;
-const env = () => ({ ...process.env, KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '', TEST_OPENAI_KEY: 'sk-test-not-real' });
-const cli = (args: string[]) => runBin(args, { env: env() });
+const env = () => cluster.env();
+const cli = (args: string[]) => cluster.cli(args);
+
 /** Asynchronous: the emulator runs in this process, so a synchronous spawn would keep it from answering kubectl. */
 function kubectlRun(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -32,21 +28,13 @@ function kubectlRun(args: string[]): Promise<{ status: number | null; stdout: st
 }
 
 beforeAll(async () => {
-  ensureBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'sympozium-logs-'));
   // The Job's TTL shortened so the test can see the pod go; upstream's is 300 s.
-  plane = await startLocalControlPlane({ timings: { jobTtlMs: 5_000, echoChunkMs: 40 } });
-  kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, plane.kubeconfigYaml());
-  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
-  const init = await cli(['init', 'logger', '--provider', 'openai', '--api-key-env', 'TEST_OPENAI_KEY', '--yes', '--apply', '--out', join(dir, 'logger.yaml')]);
+  cluster = await startDevCluster('sympozium-logs-', { timings: { jobTtlMs: 5_000, echoChunkMs: 40 }, extraEnv: { TEST_OPENAI_KEY: 'sk-test-not-real' } });
+  kube = cluster.kube;
+  const init = await cli(['init', 'logger', '--provider', 'openai', '--api-key-env', 'TEST_OPENAI_KEY', '--yes', '--apply', '--out', join(cluster.dir, 'logger.yaml')]);
   expect(init.code, init.stderr).toBe(0);
 });
-afterAll(async () => {
-  kube?.close();
-  await plane?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => cluster?.stop());
 
 describe.skipIf(!kubectl)('run pods and their logs', () => {
   if (!kubectl) console.log('kubectl not found on PATH: skipping the kubectl logs tests');

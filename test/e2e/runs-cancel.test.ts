@@ -1,18 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startLocalControlPlane, type LocalControlPlane } from '../../src/dev/index.js';
+import type { KubeClient } from '../../src/kube/client.js';
 import type { AgentRun } from '../../src/sympozium/types.js';
-import { ensureBuilt, runBin } from '../support/bin.js';
+import { startDevCluster, type DevCluster } from '../support/dev-cluster.js';
 
-/** runs cancel / runs delete against the local control plane, as upstream's abort (delete the run) does. */
-let plane: LocalControlPlane;
-let dir: string;
-let kubeconfig: string;
+/** runs cancel / runs delete / run against the local control plane, as upstream's abort (delete the run) does. */
+let cluster: DevCluster;
 let kube: KubeClient;
-const cli = (args: string[], input?: string) => runBin(args, { input, env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '', TEST_OPENAI_KEY: 'sk-test-not-real' } });
+const cli = (args: string[], input?: string) => cluster.cli(args, { input });
 const api = '/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns';
 
 const task = (name: string, text: string) => ({
@@ -32,20 +27,12 @@ async function phaseOf(name: string): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  ensureBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'sympozium-cancel-'));
-  plane = await startLocalControlPlane();
-  kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, plane.kubeconfigYaml());
-  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
-  const init = await cli(['init', 'worker', '--provider', 'openai', '--api-key-env', 'TEST_OPENAI_KEY', '--yes', '--apply', '--out', join(dir, 'worker.yaml')]);
+  cluster = await startDevCluster('sympozium-cancel-', { extraEnv: { TEST_OPENAI_KEY: 'sk-test-not-real' } });
+  kube = cluster.kube;
+  const init = await cli(['init', 'worker', '--provider', 'openai', '--api-key-env', 'TEST_OPENAI_KEY', '--yes', '--apply', '--out', join(cluster.dir, 'worker.yaml')]);
   expect(init.code, init.stderr).toBe(0);
 });
-afterAll(async () => {
-  kube?.close();
-  await plane?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => cluster?.stop());
 
 describe('runs cancel and runs delete', () => {
   it('cancel deletes a run still going and leaves a finished one alone', async () => {

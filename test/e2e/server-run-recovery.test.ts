@@ -1,38 +1,22 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { startLocalControlPlane, type LocalControlPlane } from '../../src/dev/index.js';
+import type { KubeClient } from '../../src/kube/client.js';
 import type { AgentRun } from '../../src/sympozium/types.js';
-import { ensureBuilt, runBin } from '../support/bin.js';
+import { startDevCluster, type DevCluster } from '../support/dev-cluster.js';
 
 /**
  * A server run that Failed stays Failed upstream: the instance controller creates one only when none exists
  * (sympoziuminstance_controller.go, ensureWebEndpointAgentRun). enable says so and --recreate recovers.
  */
 
-let plane: LocalControlPlane;
-let dir: string;
-let kubeconfig: string;
+let cluster: DevCluster;
 let kube: KubeClient;
-const cli = (args: string[], options: { input?: string; timeoutMs?: number } = {}) =>
-  runBin(args, { env: { KUBECONFIG: kubeconfig, HOME: dir, SYMPOZIUM_API_KEY: '' }, ...options });
+const cli = (args: string[], options: { input?: string; timeoutMs?: number } = {}) => cluster.cli(args, options);
 
 beforeAll(async () => {
-  ensureBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'sympozium-recreate-'));
-  plane = await startLocalControlPlane();
-  kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, plane.kubeconfigYaml());
-  kube = createKubeClient({ globals: { kubeconfig }, env: {} });
+  cluster = await startDevCluster('sympozium-recreate-');
+  kube = cluster.kube;
 });
-
-afterAll(async () => {
-  kube?.close();
-  await plane?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => cluster?.stop());
 
 const manifest = `apiVersion: v1
 kind: Secret
