@@ -96,9 +96,12 @@ describe('OpenAI-compatible API', () => {
     const wrong = new OpenAI({ baseURL: endpoint.baseURL, apiKey: 'sk-wrong', maxRetries: 0 });
     await expect(wrong.models.list()).rejects.toMatchObject({ status: 401 });
     await expect(wrong.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    // upstream's authMiddleware texts (internal/webproxy/proxy.go).
     const response = await fetch(`${endpoint.baseURL}/models`);
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: { message: expect.stringContaining('API key'), type: 'error' } });
+    expect(await response.json()).toEqual({ error: { message: 'missing or invalid Authorization header', type: 'error' } });
+    const wrongKey = await fetch(`${endpoint.baseURL}/models`, { headers: { Authorization: 'Bearer sk-wrong' } });
+    expect(await wrongKey.json()).toEqual({ error: { message: 'invalid API key', type: 'error' } });
   });
 
   test('bad bodies are 400s with a message', async () => {
@@ -138,24 +141,29 @@ describe('OpenAI-compatible API', () => {
     expect(raw).not.toContain('[DONE]');
   });
 
-  test('Idempotency-Key reuses the run of an identical request and rejects a different one', async () => {
+  test("v0.5.8's proxy ignores Idempotency-Key: the same request twice is two runs", async () => {
     const body = JSON.stringify({ messages: [{ role: 'user', content: 'only once' }] });
     const first = (await (await post('/v1/chat/completions', body, { 'Idempotency-Key': 'abc-1' })).json()) as Obj;
     const second = (await (await post('/v1/chat/completions', body, { 'Idempotency-Key': 'abc-1' })).json()) as Obj;
-    expect(second.id).toBe(first.id);
+    expect(second.id).not.toBe(first.id);
     const runs = await plane.api.list(paths.runs(), 'sympozium.ai/source=web-proxy');
-    expect(runs.filter((run: Obj) => run.spec.task === 'only once')).toHaveLength(1);
-    const other = await post('/v1/chat/completions', JSON.stringify({ messages: [{ role: 'user', content: 'something else' }] }), { 'Idempotency-Key': 'abc-1' });
-    expect(other.status).toBe(400);
+    expect(runs.filter((run: Obj) => run.spec.task === 'only once')).toHaveLength(2);
   });
 
-  test('health checks need no key', async () => {
+  test('only GET /healthz needs no key; /health and unknown paths are behind it, then Go mux 404/405', async () => {
     const base = endpoint.baseURL.replace(/\/v1$/, '');
-    for (const path of ['/health', '/healthz']) {
-      const response = await fetch(`${base}${path}`);
-      expect(response.status).toBe(200);
-      expect(await response.text()).toBe('ok');
-    }
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.text()).toBe('ok');
+    expect((await fetch(`${base}/health`)).status).toBe(401);
+    const auth = { Authorization: `Bearer ${endpoint.key}` };
+    const unknown = await fetch(`${base}/health`, { headers: auth });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toBe('404 page not found\n');
+    const wrongMethod = await fetch(`${base}/v1/chat/completions`, { headers: auth });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect(await wrongMethod.text()).toBe('Method Not Allowed\n');
   });
 
   test('a rotated key works at once, without restarting the proxy', async () => {
@@ -172,7 +180,7 @@ describe('OpenAI-compatible API', () => {
 });
 
 describe('rate limit', () => {
-  test('429 with Retry-After once the burst is spent; new params reconfigure the running proxy', async () => {
+  test('429 without Retry-After (upstream sends none) once the burst is spent; new params reconfigure the running proxy', async () => {
     const limited = await servingInstance(plane, 'limited', {}, { rate_limit_rpm: '1', rate_limit_burst: '2' });
     const sdk = new OpenAI({ baseURL: limited.baseURL, apiKey: limited.key, maxRetries: 0 });
     await sdk.models.list();
@@ -181,8 +189,8 @@ describe('rate limit', () => {
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     const response = await fetch(`${limited.baseURL}/models`, { headers: { Authorization: `Bearer ${limited.key}` } });
     expect(response.status).toBe(429);
-    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(((await response.json()) as Obj).error.type).toBe('error');
+    expect(response.headers.get('retry-after')).toBeNull();
+    expect((await response.json()) as Obj).toEqual({ error: { message: 'rate limit exceeded', type: 'error' } });
 
     const port = plane.proxyPort('default', 'limited');
     await plane.api.patch(paths.instances('default', 'limited'), { spec: { skills: [{ skillPackRef: 'web-endpoint', params: { rate_limit_rpm: '6000', rate_limit_burst: '50' } }] } });

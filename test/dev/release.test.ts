@@ -112,4 +112,23 @@ describe('dev releases', () => {
     }, 'orphan Failed');
     expect(failed.status.error).toBe('policy validation failed: instance "ghost" not found: agents.sympozium.ai "ghost" not found');
   });
+
+  test("the proxy checks the key before the rate limit on v0.5.8 and after it on v0.10.46 (internal/webproxy/proxy.go)", async () => {
+    const params = { rate_limit_rpm: '1', rate_limit_burst: '1' };
+    const spec = { agents: { default: { model: 'gpt-4.1' } }, skills: [{ skillPackRef: 'web-endpoint', params }] };
+    await v05.api.create(api('default', 'sympoziuminstances'), { apiVersion: 'sympozium.ai/v1alpha1', kind: 'SympoziumInstance', metadata: { name: 'order' }, spec });
+    await v010.api.create(api('default', 'agents'), { apiVersion: 'sympozium.ai/v1alpha1', kind: 'Agent', metadata: { name: 'order' }, spec });
+    const statuses: Record<string, number[]> = {};
+    for (const [label, plane, plural] of [['v0.5.8', v05, 'sympoziuminstances'], ['v0.10.46', v010, 'agents']] as const) {
+      await waitFor(async () => (await plane.api.get(api('default', plural, 'order')))?.status?.phase === 'Serving', `order Serving on ${label}`);
+      const base = `http://127.0.0.1:${plane.proxyPort('default', 'order')}`;
+      const key = await plane.api.apiKey('order');
+      const ask = (token: string) => fetch(`${base}/v1/models`, { headers: { Authorization: `Bearer ${token}` } }).then((response) => response.status);
+      statuses[label] = [await ask('sk-wrong'), await ask('sk-wrong'), await ask(key)];
+    }
+    // v0.5.8: refused keys never reach the limiter, so the one token is still there for the right key.
+    expect(statuses['v0.5.8']).toEqual([401, 401, 200]);
+    // v0.10.46: the first wrong key spends the token; everything after is rate limited.
+    expect(statuses['v0.10.46']).toEqual([401, 429, 429]);
+  });
 });

@@ -58,7 +58,7 @@ export class Controller {
     const streams = new RunStreams();
     const queue = new WorkQueue((key) => this.process(key), log);
     const broker = new RunBroker(options.client, runs, instances, streams, profile);
-    const proxies = new ProxyManager({ broker, secrets, runTimeout: options.timings.webRunTimeout, version: options.version ?? '0.0.0', log });
+    const proxies = new ProxyManager({ broker, profile, secrets, runTimeout: options.timings.webRunTimeout, version: options.version ?? '0.0.0', log });
     this.c = {
       client: options.client,
       timings: options.timings,

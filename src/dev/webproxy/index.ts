@@ -7,6 +7,7 @@ import { sendError } from './http.js';
 import { McpSessions } from './mcp.js';
 import { chatCompletions, listModels, type RouteContext } from './openai.js';
 import { TokenBucket } from './rate-limit.js';
+import type { ReleaseProfile } from '../controller/release-profile.js';
 import type { RunBroker } from './runs.js';
 
 export { RunBroker } from './runs.js';
@@ -29,6 +30,8 @@ export interface ProxyConfig {
 
 export interface ProxyDeps {
   broker: RunBroker;
+  /** Which release's proxy to be: v0.10 limits the rate before it checks the key, v0.5.8 after. */
+  profile: Pick<ReleaseProfile, 'webProxyV010'>;
   secrets: Informer<Secret>;
   runTimeout: string;
   version: string;
@@ -87,17 +90,17 @@ export class WebProxy {
     return { namespace: this.config.namespace, instance: this.config.instance, broker: this.deps.broker, runTimeout: this.deps.runTimeout, log: this.deps.log };
   }
 
+  /** upstream's authMiddleware: `Bearer ` exactly, then the token compared with the one key, in constant time. */
   private authorized(req: http.IncomingMessage): { ok: true } | { ok: false; message: string } {
     const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match) return { ok: false, message: 'missing API key: send Authorization: Bearer sk-...' };
-    const expected = decodeSecret(this.deps.secrets.get(this.config.namespace, this.config.keySecretName))?.['api-key']?.trim();
-    if (!expected) return { ok: false, message: `no API key is configured (Secret ${this.config.keySecretName} has no api-key)` };
-    const given = Buffer.from(match[1]!.trim());
+    if (!header.startsWith('Bearer ')) return { ok: false, message: 'missing or invalid Authorization header' };
+    const expected = decodeSecret(this.deps.secrets.get(this.config.namespace, this.config.keySecretName))?.['api-key']?.trim() ?? '';
+    const given = Buffer.from(header.slice('Bearer '.length));
     const wanted = Buffer.from(expected);
-    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return { ok: false, message: 'invalid API key' };
+    if (!expected || given.length !== wanted.length || !timingSafeEqual(given, wanted)) return { ok: false, message: 'invalid API key' };
     return { ok: true };
   }
+
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -107,23 +110,36 @@ export class WebProxy {
     if (url.pathname !== '/health' && url.pathname !== '/healthz') {
       res.once('finish', () => this.deps.log(`web proxy ${this.name}: ${route} ${res.statusCode} ${Date.now() - started}ms${res.getHeader('x-sympozium-run') ? ` run ${String(res.getHeader('x-sympozium-run'))}` : ''}`));
     }
-    if ((req.method === 'GET' || req.method === 'HEAD') && (url.pathname === '/health' || url.pathname === '/healthz')) {
-      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+    // As upstream's Handler (internal/webproxy/proxy.go, v0.5.8 and v0.10.46): only GET /healthz skips the key;
+    // everything else, unknown paths included, passes authMiddleware first, then Go's ServeMux, which answers
+    // a wrong method with 405 and an unknown path with 404 in plain text. No Retry-After on a 429.
+    if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
       return;
     }
-    const known = ['POST /v1/chat/completions', 'GET /v1/models', 'GET /sse', 'POST /message'];
-    if (!known.includes(route)) return sendError(res, 404, `no route ${route}`);
-    // Newer upstream checks the rate limit before auth, so a flood of bad keys is throttled too.
-    const token = this.bucket.take();
-    if (!token.ok) {
-      return sendError(res, 429, `rate limit exceeded (${this.config.rpm} requests per minute, burst ${this.config.burst})`, {
-        'Retry-After': String(token.retryAfterSeconds),
-      });
+    const limited = () => {
+      if (this.bucket.take().ok) return false;
+      sendError(res, 429, 'rate limit exceeded');
+      return true;
+    };
+    if (url.pathname !== '/healthz') {
+      if (this.deps.profile.webProxyV010 && limited()) return;
+      const auth = this.authorized(req);
+      if (!auth.ok) return sendError(res, 401, auth.message);
+      if (!this.deps.profile.webProxyV010 && limited()) return;
     }
-    const auth = this.authorized(req);
-    if (!auth.ok) return sendError(res, 401, auth.message, { 'WWW-Authenticate': 'Bearer' });
+    const routes: Record<string, string> = { '/v1/chat/completions': 'POST', '/v1/models': 'GET', '/sse': 'GET', '/message': 'POST', '/healthz': 'GET' };
+    const method = routes[url.pathname];
+    if (!method) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end('404 page not found\n');
+      return;
+    }
+    if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) {
+      res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', Allow: method === 'GET' ? 'GET, HEAD' : method }).end('Method Not Allowed\n');
+      return;
+    }
     const ctx = this.context();
-    switch (route) {
+    switch (`${method} ${url.pathname}`) {
       case 'POST /v1/chat/completions':
         return chatCompletions(req, res, ctx);
       case 'GET /v1/models':

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentRun } from '../../sympozium/types.js';
 import { parseGoDuration } from '../controller/timings.js';
 import { BodyError, readBody, sendError, sendJson, startEventStream } from './http.js';
-import { IdempotencyConflict, fingerprint, streamKey, type RunBroker } from './runs.js';
+import { streamKey, type RunBroker } from './runs.js';
 
 /**
  * The OpenAI-compatible routes. A chat request becomes one task AgentRun: the last user message is the task,
@@ -96,10 +96,9 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
       task: parsed.task,
       systemMessages: parsed.systemMessages,
       timeout: ctx.runTimeout,
-      idempotency: idempotencyKey ? { key: idempotencyKey, fingerprint: fingerprint(text) } : undefined,
+      idempotency: idempotencyKey ? { key: idempotencyKey } : undefined,
     }));
   } catch (error) {
-    if (error instanceof IdempotencyConflict) return sendError(res, 400, error.message);
     ctx.log(`web proxy ${ctx.namespace}/${ctx.instance}: cannot create the AgentRun: ${(error as Error).message}`);
     return sendError(res, 500, `failed to start the agent run: ${(error as Error).message}`);
   }

@@ -21,13 +21,11 @@ export interface RunRequest {
   /** System messages of the request, joined after the instance's memory.systemPrompt. */
   systemMessages: string[];
   timeout: string;
-  /** The Idempotency-Key header with a fingerprint of the request it came with. */
-  idempotency?: { key: string; fingerprint: string };
+  /** The Idempotency-Key header: on v0.10 it decides the request hash, on v0.5.8 nothing. */
+  idempotency?: { key: string };
 }
 
-export class IdempotencyConflict extends Error {}
 
-const idempotencyWindowMs = 15 * 60_000;
 /** v0.10 webDedupeWindow. */
 const dedupeWindowMs = 15 * 60_000;
 export const requestHashLabel = 'sympozium.ai/request-hash';
@@ -40,8 +38,6 @@ export function webRequestHash(idempotencyKey: string | undefined, instance: str
 }
 
 export class RunBroker {
-  private readonly idempotent = new Map<string, { fingerprint: string; runName: string; at: number }>();
-
   constructor(
     private readonly client: KubeClient,
     private readonly runs: Informer<AgentRun>,
@@ -54,19 +50,11 @@ export class RunBroker {
     return this.instances.get(namespace, name);
   }
 
-  /** Creates the run (or finds the one an identical earlier request with the same Idempotency-Key created). */
+  /**
+   * Creates the run, or on v0.10 reuses an unfinished recent one with the same request hash (which the
+   * Idempotency-Key decides when sent). v0.5.8's proxy has neither: every request is a new run.
+   */
   async create(request: RunRequest): Promise<{ name: string; reused: boolean }> {
-    const cacheKey = request.idempotency ? `${request.namespace}/${request.instance}/${request.idempotency.key}` : undefined;
-    if (cacheKey) {
-      this.expireIdempotencyKeys();
-      const earlier = this.idempotent.get(cacheKey);
-      if (earlier) {
-        if (earlier.fingerprint !== request.idempotency!.fingerprint) {
-          throw new IdempotencyConflict('this Idempotency-Key was already used for a different request');
-        }
-        if (this.runs.get(request.namespace, earlier.runName)) return { name: earlier.runName, reused: true };
-      }
-    }
     const instance = this.instances.get(request.namespace, request.instance);
     const spec = instance?.spec;
     const systemPrompt = [spec?.memory?.systemPrompt, ...request.systemMessages].filter((part) => part && part.trim()).join('\n\n');
@@ -114,7 +102,6 @@ export class RunBroker {
     };
     const created = await this.client.create<AgentRun>(pathOf('runs', request.namespace), body);
     const name = created.metadata.name;
-    if (cacheKey) this.idempotent.set(cacheKey, { fingerprint: request.idempotency!.fingerprint, runName: name, at: Date.now() });
     return { name, reused: false };
   }
 
@@ -158,14 +145,6 @@ export class RunBroker {
       .sort((a, b) => new Date(b.metadata.creationTimestamp ?? 0).getTime() - new Date(a.metadata.creationTimestamp ?? 0).getTime())[0];
   }
 
-  private expireIdempotencyKeys(): void {
-    const oldest = Date.now() - idempotencyWindowMs;
-    for (const [key, entry] of this.idempotent) if (entry.at < oldest) this.idempotent.delete(key);
-  }
-}
-
-export function fingerprint(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
 
 export function streamKey(namespace: string, name: string): string {
