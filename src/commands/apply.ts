@@ -300,11 +300,11 @@ async function waitForInstances(kube: KubeClient, applied: AppliedObject[], time
       hint: `Is the Sympozium controller running? Check with \`sympozium doctor\` and \`sympozium instances describe ${pending[0]!.name}\`.`,
     });
   }
-  const { referenceNotes } = await import('../sympozium/cluster-checks.js');
+  const { failsEveryRun, referenceNotes } = await import('../sympozium/cluster-checks.js');
   const documents = results.map((result, index) => ({ source: result.name, index, line: 0, column: 0, object: result.instance as unknown as Record<string, unknown> }));
   const missing = await referenceNotes(documents, kube);
-  const fatal = missing.filter((problem) => !problem.path.includes('skillPackRef'));
-  for (const problem of missing.filter((entry) => entry.path.includes('skillPackRef'))) ctx.out.warn(`${problem.source}: ${problem.path}: ${problem.message}`);
+  const fatal = missing.filter(failsEveryRun);
+  for (const problem of missing.filter((entry) => !failsEveryRun(entry))) ctx.out.warn(`${problem.source}: ${problem.path}: ${problem.message}`);
   for (const result of results) {
     if (!fatal.some((problem) => problem.source === result.name)) ctx.out.info(`${result.name} is ${result.instance!.status!.phase} (reconciled; its policy and provider Secrets exist)`);
   }

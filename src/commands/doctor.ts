@@ -53,7 +53,7 @@ export async function doctor(options: { instance?: string }, ctx: Context): Prom
  * (a Failed server run is never replaced, so it fails the check with the way out).
  */
 async function instanceChecks(kube: KubeClient, name: string | undefined): Promise<Check[]> {
-  const [{ discoverInstanceKind, instancePath }, { instanceNotFound }, { referenceNotes }, { observeEndpoint }, { listRuns }] = await Promise.all([
+  const [{ discoverInstanceKind, instancePath }, { instanceNotFound }, { failsEveryRun, referenceNotes }, { observeEndpoint }, { listRuns }] = await Promise.all([
     import('../sympozium/kinds.js'),
     import('../sympozium/instances.js'),
     import('../sympozium/cluster-checks.js'),
@@ -85,11 +85,11 @@ async function instanceChecks(kube: KubeClient, name: string | undefined): Promi
     const label = `instance ${instance.metadata.name}`;
     const phase = instance.status?.phase;
     const problems = missing.filter((problem) => problem.source === instance.metadata.name);
-    const fatal = problems.filter((problem) => !problem.path.includes('skillPackRef'));
+    const fatal = problems.filter(failsEveryRun);
     if (!phase) checks.push({ name: label, status: 'fail', message: 'not reconciled (no status.phase): the controller has not seen it', fix: 'Check the controller (above) and its logs.' });
     else if (phase === 'Error') checks.push({ name: label, status: 'fail', message: 'phase Error (upstream sets it when a channel fails to reconcile)', fix: `sympozium instances describe ${instance.metadata.name}` });
     for (const problem of fatal) checks.push({ name: label, status: 'fail', message: `${problem.path}: ${problem.message}` });
-    for (const problem of problems.filter((entry) => entry.path.includes('skillPackRef'))) checks.push({ name: label, status: 'warn', message: `${problem.path}: ${problem.message}` });
+    for (const problem of problems.filter((entry) => !failsEveryRun(entry))) checks.push({ name: label, status: 'warn', message: `${problem.path}: ${problem.message}` });
     const endpoint = endpoints[index];
     if (endpoint) {
       const run = endpoint.serverRun?.metadata.name;

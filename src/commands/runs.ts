@@ -368,13 +368,17 @@ export interface RemoveRunsOptions {
 }
 
 /** The runs named, or those an --instance/--phase selection matches (shown and confirmed, or --yes). */
-async function selectRuns(options: RemoveRunsOptions, verb: 'cancel' | 'delete', ctx: Context, kube: KubeClient): Promise<string[]> {
+/** Bad usage is said before any connection is made. */
+function checkSelection(options: RemoveRunsOptions, verb: 'cancel' | 'delete'): void {
   const selecting = options.instance !== undefined || options.phase !== undefined;
   if (selecting && options.names.length > 0) throw usageError(`name the runs or select them with --instance/--phase, not both`);
-  if (!selecting) {
-    if (options.names.length === 0) throw usageError(`no runs to ${verb}`, `Name them (sympozium runs ${verb} <run>...) or select them: --instance <name> [--phase <phase>].`);
-    return options.names;
+  if (!selecting && options.names.length === 0) {
+    throw usageError(`no runs to ${verb}`, `Name them (sympozium runs ${verb} <run>...) or select them: --instance <name> [--phase <phase>].`);
   }
+}
+
+async function selectRuns(options: RemoveRunsOptions, verb: 'cancel' | 'delete', ctx: Context, kube: KubeClient): Promise<string[]> {
+  if (options.names.length > 0) return options.names;
   const matched = await readRuns(kube, kube.namespace, { instance: options.instance, phase: options.phase });
   const names = matched.filter((run) => verb === 'delete' || !isFinished(run)).map((run) => run.metadata.name);
   const what = `${names.length} run${names.length === 1 ? '' : 's'} in namespace ${kube.namespace}`;
@@ -392,6 +396,7 @@ async function selectRuns(options: RemoveRunsOptions, verb: 'cancel' | 'delete',
 
 /** `runs cancel`: stop runs still going, as upstream's abort does (delete the run; its Job and pod follow). */
 export async function cancelRuns(options: RemoveRunsOptions, ctx: Context): Promise<void> {
+  checkSelection(options, 'cancel');
   const kube = await ctx.kube();
   const { cancelRun } = await import('../sympozium/runs.js');
   const names = await selectRuns(options, 'cancel', ctx, kube);
@@ -412,6 +417,7 @@ export async function cancelRuns(options: RemoveRunsOptions, ctx: Context): Prom
 
 /** `runs delete`: remove runs whatever their phase (a running one stops); their Jobs and pods go with them. */
 export async function deleteRuns(options: RemoveRunsOptions, ctx: Context): Promise<void> {
+  checkSelection(options, 'delete');
   const kube = await ctx.kube();
   const names = await selectRuns(options, 'delete', ctx, kube);
   const missing: string[] = [];

@@ -60,6 +60,14 @@ export function releaseMismatches(documents: ManifestDocument[], cluster: Cluste
   return problems;
 }
 
+/**
+ * Whether a reference note means every run of the instance fails upstream (a missing policy or provider Secret)
+ * rather than a skill silently left out (a missing SkillPack).
+ */
+export function failsEveryRun(note: Problem): boolean {
+  return !note.path.includes('skillPackRef');
+}
+
 interface InstanceLike {
   kind?: string;
   metadata?: { name?: string; namespace?: string };
