@@ -101,8 +101,14 @@ describe('the local control plane', () => {
     expect(chatRun.metadata.name).toMatch(/^life-web-/);
     expect(chatRun.metadata.labels).toMatchObject({ 'sympozium.ai/instance': 'life', 'sympozium.ai/source': 'web-proxy' });
     expect(chatRun.spec).toMatchObject({ agentId: 'primary', task: 'what is up?', systemPrompt: 'Be brief.', timeout: '10m', skills: [{ skillPackRef: 'k8s-ops' }] });
-    expect(chatRun.status).toMatchObject({ phase: 'Succeeded', result: completion.choices[0].message.content, exitCode: 0 });
+    expect(chatRun.status).toMatchObject({ phase: 'Succeeded', result: completion.choices[0].message.content });
+    // Neither release writes an exit code into a run's status.
+    expect(chatRun.status).not.toHaveProperty('exitCode');
     expect(chatRun.status.podName).toBeTruthy();
+    // Succeeded is written after the Job ended, from the agent's log (agentrun_controller.go reconcileRunning).
+    const job = await get(`/apis/batch/v1/namespaces/default/jobs/${chatRun.metadata.name}`);
+    expect(job.status).toMatchObject({ succeeded: 1, active: 0 });
+    expect(Date.parse(job.status.completionTime)).toBeLessThanOrEqual(Date.parse(chatRun.status.completedAt));
     expect(chatRun.status.tokenUsage.totalTokens).toBe(completion.usage.total_tokens);
     // Upstream never writes status.totalAgentRuns.
     expect((await get(paths.instances('default', 'life')))?.status?.totalAgentRuns).toBeUndefined();

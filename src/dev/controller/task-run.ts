@@ -5,12 +5,14 @@ import { queueKeys, type ControllerContext } from './context.js';
 import { decodeSecret, deleteIfExists, isNotFound, now, ownerReference, pathOf } from './resources.js';
 import { parseGoDuration } from './timings.js';
 import { policyFailure } from './policy.js';
+import { parseAgentOutcome, resultMarker, resultTailLines } from './agent-result.js';
 
 /**
- * Task-mode AgentRuns, as upstream's Job-based runs behave: empty phase -> Running (startedAt, podName) after
- * the start-up delay -> Succeeded (result, tokenUsage, completedAt) or Failed (error). `spec.timeout` (default
- * 10 minutes) is enforced with the upstream error "timeout". Only the newest `historyLimit` completed runs of an
- * instance are kept.
+ * Task-mode AgentRuns, as upstream's Job-based runs behave: empty phase -> Running (startedAt, podName, jobName)
+ * after the start-up delay -> once the Job has ended, Succeeded (result, tokenUsage when tokens were counted,
+ * completedAt) or Failed (error), both read from the agent's log. `spec.timeout` (default 10 minutes) is enforced
+ * with the upstream error "timeout". No exitCode is written (neither release does). Only the newest
+ * `historyLimit` completed runs of an instance are kept.
  */
 
 const defaultTimeoutMs = 10 * 60_000;
@@ -64,7 +66,7 @@ export class TaskRuns {
     }
     if (phase === 'Running' && !this.active.has(key) && !this.scheduled.has(key)) {
       // Nothing in this process runs it: it was left Running by a control plane that stopped.
-      await this.finish(run, { phase: 'Failed', error: 'the local control plane restarted while this run was running', exitCode: 1 });
+      await this.finish(run, { phase: 'Failed', error: 'the local control plane restarted while this run was running' });
     }
   }
 
@@ -127,19 +129,42 @@ export class TaskRuns {
         podOfRun?.stream('agent', chunk);
       });
       if (abort.signal.aborted) throw abort.signal.reason;
-      // The agent runner's last line, which upstream's controller parses for the result and token usage
-      // (cmd/agent-runner/main.go, agentrun_controller.go parseAgentResultFromLogs).
-      podOfRun.log('agent', `\n__SYMPOZIUM_RESULT__${JSON.stringify({ status: 'success', response: answer.text, metrics: { durationMs: answer.usage.durationMs ?? 0, inputTokens: answer.usage.inputTokens ?? 0, outputTokens: answer.usage.outputTokens ?? 0, toolCalls: answer.usage.toolCalls ?? 0 } })}__SYMPOZIUM_END__`);
+      podOfRun.log('agent', resultMarker({ status: 'success', response: answer.text, metrics: { durationMs: answer.usage.durationMs ?? 0, inputTokens: answer.usage.inputTokens ?? 0, outputTokens: answer.usage.outputTokens ?? 0, toolCalls: answer.usage.toolCalls ?? 0 } }));
+      await this.jobEnds(abort.signal);
       await podOfRun.finish(true);
-      await this.finish(run, { phase: 'Succeeded', result: answer.text, tokenUsage: answer.usage, exitCode: 0 });
-      c.log(`agentrun ${key}: Succeeded (${provider.name}, ${answer.usage.totalTokens ?? 0} tokens)`);
+      // As upstream's reconcileRunning: the Job succeeded, so the result and token usage are whatever the
+      // agent's log says, and a failure marker in it fails the run.
+      const outcome = await this.outcomeFromPod(namespace, podOfRun.name);
+      if (outcome.error) {
+        await this.finish(run, { phase: 'Failed', error: outcome.error });
+        c.log(`agentrun ${key}: Failed: ${outcome.error}`);
+        return;
+      }
+      await this.finish(run, { phase: 'Succeeded', result: outcome.result, ...(outcome.tokenUsage ? { tokenUsage: outcome.tokenUsage } : {}) });
+      c.log(`agentrun ${key}: Succeeded (${provider.name}, ${outcome.tokenUsage?.totalTokens ?? 0} tokens)`);
     } catch (error) {
       const reason = abort.signal.aborted ? abort.signal.reason : error;
       if (reason instanceof RunDeleted) return;
-      const message = reason instanceof RunTimeout ? 'timeout' : (reason as Error).message;
-      podOfRun?.log('agent', `agent-runner: error: ${message}`);
-      await podOfRun?.finish(false).catch(() => {});
-      await this.finish(run, { phase: 'Failed', error: message, exitCode: reason instanceof RunTimeout ? 124 : 1 });
+      if (reason instanceof RunTimeout) {
+        // reconcileRunning's timeout: the Job is deleted (its pod with it) and the run fails with "timeout".
+        await removeRunPod(c, namespace, name, podOfRun?.name);
+        await this.finish(run, { phase: 'Failed', error: 'timeout' });
+        c.log(`agentrun ${key}: Failed: timeout`);
+        return;
+      }
+      const message = (reason as Error).message;
+      if (podOfRun) {
+        // The agent runner prints its failure as a result marker and exits 1; the Job fails and the controller
+        // takes the error from the log ("Job failed" when there is none).
+        podOfRun.log('agent', `agent-runner finished with error: ${message}`);
+        podOfRun.log('agent', resultMarker({ status: 'error', error: message }));
+        await this.jobEnds(abort.signal).catch(() => {});
+        await podOfRun.finish(false).catch(() => {});
+        const outcome = await this.outcomeFromPod(namespace, podOfRun.name);
+        await this.finish(run, { phase: 'Failed', error: outcome.error || 'Job failed' });
+      } else {
+        await this.finish(run, { phase: 'Failed', error: message });
+      }
       c.log(`agentrun ${key}: Failed: ${message}`);
     } finally {
       clearTimeout(timer);
@@ -239,6 +264,34 @@ export class TaskRuns {
         ttl.unref();
       },
     };
+  }
+
+  /** The agent's containers exit and the Job controller records the end: a moment, not an instant. */
+  private jobEnds(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, this.c.timings.jobEndMs);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Reads the agent container's last lines through the API, as extractResultFromPod does; unreadable is empty. */
+  private async outcomeFromPod(namespace: string, pod: string): Promise<ReturnType<typeof parseAgentOutcome>> {
+    try {
+      const response = await this.c.client.textStream(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, { container: 'agent', tailLines: String(resultTailLines) });
+      let text = '';
+      for await (const chunk of response) text += chunk;
+      return parseAgentOutcome(text);
+    } catch {
+      return { result: '', error: '' };
+    }
   }
 
   private async finish(run: AgentRun, status: Record<string, unknown>): Promise<void> {

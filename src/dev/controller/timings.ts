@@ -19,11 +19,17 @@ export interface Timings {
   webRunTimeout: string;
   /** A finished task run's Job (and pod) is deleted after this: upstream's ttlSecondsAfterFinished, 300 s. */
   jobTtlMs: number;
+  /**
+   * The agent wrote its result -> the Job reports the end and the controller marks the run: the agent and
+   * ipc-bridge containers exit, the Job controller counts the pod, and the AgentRun controller (which owns the
+   * Job) reads the result from the pod's log. Upstream's runs turn Succeeded a few seconds after the answer.
+   */
+  jobEndMs: number;
 }
 
 export const timingPresets: Record<'fast' | 'realistic', Timings> = {
-  fast: { instanceReconcileMs: 20, runStartMs: 10, echoChunkMs: 5, podReadyMs: 30, resyncMs: 2000, countsDebounceMs: 20, webRunTimeout: '10m', jobTtlMs: 300_000 },
-  realistic: { instanceReconcileMs: 800, runStartMs: 600, echoChunkMs: 120, podReadyMs: 1500, resyncMs: 10_000, countsDebounceMs: 200, webRunTimeout: '10m', jobTtlMs: 300_000 },
+  fast: { instanceReconcileMs: 20, runStartMs: 10, echoChunkMs: 5, podReadyMs: 30, resyncMs: 2000, countsDebounceMs: 20, webRunTimeout: '10m', jobTtlMs: 300_000, jobEndMs: 15 },
+  realistic: { instanceReconcileMs: 800, runStartMs: 600, echoChunkMs: 120, podReadyMs: 1500, resyncMs: 10_000, countsDebounceMs: 200, webRunTimeout: '10m', jobTtlMs: 300_000, jobEndMs: 2000 },
 };
 
 export function resolveTimings(preset: keyof typeof timingPresets | undefined, overrides: Partial<Timings> = {}): Timings {
