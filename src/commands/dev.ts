@@ -84,6 +84,20 @@ function devServerEntry(): string {
   return found;
 }
 
+/**
+ * What the local control plane does not do that a real cluster with upstream's release does, so nobody takes a
+ * green run here for proof of those (issue 12 "honest about the rest"; kept in step with the README's list).
+ */
+export const notEmulated = [
+  'LLM calls: the offline echo model answers unless the instance sets agents.default.baseURL (an OpenAI-compatible server)',
+  'the Envoy Gateway: HTTPRoutes are written but nothing serves them; chat, mcp and proxy reach endpoints by port-forward',
+  'nodes, images and containers: pods are records with simulated status; no image is pulled, skill sidecars and their tools do not run',
+  'garbage collection: the controller deletes what it owns; other objects with ownerReferences stay',
+  'SympoziumSchedules (no scheduled runs), channels (Telegram, Slack, ...: only their Secret is checked) and the NATS event bus',
+  'policy enforcement: a missing policy fails runs as upstream, but a policy\'s rules (tools, network, RBAC) are not applied',
+  'v0.10 lifecycle hooks (PostRunning, Skipped), delegation (AwaitingDelegate) and Ensembles',
+];
+
 function usageLines(info: DevServerInfo): string[] {
   return [
     `Local control plane running at ${info.httpsUrl ?? info.url} (pid ${info.pid})`,
@@ -262,7 +276,7 @@ export async function devStatus(options: { stateDir?: string }, ctx: Context): P
   }
   const uptimeMs = ctx.now().getTime() - new Date(info.startedAt).getTime();
   if (ctx.out.machine) {
-    ctx.out.document({ running: true, ...info, context: 'sympozium-dev', uptimeSeconds: Math.round(uptimeMs / 1000), objects });
+    ctx.out.document({ running: true, ...info, context: 'sympozium-dev', uptimeSeconds: Math.round(uptimeMs / 1000), objects, notEmulated });
     return;
   }
   ctx.out.result(
@@ -275,6 +289,8 @@ export async function devStatus(options: { stateDir?: string }, ctx: Context): P
       `state       ${info.stateDir}${info.persist ? ' (persistent)' : ''}`,
       `timings     ${info.timings}`,
       `objects     ${Object.entries(objects).map(([kind, count]) => `${kind}=${count}`).join(' ')}`,
+      'not emulated (a real cluster does these; dev does not):',
+      ...notEmulated.map((line) => `  - ${line}`),
     ].join('\n'),
   );
 }

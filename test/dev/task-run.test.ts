@@ -11,6 +11,7 @@ let plane: Awaited<ReturnType<typeof startPlane>>;
 const jobEndMs = 400;
 beforeAll(async () => {
   plane = await startPlane({ timings: { jobEndMs } });
+  await plane.api.create(paths.secrets(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tr-key' }, stringData: { OPENAI_API_KEY: 'sk-test' } });
   await plane.api.create(paths.instances(), instanceManifest('tr', { authRefs: [{ provider: 'openai', secret: 'tr-key' }] }));
 });
 afterAll(async () => {
@@ -67,5 +68,41 @@ describe('task runs end after their Job, as upstream', () => {
     expect(log).toContain('"status":"error"');
     expect(log).toContain(done.status.error);
     expect(done.status.tokenUsage).toBeUndefined();
+  });
+
+  test('without its provider Secret the agent container cannot start: Running, CreateContainerConfigError, then "timeout"', async () => {
+    const run = taskRun('tr-nokey', 'hello');
+    run.spec.model.authSecretRef = 'tr-missing';
+    run.spec.timeout = '1s';
+    await plane.api.create(runPath(), run);
+    const pod = await waitFor(async () => {
+      const pods = await plane.api.list(paths.pods(), 'sympozium.ai/agent-run=tr-nokey');
+      const waiting = pods[0]?.status?.containerStatuses?.find((status: Obj) => status.name === 'agent')?.state?.waiting;
+      return waiting ? pods[0] : undefined;
+    }, 'tr-nokey agent container waiting');
+    expect(pod.status.phase).toBe('Pending');
+    const agent = pod.status.containerStatuses.find((status: Obj) => status.name === 'agent');
+    expect(agent.state.waiting).toEqual({ reason: 'CreateContainerConfigError', message: 'secret "tr-missing" not found' });
+    expect((await plane.api.get(runPath('tr-nokey'))).status.phase).toBe('Running');
+    const done = await waitFor(async () => {
+      const current = await plane.api.get(runPath('tr-nokey'));
+      return current?.status?.phase === 'Failed' ? current : undefined;
+    }, 'tr-nokey Failed');
+    expect(done.status.error).toBe('timeout');
+    // reconcileRunning deletes the Job of a run that timed out.
+    expect(await plane.api.get(jobPath('tr-nokey'))).toBeUndefined();
+  });
+
+  test('the container starts once the Secret appears, and the run succeeds', async () => {
+    const run = taskRun('tr-late', 'late key');
+    run.spec.model.authSecretRef = 'tr-late-key';
+    await plane.api.create(runPath(), run);
+    await waitFor(async () => (await plane.api.list(paths.pods(), 'sympozium.ai/agent-run=tr-late'))[0]?.status?.containerStatuses?.some((status: Obj) => status.state?.waiting), 'tr-late agent container waiting');
+    await plane.api.create(paths.secrets(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tr-late-key' }, stringData: { OPENAI_API_KEY: 'sk-test' } });
+    const done = await waitFor(async () => {
+      const current = await plane.api.get(runPath('tr-late'));
+      return ['Succeeded', 'Failed'].includes(current?.status?.phase) ? current : undefined;
+    }, 'tr-late finished');
+    expect(done.status.phase).toBe('Succeeded');
   });
 });

@@ -106,6 +106,12 @@ describe('sympozium dev', () => {
     expect(table.stdout).toMatch(/address\s+https?:\/\/127\.0\.0\.1:\d+/);
     expect(table.stdout).toMatch(/up \d+/);
     expect(table.stdout).toMatch(/^release\s+Sympozium v0\.5\.8$/m);
+    // Honest about the rest: what a real cluster does and dev does not, in the table and in -o json.
+    expect(table.stdout).toMatch(/^not emulated .*:\n(  - .+\n?)+/m);
+    expect(table.stdout).toMatch(/echo model answers unless the instance sets agents\.default\.baseURL/);
+    expect(table.stdout).toMatch(/Envoy Gateway/);
+    expect(parsed.notEmulated.length).toBeGreaterThan(4);
+    expect(parsed.notEmulated.join('\n')).toMatch(/nodes, images and containers/);
 
     const printed = await dev(['env']);
     expect(printed.stdout.trim()).toBe(`export KUBECONFIG=${join(stateDir, 'kubeconfig')}`);

@@ -29,7 +29,7 @@ function kubectlRun(args: string[]): Promise<{ status: number | null; stdout: st
 
 beforeAll(async () => {
   // The Job's TTL shortened so the test can see the pod go; upstream's is 300 s.
-  cluster = await startDevCluster('sympozium-logs-', { timings: { jobTtlMs: 5_000, echoChunkMs: 40 }, extraEnv: { TEST_OPENAI_KEY: 'sk-test-not-real' } });
+  cluster = await startDevCluster('sympozium-logs-', { timings: { jobTtlMs: 8_000, echoChunkMs: 40 }, extraEnv: { TEST_OPENAI_KEY: 'sk-test-not-real' } });
   kube = cluster.kube;
   const init = await cli(['init', 'logger', '--provider', 'openai', '--api-key-env', 'TEST_OPENAI_KEY', '--yes', '--apply', '--out', join(cluster.dir, 'logger.yaml')]);
   expect(init.code, init.stderr).toBe(0);
@@ -73,7 +73,7 @@ describe.skipIf(!kubectl)('run pods and their logs', () => {
     expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z ipc-bridge: listening on \/ipc/);
 
     // The Job's TTL passes: the Job goes, the pod with it, and so do its logs.
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 400; i++) {
       if (!(await kube.getOrUndefined(`/api/v1/namespaces/default/pods/${pod}`))) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -99,7 +99,7 @@ describe.skipIf(!kubectl)('run pods and their logs', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('has no container "nope"');
 
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 400; i++) {
       if (!(await kube.getOrUndefined(`/apis/batch/v1/namespaces/default/jobs/${name}`))) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -31,6 +31,10 @@ interface RunPod {
   log(container: string, text: string): void;
   stream(container: string, chunk: string): void;
   finish(succeeded: boolean): Promise<void>;
+  /** A container the kubelet cannot start, and the pod Pending because of it. */
+  waiting(container: string, reason: string, message: string): Promise<void>;
+  /** The container started after all. */
+  started(container: string): Promise<void>;
 }
 class RunTimeout extends Error {}
 class RunDeleted extends Error {}
@@ -118,9 +122,11 @@ export class TaskRuns {
       c.log(`agentrun ${key}: Running`);
       const instance = c.instances.get(namespace, instanceName);
       if (!instance) throw new Error(`${c.profile.instanceKind} "${instanceName}" not found in namespace ${namespace}`);
-      const provider = chooseProvider(instance, (ns, secret) => decodeSecret(c.secrets.get(ns, secret)), c.timings.echoChunkMs);
+      // The timeout counts from startedAt, as reconcileRunning's does, so a pod that cannot start times out too.
       const timeoutMs = parseGoDuration(run.spec.timeout) ?? defaultTimeoutMs;
       timer = setTimeout(() => abort.abort(new RunTimeout('timeout')), timeoutMs);
+      await this.providerSecret(run, pod, abort.signal);
+      const provider = chooseProvider(instance, (ns, secret) => decodeSecret(c.secrets.get(ns, secret)), c.timings.echoChunkMs);
       const task = typeof run.spec.task === 'string' ? run.spec.task : JSON.stringify(run.spec.task);
       const model = run.spec.model?.model || instance.spec.agents?.default?.model || 'unknown';
       podOfRun.log('agent', `agent-runner: run ${name}, model ${model} (${provider.name}), task of ${task.length} characters`);
@@ -223,8 +229,16 @@ export class TaskRuns {
     const logs = c.podLogs;
     let pending = '';
     logs?.append(namespace, podName, 'ipc-bridge', 'ipc-bridge: listening on /ipc');
+    const statuses = () => containers.map((container) => running(container.name));
     return {
       name: podName,
+      waiting: async (container, reason, message) => {
+        const containerStatuses = statuses().map((status) => (status.name === container ? { ...status, ready: false, started: false, state: { waiting: { reason, message } } } : status));
+        await c.client.mergePatch(pathOf('pods', namespace, podName, 'status'), { status: { phase: 'Pending', containerStatuses } }).catch(() => {});
+      },
+      started: async () => {
+        await c.client.mergePatch(pathOf('pods', namespace, podName, 'status'), { status: { phase: 'Running', containerStatuses: statuses() } }).catch(() => {});
+      },
       log: (container, text) => {
         // What was streamed without a final newline comes first, as it would on stdout.
         if (pending && container === 'agent') {
@@ -264,6 +278,39 @@ export class TaskRuns {
         ttl.unref();
       },
     };
+  }
+
+  /**
+   * The agent container takes the run's provider Secret with envFrom and no `optional` (buildContainers), so
+   * without it the kubelet cannot start the container: it waits in CreateContainerConfigError, the run stays
+   * Running, and the run fails with "timeout" unless the Secret appears, when the container starts after all.
+   */
+  private async providerSecret(run: AgentRun, pod: RunPod, signal: AbortSignal): Promise<void> {
+    const namespace = run.metadata.namespace ?? 'default';
+    const secret = run.spec.model?.authSecretRef;
+    if (!secret || this.c.secrets.get(namespace, secret)) return;
+    await pod.waiting('agent', 'CreateContainerConfigError', `secret "${secret}" not found`);
+    this.c.log(`agentrun ${namespace}/${run.metadata.name}: pod ${pod.name}: container agent: CreateContainerConfigError: secret "${secret}" not found`);
+    await new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!this.c.secrets.get(namespace, secret)) return;
+        finish();
+        resolve();
+      };
+      const off = this.c.secrets.on(() => check());
+      const onAbort = () => {
+        finish();
+        reject(signal.reason);
+      };
+      const finish = () => {
+        off();
+        signal.removeEventListener('abort', onAbort);
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      check();
+    });
+    await pod.started('agent');
   }
 
   /** The agent's containers exit and the Job controller records the end: a moment, not an instant. */
