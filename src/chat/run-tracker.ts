@@ -23,7 +23,16 @@ export interface RunTrackerOptions {
   debug?: (message: string) => void;
   /** Secrets to mask in what runs say (the endpoint key); credential-shaped text is masked anyway. */
   secrets?: string[];
+  /**
+   * Our run is Running but its pod cannot start (a missing provider Secret, an image that cannot be pulled):
+   * said once, because upstream keeps such a run Running until its timeout and the proxy waits as long.
+   */
+  onPodProblem?: (run: AgentRun, problems: string[]) => void;
 }
+
+/** How long a Running run's pod may take to start before its containers are looked at, and how often after. */
+const podCheckDelayMs = 2_000;
+const podCheckEveryMs = 5_000;
 
 export class RunTracker {
   private readonly options: RunTrackerOptions;
@@ -35,6 +44,8 @@ export class RunTracker {
   private waiters: (() => void)[] = [];
   /** The run this request created, once recognised. */
   runName?: string;
+  private podCheck?: NodeJS.Timeout;
+  private podProblemSaid = false;
 
   constructor(options: RunTrackerOptions) {
     this.options = options;
@@ -111,7 +122,32 @@ export class RunTracker {
 
   stop(): void {
     this.abort.abort();
+    clearTimeout(this.podCheck);
     this.notify();
+  }
+
+  /** Looks at our Running run's pod now and then until a problem is said or the run moves on. */
+  private schedulePodCheck(run: AgentRun, delayMs: number): void {
+    if (!this.options.onPodProblem || this.podProblemSaid || this.podCheck || this.abort.signal.aborted) return;
+    this.podCheck = setTimeout(() => {
+      this.podCheck = undefined;
+      void this.checkPod(run.metadata.name).catch(() => {});
+    }, delayMs);
+    this.podCheck.unref?.();
+  }
+
+  private async checkPod(name: string): Promise<void> {
+    const run = this.latest.get(name);
+    if (!run || run.status?.phase !== 'Running' || this.abort.signal.aborted) return;
+    const { podProblemsOf } = await import('../kube/deployments.js');
+    const problems = await podProblemsOf(this.options.kube, this.options.namespace, `${labels.agentRun}=${name}`, { waitingOnly: true });
+    if (this.abort.signal.aborted) return;
+    if (problems.length) {
+      this.podProblemSaid = true;
+      this.options.onPodProblem?.(run, problems);
+      return;
+    }
+    this.schedulePodCheck(run, podCheckEveryMs);
   }
 
   private async follow(): Promise<void> {
@@ -145,6 +181,7 @@ export class RunTracker {
     if (name === this.runName) {
       this.latest.set(name, run);
       this.options.onUpdate?.(run);
+      if (run.status?.phase === 'Running') this.schedulePodCheck(run, podCheckDelayMs);
     } else if (!this.runName) {
       // Kept until we know which is ours, in case the response names one seen before recognition.
       this.latest.set(name, run);

@@ -75,6 +75,15 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
       since: startedAt,
       debug: (m) => ctx.out.debug(m),
       secrets: [connection.target.apiKey],
+      onPodProblem: (run, problems) => {
+        // Said while waiting, not after: upstream keeps such a run Running until its timeout (10 minutes for the
+        // proxy's runs), and the proxy holds the request as long.
+        spinner?.stop();
+        spinner = undefined;
+        ctx.out.warn(
+          `run ${run.metadata.name} is Running but its pod cannot start: ${problems.join('; ')}. It stays Running until its timeout (${run.spec?.timeout || '10m'}) unless that is fixed; \`sympozium doctor ${instance}\` says what the instance needs, and Ctrl-C stops waiting.`,
+        );
+      },
       onUpdate: (run) => {
         spinner?.update(`waiting for ${instance} (run ${run.metadata.name}: ${run.status?.phase || 'Pending'})`);
         if (run.status?.phase === 'Failed' && !failTimer) {

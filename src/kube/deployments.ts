@@ -83,7 +83,14 @@ interface Pod {
 export async function podProblems(kube: KubeClient, namespace: string, deployment: Deployment): Promise<string[]> {
   const labels = deployment.spec?.selector?.matchLabels;
   if (!labels) return [];
-  const selector = Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',');
+  return podProblemsOf(kube, namespace, Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(','));
+}
+
+/**
+ * The same for the pods a label selector picks (a task run's pod: `sympozium.ai/agent-run=<run>`); with
+ * `waitingOnly`, only containers the kubelet cannot start, which is what keeps a run Running for nothing.
+ */
+export async function podProblemsOf(kube: KubeClient, namespace: string, selector: string, options: { waitingOnly?: boolean } = {}): Promise<string[]> {
   try {
     const pods = await kube.list<Pod>(resourcePath({ group: '', version: 'v1', plural: 'pods', namespace }), { labelSelector: selector });
     const problems: string[] = [];
@@ -91,10 +98,10 @@ export async function podProblems(kube: KubeClient, namespace: string, deploymen
       for (const container of pod.status?.containerStatuses ?? []) {
         const waiting = container.state?.waiting;
         const terminated = container.state?.terminated;
-        if (waiting?.reason) problems.push(`pod ${pod.metadata.name} container ${container.name}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`);
-        else if (terminated?.reason) problems.push(`pod ${pod.metadata.name} container ${container.name}: ${terminated.reason} (exit ${terminated.exitCode ?? '?'})`);
+        if (waiting?.reason && !(options.waitingOnly && waiting.reason === 'ContainerCreating')) problems.push(`pod ${pod.metadata.name} container ${container.name}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`);
+        else if (terminated?.reason && !options.waitingOnly) problems.push(`pod ${pod.metadata.name} container ${container.name}: ${terminated.reason} (exit ${terminated.exitCode ?? '?'})`);
       }
-      if (!pod.status?.containerStatuses?.length && pod.status?.phase) problems.push(`pod ${pod.metadata.name}: ${pod.status.phase}`);
+      if (!pod.status?.containerStatuses?.length && pod.status?.phase && !options.waitingOnly) problems.push(`pod ${pod.metadata.name}: ${pod.status.phase}`);
     }
     return problems;
   } catch {

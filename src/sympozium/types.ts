@@ -16,6 +16,8 @@ export const labels = {
   source: 'sympozium.ai/source',
   component: 'sympozium.ai/component',
   builtin: 'sympozium.ai/builtin',
+  /** On a task run's Job and pod (agentrun_controller.go buildJob), how the controller finds the run's pod. */
+  agentRun: 'sympozium.ai/agent-run',
 } as const;
 
 export const sources = { webProxy: 'web-proxy', channel: 'channel' } as const;
