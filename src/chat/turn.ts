@@ -44,6 +44,21 @@ const failedRunGraceMs = 2_000;
  */
 const finalStatusWaitMs = 20_000;
 
+/**
+ * How long after the run Succeeded to let the proxy answer before answering from the run itself. Upstream's proxy
+ * answers on the agent's completion event, which comes before the Job ends and the run turns Succeeded, so a
+ * request still unanswered then waits for an event that has passed: v0.10's proxy reuses an unfinished run with
+ * the same request hash (openai.go findRecentWebRun), and a retry that lands on it after its completion event
+ * hangs until the proxy's 10-minute timeout.
+ */
+const succeededRunGraceMs = 3_000;
+
+class RunSucceededWhileWaiting extends Error {
+  constructor(readonly run: AgentRun) {
+    super(`run ${run.metadata.name} succeeded`);
+  }
+}
+
 class RunFailedWhileWaiting extends Error {
   constructor(readonly run: AgentRun) {
     super(`run ${run.metadata.name} failed`);
@@ -88,6 +103,12 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
         spinner?.update(`waiting for ${instance} (run ${run.metadata.name}: ${run.status?.phase || 'Pending'})`);
         if (run.status?.phase === 'Failed' && !failTimer) {
           failTimer = setTimeout(() => cancel.abort(new RunFailedWhileWaiting(run)), failedRunGraceMs);
+        }
+        if (run.status?.phase === 'Succeeded' && run.status.result?.trim() && !failTimer) {
+          failTimer = setTimeout(() => {
+            // Only while nothing of the answer has come: a stream under way ends by itself.
+            if (!receivedAny && !answered) cancel.abort(new RunSucceededWhileWaiting(run));
+          }, succeededRunGraceMs);
         }
       },
     }).start();
@@ -157,26 +178,31 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     if (printedAny && !endsWithNewline) ctx.out.write('\n');
     clearTimeout(failTimer);
     const reason = cancel.signal.reason;
-    if (reason instanceof RunFailedWhileWaiting) {
+    const succeeded = reason instanceof RunSucceededWhileWaiting ? reason.run : undefined;
+    if (!succeeded) {
+      if (reason instanceof RunFailedWhileWaiting) {
+        tracker?.stop();
+        const failure = runFailedError(reason.run, instance, 'the agent run failed before the web endpoint answered');
+        if (options.json) printFailure(ctx, failure, reason.run.metadata.name, reason.run.metadata.namespace, reason.run);
+        throw failure;
+      }
+      if (error instanceof InterruptedError || !(error instanceof CliError)) {
+        if (ctx.signal.aborted || options.signal?.aborted) await afterInterrupt(ctx, tracker, await clusterReady.catch(() => undefined), options.cancelOnInterrupt === true);
+        void clusterReady.then(() => tracker?.stop());
+        throw error;
+      }
+      const cluster = await clusterReady;
+      const runName = await tracker?.identified(1_500);
+      const detailed = await withRunDetails(error, runName, tracker);
+      if (options.json) {
+        const run = runName ? await tracker?.final(runName, 1_000).catch(() => undefined) : undefined;
+        printFailure(ctx, detailed, runName, cluster?.namespace, run, error instanceof EndpointError ? error.status : undefined);
+      }
       tracker?.stop();
-      const failure = runFailedError(reason.run, instance, 'the agent run failed before the web endpoint answered');
-      if (options.json) printFailure(ctx, failure, reason.run.metadata.name, reason.run.metadata.namespace, reason.run);
-      throw failure;
+      throw detailed;
     }
-    if (error instanceof InterruptedError || !(error instanceof CliError)) {
-      if (ctx.signal.aborted || options.signal?.aborted) await afterInterrupt(ctx, tracker, await clusterReady.catch(() => undefined), options.cancelOnInterrupt === true);
-      void clusterReady.then(() => tracker?.stop());
-      throw error;
-    }
-    const cluster = await clusterReady;
-    const runName = await tracker?.identified(1_500);
-    const detailed = await withRunDetails(error, runName, tracker);
-    if (options.json) {
-      const run = runName ? await tracker?.final(runName, 1_000).catch(() => undefined) : undefined;
-      printFailure(ctx, detailed, runName, cluster?.namespace, run, error instanceof EndpointError ? error.status : undefined);
-    }
-    tracker?.stop();
-    throw detailed;
+    completion = completionFromRun(succeeded, options.model);
+    ctx.out.info(ctx.out.errColor.dim(`(the endpoint had not answered ${shortDuration(succeededRunGraceMs)} after run ${succeeded.metadata.name} Succeeded; the answer is the run's status.result)`));
   }
   requestSent();
   answered = true;
@@ -326,4 +352,17 @@ function runDocument(name: string | undefined, namespace: string | undefined, ru
     status: run?.status ?? null,
     ...(skipped ? { skipped } : {}),
   };
+}
+
+/** The answer a Succeeded run holds, shaped as the proxy's blocking answer would be (its id names the run). */
+function completionFromRun(run: AgentRun, model: string): ChatCompletion {
+  const usage = run.status?.tokenUsage;
+  return {
+    id: `chatcmpl-${run.metadata.name}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.parse(run.status?.completedAt ?? '') / 1000) || Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content: run.status?.result ?? '' }, finish_reason: 'stop' }],
+    ...(usage ? { usage: { prompt_tokens: usage.inputTokens ?? 0, completion_tokens: usage.outputTokens ?? 0, total_tokens: usage.totalTokens ?? 0 } } : {}),
+  } as ChatCompletion;
 }
