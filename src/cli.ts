@@ -615,7 +615,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .action((name: string, options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {
           if (options.container !== undefined && options.allContainers) throw usageError('-c and --all-containers both choose the containers: pass one');
-          const { runLogs } = await import('./commands/runs.js');
+          const { runLogs } = await import('./commands/runs-logs.js');
           await runLogs(
             {
               name,
@@ -647,7 +647,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         )
         .action((names: string[], options: Record<string, unknown>, command: Command) =>
           run(command, async (ctx) => {
-            const module = await import('./commands/runs.js');
+            const module = await import('./commands/runs-remove.js');
             const remove = verb === 'cancel' ? module.cancelRuns : module.deleteRuns;
             await remove({ names, instance: options.instance as string | undefined, phase: options.phase as string | undefined }, ctx);
           }),
@@ -669,7 +669,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       )
       .action((instance: string | undefined, options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {
-          const { tailRuns } = await import('./commands/runs.js');
+          const { tailRuns } = await import('./commands/runs-tail.js');
           await tailRuns(
             {
               instance,
