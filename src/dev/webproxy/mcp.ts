@@ -128,6 +128,8 @@ export class McpSessions {
       systemMessages: [],
       timeout: ctx.runTimeout,
     });
+    // As internal/webproxy/mcp.go logs it (v0.5.8 and v0.10.46).
+    ctx.containerLog?.('Created AgentRun from MCP request', { run: name, instance: ctx.instance });
     const run = await ctx.broker.waitForEnd(ctx.namespace, name, AbortSignal.timeout((parseGoDuration(ctx.runTimeout) ?? 600_000) + 30_000));
     if (run.status?.phase === 'Failed') {
       return { content: [{ type: 'text', text: `the agent run ${name} failed: ${run.status.error ?? 'unknown error'}` }], isError: true };
