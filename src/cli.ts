@@ -594,11 +594,12 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .command('get')
       .argument('<run>', 'the AgentRun', runName)
       .description('one run: task, result, error, token usage, duration, pod')
-      .addHelpText('after', examples('sympozium runs get demo-web-x7k2p', 'sympozium runs get demo-web-x7k2p -o json'))
-      .action((name: string, _options: unknown, command: Command) =>
+      .option('--logs', "then its pod's logs, as runs logs reads them (not with -o json|yaml|name)")
+      .addHelpText('after', examples('sympozium runs get demo-web-x7k2p', 'sympozium runs get demo-run-1764691200 --logs', 'sympozium runs get demo-web-x7k2p -o json'))
+      .action((name: string, options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {
           const { getRun } = await import('./commands/runs.js');
-          await getRun({ name }, ctx);
+          await getRun({ name, logs: Boolean(options.logs) }, ctx);
         }),
       );
     runs

@@ -49,8 +49,18 @@ export async function runLogs(options: RunLogsOptions, ctx: Context): Promise<vo
   if (!run) {
     throw new CliError(`run "${options.name}" not found in namespace "${namespace}"`, { hint: 'List runs with `sympozium runs list` (or -A).' });
   }
+  await printRunLogs(kube, run, options, ctx);
+}
+
+/**
+ * The logs of a run already read, from the same pods and with the same "the pod is gone" answer as `runs logs`;
+ * `runs get --logs` calls it after the run's details (`detailsShown`), which already say what the run kept, and
+ * then heads the logs with the pod and container they come from.
+ */
+export async function printRunLogs(kube: KubeClient, run: AgentRun, options: RunLogsOptions, ctx: Context, detailsShown = false): Promise<void> {
+  const namespace = run.metadata.namespace ?? kube.namespace;
   let pods = await podsOfRun(kube, namespace, run);
-  if (pods.length === 0) return explainGone(redactStatus(run), ctx);
+  if (pods.length === 0) return explainGone(redactStatus(run), ctx, detailsShown);
   const server = run.spec?.mode === 'server';
   const seen = new Set<string>();
   for (;;) {
@@ -62,6 +72,7 @@ export async function runLogs(options: RunLogsOptions, ctx: Context): Promise<vo
       throw usageError(`pod ${pod.metadata.name} has no container "${options.container}"`, `Its containers: ${names.join(', ')}.`);
     }
     ctx.out.debug(`logs of pod ${pod.metadata.name} (${containers.join(', ')})`);
+    if (detailsShown) ctx.out.write(`\nLogs (pod ${pod.metadata.name}, container${containers.length > 1 ? 's' : ''} ${containers.join(', ')}):\n`);
     await Promise.all(containers.map((container) => streamLog(kube, namespace, pod.metadata.name, container, options, containers.length > 1, ctx)));
     if (!options.follow || !server || ctx.signal.aborted) return;
     // A server run's pod went (a restart, a rollout): follow its replacement.
@@ -104,21 +115,29 @@ async function streamLog(kube: KubeClient, namespace: string, pod: string, conta
   }
 }
 
-/** The pod is gone: what the run kept (phase, error, result, tokens), and why its logs went. */
-function explainGone(run: AgentRun, ctx: Context): never {
+/**
+ * The pod is gone: what the run kept (phase, error, result, tokens), unless the run's details were just printed
+ * and said it already, and why its logs went.
+ */
+function explainGone(run: AgentRun, ctx: Context, detailsShown: boolean): never {
+  const name = run.metadata.name;
+  ctx.out.warn(`the pod of run ${name} is gone, and its logs with it`);
+  if (!detailsShown) printSurviving(run, ctx);
+  throw new CliError(`no logs for run ${name}: its pod no longer exists`, {
+    hint:
+      'Sympozium deletes a finished run\'s Job and pod 5 minutes after the run ends (ttlSecondsAfterFinished: 300), and no release offers a way to keep them (spec.cleanup is not read). ' +
+      `Next time read them while it runs or just after: sympozium runs logs ${name} -f`,
+  });
+}
+
+function printSurviving(run: AgentRun, ctx: Context): void {
   const name = run.metadata.name;
   const phase = displayRunPhase(run);
   const tokens = runTokens(run);
-  ctx.out.warn(`the pod of run ${name} is gone, and its logs with it`);
   ctx.out.info(`run ${name}: ${phase}${run.status?.completedAt ? `, ended ${run.status.completedAt}` : ''}${tokens === undefined ? '' : `, ${tokens} tokens`}`);
   if (run.status?.error) ctx.out.info(`error: ${run.status.error}`);
   if (run.status?.result) {
     ctx.out.info('result (status.result):');
     ctx.out.write(run.status.result.endsWith('\n') ? run.status.result : `${run.status.result}\n`);
   }
-  throw new CliError(`no logs for run ${name}: its pod no longer exists`, {
-    hint:
-      'Sympozium deletes a finished run\'s Job and pod 5 minutes after the run ends (ttlSecondsAfterFinished: 300), and no release offers a way to keep them (spec.cleanup is not read). ' +
-      `Next time read them while it runs or just after: sympozium runs logs ${name} -f`,
-  });
 }

@@ -1,6 +1,6 @@
 import type { Style } from '../ui/colors.js';
 import type { Context } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, usageError } from '../errors.js';
 import { isNotFound, isUnservedApi } from '../kube/errors.js';
 import { readInstanceByName } from '../sympozium/instances.js';
 import { runPath } from '../sympozium/kinds.js';
@@ -110,7 +110,20 @@ export function oneLine(text: string, max = 80): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-export async function getRun(options: { name: string }, ctx: Context): Promise<void> {
+export interface GetRunOptions {
+  name: string;
+  /** After the details, the run's pod logs as `runs logs` reads them. */
+  logs?: boolean;
+}
+
+export async function getRun(options: GetRunOptions, ctx: Context): Promise<void> {
+  const format = ctx.out.format;
+  // -o json|yaml|name print the AgentRun exactly as the API serves it, as `kubectl get -o` does, so that jq, a
+  // schema or `kubectl apply -f -` can read it; logs are not part of the object (kubectl never mixes them in:
+  // `kubectl get` has no logs and `kubectl logs` no -o), so the two are asked for separately.
+  if (options.logs && (format === 'json' || format === 'yaml' || format === 'name')) {
+    throw usageError(`--logs prints text after the run's details; -o ${format} prints only the AgentRun`, `Read them apart: sympozium runs get ${options.name} -o ${format}; sympozium runs logs ${options.name}`);
+  }
   const kube = await ctx.kube();
   let run: AgentRun;
   try {
@@ -123,7 +136,6 @@ export async function getRun(options: { name: string }, ctx: Context): Promise<v
     }
     throw error;
   }
-  const format = ctx.out.format;
   if (format === 'json' || format === 'yaml') return ctx.out.document(run);
   if (format === 'name') return ctx.out.result(runName(run));
   const now = ctx.now();
@@ -158,6 +170,9 @@ export async function getRun(options: { name: string }, ctx: Context): Promise<v
   if (status.result) field('Result', indentBlock(status.result));
   if (status.error) field('Error', ctx.out.color.red(indentBlock(status.error)));
   ctx.out.result(lines.join('\n'));
+  if (!options.logs) return;
+  const { printRunLogs } = await import('./runs-logs.js');
+  await printRunLogs(kube, run, { name: options.name, follow: false, allContainers: false, timestamps: false }, ctx, true);
 }
 
 function indentBlock(text: string): string {
