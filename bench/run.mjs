@@ -526,7 +526,10 @@ process.stdout.write('agentrun.sympozium.ai/' + created.metadata.name + '\\n');
 agent.destroy();
 `,
   );
-  const floor = await pair('run --no-wait, Node floor', '(reference)', sympoziumRun, labelled('bare node:https script, same GET + POST', () => run('node', [floorScript])));
+  const bareNode = labelled('bare node:https script, same GET + POST', () => run('node', [floorScript]));
+  const floor = await pair('run --no-wait, Node floor', '(reference)', sympoziumRun, bareNode);
   extra.runOverNodeFloorMs = floor.medianA - floor.medianB;
   console.log(`  run --no-wait beyond the bare Node floor = ${extra.runOverNodeFloorMs.toFixed(1)} ms`);
+  // How far any Node client is from kubectl here: where this ratio is above the target, no change to run can meet it.
+  await pair('Node floor vs kubectl create', '(reference)', bareNode, labelled('kubectl create -f agentrun.json', () => run('kubectl', ['create', '-f', file])));
 }

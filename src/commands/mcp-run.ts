@@ -69,11 +69,11 @@ export class McpRunWatch {
   }
 
   /** What is known of the run when the call gave up (--timeout): its name and phase, or nothing. */
-  async whereabouts(): Promise<string | undefined> {
+  async whereabouts(): Promise<{ runName: string; description: string } | undefined> {
     await this.ready;
     const runName = this.tracker?.runName;
     if (!runName) return undefined;
-    return describeRun(runName, this.tracker?.current());
+    return { runName, description: describeRun(runName, this.tracker?.current()) };
   }
 
   /**

@@ -26,6 +26,7 @@ export async function mcp(options: McpOptions, ctx: Context): Promise<void> {
   const signal = AbortSignal.any([ctx.signal, deadline]);
   let session: McpSession | undefined;
   let watch: McpRunWatch | undefined;
+  let answered = false;
   try {
     session = await McpSession.connect(connection.target, { signal, debug: (m) => ctx.out.debug(m), onRetry: (m) => ctx.out.info(m) });
     const tools = await session.listTools();
@@ -49,14 +50,18 @@ export async function mcp(options: McpOptions, ctx: Context): Promise<void> {
     try {
       result = await (watch ? Promise.race([session.callTool(tool.name, args), watch.failed]) : session.callTool(tool.name, args));
     } catch (error) {
-      throw deadline.aborted ? error : ((await watch?.explain(error)) ?? error);
+      throw signal.aborted ? error : ((await watch?.explain(error)) ?? error);
     }
+    answered = true;
     await printCallResult(ctx, result, options.instance, watch);
   } catch (error) {
-    if (deadline.aborted && !ctx.signal.aborted) {
+    // Only a call still unanswered timed out: the wait for the run's final status afterwards is bounded on its own.
+    if (deadline.aborted && !answered && !ctx.signal.aborted) {
       const known = await watch?.whereabouts();
-      throw new CliError(`no answer from the MCP server within ${shortDuration(options.timeoutMs)} (--timeout)${known ? `; ${known}` : ''}`, {
-        hint: `The agent run may still be working: see \`sympozium runs list --instance ${options.instance}\`. Raise --timeout for long tasks.`,
+      throw new CliError(`no answer from the MCP server within ${shortDuration(options.timeoutMs)} (--timeout)${known ? `; ${known.description}` : ''}`, {
+        hint: known
+          ? `It goes on: follow it with \`sympozium runs tail --run ${known.runName} --until-done\`, or stop it with \`sympozium runs cancel ${known.runName}\`. Raise --timeout for long tasks.`
+          : `The agent run may still be working: see \`sympozium runs list --instance ${options.instance}\`. Raise --timeout for long tasks.`,
       });
     }
     throw error;

@@ -54,4 +54,15 @@ describe('mcp call and its run', () => {
     expect(call.stderr).not.toContain('refused');
     expect(call.stderr).toContain(`sympozium runs get ${name}`);
   });
+
+  it('--timeout ends a call whose run goes on, naming that run and its phase', async () => {
+    const call = await cli(['mcp', 'mcpd', 'call', 'ask_agent', '--arg', 'task=think forever [hang]', '--timeout', '3s']);
+    expect(call.code).toBe(1);
+    expect(call.stdout).toBe('');
+    const name = (await runs()).find((run) => run.spec?.task === 'think forever [hang]')!.metadata.name!;
+    expect(call.stderr).toMatch(new RegExp(`no answer from the MCP server within 3(\\.0)?s \\(--timeout\\); run ${name} · Running`));
+    expect(call.stderr).toContain(`sympozium runs cancel ${name}`);
+    const cancelled = await cli(['runs', 'cancel', name]);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+  });
 });
