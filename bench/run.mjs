@@ -4,6 +4,7 @@
 //   npm run bench -- --rounds 5   fewer rounds
 //   npm run bench -- --only startup,read
 //   npm run bench -- --only proxy  what `sympozium proxy` adds per request (in-process client, no start-up)
+//   npm run bench -- --only run    `run --no-wait` against `kubectl create -f` of the same AgentRun
 //
 // Each pair runs side by side (A B A B ...) against the same local control plane so that machine noise hits
 // both sides alike; the table shows medians and the ratio A/B. Results are also written to
@@ -219,6 +220,7 @@ request.end(${JSON.stringify(body(true))});
   if (wanted('dev')) extra.dev = await benchDev();
   if (wanted('tail')) extra.tail = await benchTail();
   if (wanted('apply')) await benchApply();
+  if (wanted('run')) await benchRun();
 } finally {
   portForward?.kill();
   for (const child of proxies) child.kill('SIGINT');
@@ -485,4 +487,49 @@ async function benchApply() {
     labelled('kubectl apply -f dir', async () => run('kubectl', ['-n', await freshNamespace(), 'apply', '-f', dir])),
     { rounds: Math.min(defaultRounds, 5) },
   );
+}
+
+/**
+ * `sympozium run demo <task> --no-wait` against `kubectl create -f` of the AgentRun it creates (issue 15: at most
+ * 1.5x). kubectl's copy has a generateName, so every round creates a new run as both sides do. sympozium names a
+ * run as upstream's TUI does, `<instance>-run-<unix seconds>`, so each of its rounds starts in a fresh second:
+ * the wait is outside the measured time, and a name clash (a 409 and a second create) would not be what a user
+ * running one task sees.
+ */
+async function benchRun() {
+  const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+  await nextSecond();
+  const created = JSON.parse((await cli('run', 'demo', 'a benchmarked task', '--no-wait', '-o', 'json')).stdout);
+  const manifest = {
+    apiVersion: created.apiVersion,
+    kind: created.kind,
+    metadata: { generateName: 'demo-run-', namespace: created.metadata.namespace, labels: created.metadata.labels },
+    spec: created.spec,
+  };
+  const file = join(work, 'agentrun.json');
+  writeFileSync(file, JSON.stringify(manifest));
+  const sympoziumRun = labelled('sympozium run demo <task> --no-wait', async () => {
+    await nextSecond();
+    return cli('run', 'demo', 'a benchmarked task', '--no-wait');
+  });
+  await pair('run --no-wait', '<= 1.5x', sympoziumRun, labelled('kubectl create -f agentrun.json', () => run('kubectl', ['create', '-f', file])));
+  // The floor for any Node client doing what run does: read the instance, create the run, with node:https alone.
+  const floorScript = join(work, 'floor-run.mjs');
+  writeFileSync(
+    floorScript,
+    `import https from 'node:https';
+const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+const call = (method, p, body) => new Promise((resolve, reject) => { const req = https.request(${JSON.stringify(plane.apiServer.httpsUrl ?? plane.url)} + p, { method, agent, headers: { Authorization: 'Bearer ${plane.apiServer.token}', 'Content-Type': 'application/json' } }, (r) => { let t = ''; r.on('data', (c) => (t += c)); r.on('end', () => resolve(t)); }); req.on('error', reject); req.end(body); });
+await call('GET', '/apis/sympozium.ai/v1alpha1/namespaces/default/sympoziuminstances/demo');
+const created = JSON.parse(await call('POST', '/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns', ${JSON.stringify(JSON.stringify(manifest))}));
+process.stdout.write('agentrun.sympozium.ai/' + created.metadata.name + '\\n');
+agent.destroy();
+`,
+  );
+  const bareNode = labelled('bare node:https script, same GET + POST', () => run('node', [floorScript]));
+  const floor = await pair('run --no-wait, Node floor', '(reference)', sympoziumRun, bareNode);
+  extra.runOverNodeFloorMs = floor.medianA - floor.medianB;
+  console.log(`  run --no-wait beyond the bare Node floor = ${extra.runOverNodeFloorMs.toFixed(1)} ms`);
+  // How far any Node client is from kubectl here: where this ratio is above the target, no change to run can meet it.
+  await pair('Node floor vs kubectl create', '(reference)', bareNode, labelled('kubectl create -f agentrun.json', () => run('kubectl', ['create', '-f', file])));
 }

@@ -594,11 +594,12 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .command('get')
       .argument('<run>', 'the AgentRun', runName)
       .description('one run: task, result, error, token usage, duration, pod')
-      .addHelpText('after', examples('sympozium runs get demo-web-x7k2p', 'sympozium runs get demo-web-x7k2p -o json'))
-      .action((name: string, _options: unknown, command: Command) =>
+      .option('--logs', "then its pod's logs, as runs logs reads them (not with -o json|yaml|name)")
+      .addHelpText('after', examples('sympozium runs get demo-web-x7k2p', 'sympozium runs get demo-run-1764691200 --logs', 'sympozium runs get demo-web-x7k2p -o json'))
+      .action((name: string, options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {
           const { getRun } = await import('./commands/runs.js');
-          await getRun({ name }, ctx);
+          await getRun({ name, logs: Boolean(options.logs) }, ctx);
         }),
       );
     runs
@@ -615,7 +616,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       .action((name: string, options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {
           if (options.container !== undefined && options.allContainers) throw usageError('-c and --all-containers both choose the containers: pass one');
-          const { runLogs } = await import('./commands/runs.js');
+          const { runLogs } = await import('./commands/runs-logs.js');
           await runLogs(
             {
               name,
@@ -647,7 +648,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
         )
         .action((names: string[], options: Record<string, unknown>, command: Command) =>
           run(command, async (ctx) => {
-            const module = await import('./commands/runs.js');
+            const module = await import('./commands/runs-remove.js');
             const remove = verb === 'cancel' ? module.cancelRuns : module.deleteRuns;
             await remove({ names, instance: options.instance as string | undefined, phase: options.phase as string | undefined }, ctx);
           }),
@@ -669,7 +670,7 @@ export function buildProgram(version: string, run: RunCommand, only?: string): C
       )
       .action((instance: string | undefined, options: Record<string, unknown>, command: Command) =>
         run(command, async (ctx) => {
-          const { tailRuns } = await import('./commands/runs.js');
+          const { tailRuns } = await import('./commands/runs-tail.js');
           await tailRuns(
             {
               instance,

@@ -36,13 +36,13 @@ export interface TurnResult {
 }
 
 /** How long after the run failed to let the proxy say so itself before giving up on it. */
-const failedRunGraceMs = 2_000;
+export const failedRunGraceMs = 2_000;
 /**
  * How long to wait after the answer for the run's final status (tokens, duration, a late error): upstream marks a
  * task run Succeeded, with tokenUsage, only after its Job has ended, seconds after the proxy answered
  * (agentrun_controller.go). Bounded; a run still going after it is said to be so.
  */
-const finalStatusWaitMs = 20_000;
+export const finalStatusWaitMs = 20_000;
 
 /**
  * How long after the run Succeeded to let the proxy answer before answering from the run itself. Upstream's proxy
@@ -311,7 +311,7 @@ function runFailedError(run: AgentRun, instance: string, lead: string): CliError
 }
 
 /** Adds what the run says to an error from the endpoint (a 500, a 504, an agent_error event). */
-async function withRunDetails(error: CliError, runName: string | undefined, tracker: RunTracker | undefined): Promise<CliError> {
+export async function withRunDetails(error: CliError, runName: string | undefined, tracker: RunTracker | undefined): Promise<CliError> {
   if (!runName || !(error instanceof EndpointError)) return error;
   const run = tracker ? await tracker.final(runName, 1_000).catch(() => undefined) : undefined;
   const detail = run?.status?.error && !error.message.includes(run.status.error) ? ` (run ${runName}: ${run.status.error})` : ` (run ${runName})`;

@@ -4,6 +4,7 @@ import { connect } from '../chat/connect.js';
 import { shortDuration } from '../ui/format.js';
 import { McpSession, type McpCallResult, type McpTool } from '../openai/mcp.js';
 import { noResponseContent } from '../openai/types.js';
+import type { McpRunWatch } from './mcp-run.js';
 
 export interface McpOptions {
   instance: string;
@@ -24,6 +25,8 @@ export async function mcp(options: McpOptions, ctx: Context): Promise<void> {
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const signal = AbortSignal.any([ctx.signal, deadline]);
   let session: McpSession | undefined;
+  let watch: McpRunWatch | undefined;
+  let answered = false;
   try {
     session = await McpSession.connect(connection.target, { signal, debug: (m) => ctx.out.debug(m), onRetry: (m) => ctx.out.info(m) });
     const tools = await session.listTools();
@@ -38,16 +41,32 @@ export async function mcp(options: McpOptions, ctx: Context): Promise<void> {
     if (missing.length > 0) {
       throw usageError(`${tool.name} needs ${missing.map((name) => `--arg ${name}=...`).join(' ')}`, `For example: sympozium mcp ${options.instance} call ${tool.name} --arg ${missing[0]}="..."`);
     }
-    const result = await session.callTool(tool.name, args);
-    printCallResult(ctx, result, options.instance);
+    // Upstream's one tool, ask_agent, makes a run of its `task`: that run is followed as chat follows its own.
+    if (typeof args.task === 'string') {
+      const { McpRunWatch } = await import('./mcp-run.js');
+      watch = new McpRunWatch(connection, options.instance, args.task, ctx);
+    }
+    let result: McpCallResult;
+    try {
+      result = await (watch ? Promise.race([session.callTool(tool.name, args), watch.failed]) : session.callTool(tool.name, args));
+    } catch (error) {
+      throw signal.aborted ? error : ((await watch?.explain(error)) ?? error);
+    }
+    answered = true;
+    await printCallResult(ctx, result, options.instance, watch);
   } catch (error) {
-    if (deadline.aborted && !ctx.signal.aborted) {
-      throw new CliError(`no answer from the MCP server within ${shortDuration(options.timeoutMs)} (--timeout)`, {
-        hint: `The agent run may still be working: see \`sympozium runs list --instance ${options.instance}\`. Raise --timeout for long tasks.`,
+    // Only a call still unanswered timed out: the wait for the run's final status afterwards is bounded on its own.
+    if (deadline.aborted && !answered && !ctx.signal.aborted) {
+      const known = await watch?.whereabouts();
+      throw new CliError(`no answer from the MCP server within ${shortDuration(options.timeoutMs)} (--timeout)${known ? `; ${known.description}` : ''}`, {
+        hint: known
+          ? `It goes on: follow it with \`sympozium runs tail --run ${known.runName} --until-done\`, or stop it with \`sympozium runs cancel ${known.runName}\`. Raise --timeout for long tasks.`
+          : `The agent run may still be working: see \`sympozium runs list --instance ${options.instance}\`. Raise --timeout for long tasks.`,
       });
     }
     throw error;
   } finally {
+    watch?.stop();
     session?.close();
     await connection.close();
   }
@@ -103,25 +122,51 @@ function printTools(ctx: Context, tools: McpTool[]): void {
   );
 }
 
-function printCallResult(ctx: Context, result: McpCallResult, instance: string): void {
+/**
+ * The answer on stdout, then (on stderr) the run behind it and its final status, as chat shows them. Upstream's
+ * proxy answers "(no response)" when the agent runner gave nothing (internal/webproxy/mcp.go): that is no answer,
+ * so it is neither printed as one nor a success, unless the run itself kept a result.
+ */
+async function printCallResult(ctx: Context, result: McpCallResult, instance: string, watch: McpRunWatch | undefined): Promise<void> {
   const out = ctx.out;
-  const text = (result.content ?? [])
+  let text = (result.content ?? [])
     .map((item) => (item.type === 'text' ? (item.text ?? '') : `[${item.type}${item.mimeType ? ` ${item.mimeType}` : ''}]`))
     .join('\n');
-  // Upstream's proxy answers "(no response)" when the agent runner gave nothing (internal/webproxy/mcp.go):
-  // that is no answer, so it is neither printed as one nor a success.
-  const noAnswer = !result.isError && (text.trim() === '' || text.trim() === noResponseContent);
+  let noAnswer = !result.isError && (text.trim() === '' || text.trim() === noResponseContent);
+  const placeholder = text.trim() === noResponseContent;
   if (out.format === 'json' || out.format === 'yaml') out.document(result);
   else if (text && !noAnswer) out.result(text);
+  const { runName, run } = (await watch?.settle()) ?? {};
+  const kept = run?.status?.phase === 'Succeeded' ? run.status.result?.trim() : undefined;
+  if (noAnswer && kept && kept !== noResponseContent) {
+    text = kept;
+    noAnswer = false;
+    if (!out.machine) {
+      out.result(text);
+      out.info(out.errColor.dim(`(the MCP server sent no text; this is run ${runName}'s status.result)`));
+    }
+  }
+  if (runName) {
+    const phase = run?.status?.phase;
+    const going = run && phase !== 'Succeeded' && phase !== 'Failed' ? ` (still ${phase || 'Pending'}; its final status comes when its Job ends: sympozium runs get ${runName})` : '';
+    const { describeRun } = await import('../chat/turn.js');
+    out.info(out.errColor.dim(`${describeRun(runName, run)}${going}`));
+  }
+  if (run?.status?.phase === 'Failed') {
+    const { runFailed } = await import('./mcp-run.js');
+    throw runFailed(run, noAnswer ? 'the agent gave no answer' : 'the agent run failed');
+  }
   if (noAnswer) {
-    throw new CliError(`the agent gave no answer${text.trim() ? ` ("${noResponseContent}")` : ''}`, {
-      hint: `Its run says why: sympozium runs list --instance ${instance}, then sympozium runs get <run>.`,
-    });
+    const said = placeholder ? ` ("${noResponseContent}")` : '';
+    throw new CliError(
+      runName ? `the agent gave no answer${said}: run ${runName} is ${run?.status?.phase || 'Pending'}${run?.status?.result?.trim() ? '' : ' with no result'}` : `the agent gave no answer${said}`,
+      { hint: runName ? `See the run with \`sympozium runs get ${runName}\` (and its pod's logs).` : `Its run says why: sympozium runs list --instance ${instance}, then sympozium runs get <run>.` },
+    );
   }
   if (result.isError) {
     const shown = Boolean(text) && !out.machine;
-    throw new CliError(`the tool reported an error${shown || !text ? '' : `: ${text.split('\n')[0]}`}`, {
-      hint: 'The text above is what the agent said. `sympozium runs list` shows the run behind it.',
+    throw new CliError(`the tool reported an error${shown || !text ? '' : `: ${text.split('\n')[0]}`}${runName ? ` (run ${runName})` : ''}`, {
+      hint: runName ? `The text above is what the agent said; see the run with \`sympozium runs get ${runName}\`.` : 'The text above is what the agent said. `sympozium runs list` shows the run behind it.',
     });
   }
 }

@@ -14,7 +14,7 @@ import { resolveTimings, timingPresets, type Timings } from './controller/timing
 
 export type { Timings } from './controller/timings.js';
 export { timingPresets } from './controller/timings.js';
-export { echoPrefix, failMarker, hangMarker } from './providers/index.js';
+export { echoPrefix, failMarker, hangMarker, silentMarker } from './providers/index.js';
 
 type ApiServer = Awaited<ReturnType<typeof startApiServer>>;
 

@@ -43,9 +43,11 @@ describe('MCP over SSE', () => {
       expect(run.metadata.name).toMatch(/^tools-mcp-/);
       expect(run.status.phase).toBe('Succeeded');
 
-      const failed = (await client.callTool({ name: 'ask_agent', arguments: { task: 'boom [fail]' } })) as Obj;
-      expect(failed.isError).toBe(true);
-      expect(failed.content[0].text).toContain('[fail]');
+      // Upstream's executeAgentTask (internal/webproxy/mcp.go): a failed run is a JSON-RPC error, not a tool
+      // result, and a run that succeeded with no text answers "(no response)".
+      await expect(client.callTool({ name: 'ask_agent', arguments: { task: 'boom [fail]' } })).rejects.toMatchObject({ code: -32603, message: expect.stringContaining('agent run failed: echo model: failing on purpose because the task contains [fail]') });
+      const silent = (await client.callTool({ name: 'ask_agent', arguments: { task: 'say nothing [silent]' } })) as Obj;
+      expect(silent.content).toEqual([{ type: 'text', text: '(no response)' }]);
 
       const completion = await client.complete({ ref: { type: 'ref/prompt', name: 'x' }, argument: { name: 'a', value: 'b' } });
       expect(completion.completion.values).toEqual([]);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../src/kube/client.js';
 import type { AgentRun } from '../../src/sympozium/types.js';
 import { startDevCluster, type DevCluster } from '../support/dev-cluster.js';
+import { follow } from './cluster-support.js';
 
 /**
  * A task run's Job and pod, as upstream creates them, and their logs through real kubectl: `kubectl logs` and
@@ -119,4 +120,94 @@ describe.skipIf(!kubectl)('run pods and their logs', () => {
     expect(result.stdout).toContain('with logs please');
     expect(result.stdout).not.toContain('__SYMPOZIUM_RESULT__');
   });
+
+  it('runs get --logs prints the details, then the pod\'s logs; -o json with it is refused; once the pod is gone it says so', async () => {
+    const done = await cli(['run', 'logger', 'details then logs', '-o', 'name']);
+    expect(done.code, done.stderr).toBe(0);
+    const name = done.stdout.trim().split('/')[1]!;
+    const pod = (await kube.get<AgentRun>(`/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns/${name}`)).status!.podName!;
+    const got = await cli(['runs', 'get', name, '--logs']);
+    expect(got.code, got.stderr).toBe(0);
+    const details = got.stdout.indexOf('Phase:');
+    const header = got.stdout.indexOf(`\nLogs (pod ${pod}, container agent):\n`);
+    expect(details).toBeGreaterThanOrEqual(0);
+    expect(header).toBeGreaterThan(got.stdout.indexOf('Result:'));
+    expect(got.stdout.slice(header)).toContain(`agent-runner: run ${name}, model gpt-4.1`);
+    expect(got.stdout).toMatch(/__SYMPOZIUM_END__\n$/);
+    // Without --logs nothing of the pod is printed.
+    expect((await cli(['runs', 'get', name])).stdout).not.toContain('agent-runner:');
+
+    // -o json is the AgentRun as the API serves it, so logs are refused there (exit 2) rather than mixed in.
+    for (const format of ['json', 'yaml', 'name']) {
+      const refused = await cli(['runs', 'get', name, '--logs', '-o', format]);
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toContain(`--logs prints text after the run's details; -o ${format} prints only the AgentRun`);
+    }
+
+    for (let i = 0; i < 200; i++) {
+      if (!(await kube.getOrUndefined(`/api/v1/namespaces/default/pods/${pod}`))) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const gone = await cli(['runs', 'get', name, '--logs']);
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toMatch(/Phase: +Succeeded/);
+    expect(gone.stdout).toContain('details then logs');
+    expect(gone.stdout).not.toContain('Logs (pod');
+    expect(gone.stderr).toContain(`the pod of run ${name} is gone, and its logs with it`);
+    expect(gone.stderr).toContain('5 minutes after the run ends (ttlSecondsAfterFinished: 300)');
+    // The details already said what the run kept: it is not said twice.
+    expect(gone.stderr).not.toContain('result (status.result)');
+  }, 60_000);
+
+  it('runs logs -f follows a server run across a pod restart: the old pod\'s lines, then the new pod\'s, from one invocation', async () => {
+    const enabled = await cli(['enable', 'web-endpoint', 'logger']);
+    expect(enabled.code, enabled.stderr).toBe(0);
+    const runs = await kube.list<AgentRun>('/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns');
+    const server = runs.items.find((run) => run.spec?.mode === 'server' && run.metadata.labels?.['sympozium.ai/instance'] === 'logger')!;
+    expect(server, 'the server run').toBeDefined();
+    const podsPath = '/api/v1/namespaces/default/pods';
+    const selector = { labelSelector: `sympozium.ai/instance=logger,sympozium.ai/component=web-endpoint` };
+    const firstPod = (await kube.list<{ metadata: { name: string } }>(podsPath, selector)).items[0]!.metadata.name;
+
+    const logs = follow(['runs', 'logs', server.metadata.name!, '-f', '-c', 'web-proxy'], env());
+    try {
+      await logs.waitFor((lines) => lines.some((line) => line.includes('"msg":"Starting web-proxy"')), 'the first pod\'s start line');
+      const beforeRun = await chatRun('served by the first pod');
+      await logs.waitFor((lines) => lines.some((line) => line.includes(`"run":"${beforeRun}"`)), `the line for ${beforeRun}`);
+
+      // The pod goes (as `kubectl delete pod` or a node drain would); the Deployment's replacement serves next.
+      await kube.delete(`${podsPath}/${firstPod}`);
+      await logs.waitFor((lines) => lines.filter((line) => line.includes('"msg":"Starting web-proxy"')).length === 2, 'the second pod\'s start line', 30_000);
+      const secondPod = (await kube.list<{ metadata: { name: string; deletionTimestamp?: string } }>(podsPath, selector)).items.find((pod) => !pod.metadata.deletionTimestamp)!.metadata.name;
+      expect(secondPod).not.toBe(firstPod);
+      const afterRun = await chatRun('served by the second pod');
+      await logs.waitFor((lines) => lines.some((line) => line.includes(`"run":"${afterRun}"`)), `the line for ${afterRun}`);
+
+      // One stream, in order: pod 1 starts, serves the first run; pod 2 starts, serves the second.
+      const index = (predicate: (line: string) => boolean, from = 0) => logs.lines.findIndex((line, i) => i >= from && predicate(line));
+      const start1 = index((line) => line.includes('"msg":"Starting web-proxy"'));
+      const run1 = index((line) => line.includes(`"msg":"Created AgentRun from web request","run":"${beforeRun}"`));
+      const start2 = index((line) => line.includes('"msg":"Starting web-proxy"'), start1 + 1);
+      const run2 = index((line) => line.includes(`"msg":"Created AgentRun from web request","run":"${afterRun}"`));
+      expect([start1, run1, start2, run2].every((i) => i >= 0), logs.lines.join('\n')).toBe(true);
+      expect(start1).toBeLessThan(run1);
+      expect(run1).toBeLessThan(start2);
+      expect(start2).toBeLessThan(run2);
+      expect(logs.stderr()).toContain(`pod ${firstPod} is gone; following ${secondPod}`);
+    } finally {
+      await logs.interrupt();
+    }
+  }, 90_000);
 });
+
+/** Chats once through the web endpoint; returns the one run that the request created. */
+async function chatRun(message: string): Promise<string> {
+  const names = async () => new Set((await kube.list<AgentRun>('/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns')).items.map((run) => run.metadata.name!));
+  const before = await names();
+  const chat = await cli(['chat', 'logger', message]);
+  expect(chat.code, chat.stderr).toBe(0);
+  const created = [...(await names())].filter((name) => !before.has(name));
+  expect(created).toHaveLength(1);
+  return created[0]!;
+}

@@ -8,7 +8,7 @@ import { InstanceReconciler } from './instance.js';
 import { WorkQueue } from './queue.js';
 import { agentRunLabel, pathOf, type Secret } from './resources.js';
 import { instancePath, releaseProfile, type ReleaseProfile } from './release-profile.js';
-import { ServerRuns } from './server-run.js';
+import { ServerRuns, webProxyLogLine } from './server-run.js';
 import { TaskRuns } from './task-run.js';
 import type { Timings } from './timings.js';
 
@@ -58,7 +58,13 @@ export class Controller {
     const streams = new RunStreams();
     const queue = new WorkQueue((key) => this.process(key), log);
     const broker = new RunBroker(options.client, runs, instances, streams, profile);
-    const proxies = new ProxyManager({ broker, profile, secrets, runTimeout: options.timings.webRunTimeout, version: options.version ?? '0.0.0', log });
+    // The proxy's own lines go to the log of the instance's serving pod, as they would from upstream's web-proxy
+    // container, so `runs logs <server run>` and `kubectl logs` show which pod served which run.
+    const containerLog = (namespace: string, instance: string, message: string, fields: Record<string, string>) => {
+      const pod = pods.list((candidate) => candidate.metadata.namespace === namespace && candidate.metadata.labels?.[labels.instance] === instance && !candidate.metadata.deletionTimestamp)[0];
+      if (pod?.metadata.name) options.podLogs?.append(namespace, pod.metadata.name, 'web-proxy', webProxyLogLine(message, fields));
+    };
+    const proxies = new ProxyManager({ broker, profile, secrets, runTimeout: options.timings.webRunTimeout, version: options.version ?? '0.0.0', log, containerLog });
     this.c = {
       client: options.client,
       timings: options.timings,

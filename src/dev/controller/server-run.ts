@@ -167,6 +167,8 @@ export class ServerRuns {
       await this.c.client.mergePatch(pathOf('pods', namespace, name), { status });
     }
     this.c.log(`agentrun ${namespace}/${run.metadata.name}: pod ${name} Running (port 8080 -> 127.0.0.1:${port})`);
+    // What upstream's web-proxy container prints first (cmd/web-proxy/main.go, both releases).
+    this.c.podLogs?.append(namespace, name, 'web-proxy', webProxyLogLine('Starting web-proxy', { addr: ':8080', instance: runInstance(run) ?? '' }));
     return pod;
   }
 
@@ -224,4 +226,12 @@ function serviceManifest(run: AgentRun, name: string, podLabels: Record<string, 
       ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }],
     },
   };
+}
+
+/**
+ * One line as upstream's web-proxy logs it: controller-runtime's zap logger in production mode (JSON, RFC 3339
+ * times, the logger named "web-proxy"; cmd/web-proxy/main.go), the key/value pairs as fields.
+ */
+export function webProxyLogLine(message: string, fields: Record<string, string>): string {
+  return JSON.stringify({ level: 'info', ts: new Date().toISOString(), logger: 'web-proxy', msg: message, ...fields });
 }

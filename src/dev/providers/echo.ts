@@ -5,12 +5,14 @@ import { estimateTokens, type AgentAnswer, type AgentProvider, type AgentRequest
  * names itself and repeats the task, in several chunks with a pause between them, so streaming is visible.
  *
  * Test hooks, for exercising failure paths without a real model (documented in the README of `sympozium dev`):
- * a task containing `[fail]` fails the run with a provider-style error, and a task containing `[hang]` never
- * answers (until the run's timeout or deletion aborts it).
+ * a task containing `[fail]` fails the run with a provider-style error, a task containing `[hang]` never
+ * answers (until the run's timeout or deletion aborts it), and a task containing `[silent]` succeeds with no
+ * text at all (the run Succeeded with an empty result, which upstream's proxy answers as "(no response)").
  */
 export const echoPrefix = 'This is the local echo model of `sympozium dev` (no LLM was called). You asked:';
 export const failMarker = '[fail]';
 export const hangMarker = '[hang]';
+export const silentMarker = '[silent]';
 
 export class EchoProvider implements AgentProvider {
   readonly name = 'echo';
@@ -27,7 +29,7 @@ export class EchoProvider implements AgentProvider {
       await this.pause(request.signal);
       throw new Error(`echo model: failing on purpose because the task contains ${failMarker}`);
     }
-    const text = `${echoPrefix} ${request.task}`;
+    const text = request.task.includes(silentMarker) ? '' : `${echoPrefix} ${request.task}`;
     for (const chunk of splitIntoChunks(text)) {
       await this.pause(request.signal);
       if (request.signal.aborted) throw abortError(request.signal);

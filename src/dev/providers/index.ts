@@ -4,7 +4,7 @@ import { OpenAiCompatibleProvider } from './openai-compatible.js';
 import type { AgentProvider } from './types.js';
 
 export type { AgentProvider, AgentRequest, AgentAnswer } from './types.js';
-export { EchoProvider, echoPrefix, failMarker, hangMarker } from './echo.js';
+export { EchoProvider, echoPrefix, failMarker, hangMarker, silentMarker } from './echo.js';
 
 /** Reads one decoded value of a Secret; returns undefined when the Secret or key is missing. */
 export type SecretReader = (namespace: string, name: string) => Record<string, string> | undefined;

@@ -36,6 +36,8 @@ export interface ProxyDeps {
   runTimeout: string;
   version: string;
   log: (line: string) => void;
+  /** The web-proxy container's own log lines (upstream's `p.log.Info`), kept as the serving pod's logs. */
+  containerLog?: (namespace: string, instance: string, message: string, fields: Record<string, string>) => void;
 }
 
 export class WebProxy {
@@ -87,7 +89,16 @@ export class WebProxy {
   }
 
   private context(): RouteContext {
-    return { namespace: this.config.namespace, instance: this.config.instance, broker: this.deps.broker, runTimeout: this.deps.runTimeout, log: this.deps.log };
+    const { namespace, instance } = this.config;
+    const containerLog = this.deps.containerLog;
+    return {
+      namespace,
+      instance,
+      broker: this.deps.broker,
+      runTimeout: this.deps.runTimeout,
+      log: this.deps.log,
+      containerLog: (message, fields) => containerLog?.(namespace, instance, message, fields),
+    };
   }
 
   /** upstream's authMiddleware: `Bearer ` exactly, then the token compared with the one key, in constant time. */

@@ -128,10 +128,14 @@ export class McpSessions {
       systemMessages: [],
       timeout: ctx.runTimeout,
     });
+    // As internal/webproxy/mcp.go logs it (v0.5.8 and v0.10.46).
+    ctx.containerLog?.('Created AgentRun from MCP request', { run: name, instance: ctx.instance });
     const run = await ctx.broker.waitForEnd(ctx.namespace, name, AbortSignal.timeout((parseGoDuration(ctx.runTimeout) ?? 600_000) + 30_000));
+    // As executeAgentTask in internal/webproxy/mcp.go (v0.5.8 and v0.10.46): a failed run is a JSON-RPC error
+    // (-32603, "agent run failed: <error>"), not a tool result, and an empty answer is the text "(no response)".
     if (run.status?.phase === 'Failed') {
-      return { content: [{ type: 'text', text: `the agent run ${name} failed: ${run.status.error ?? 'unknown error'}` }], isError: true };
+      throw Object.assign(new Error(`agent run failed: ${run.status.error ?? ''}`), { rpcCode: -32603 });
     }
-    return { content: [{ type: 'text', text: run.status?.result ?? '' }] };
+    return { content: [{ type: 'text', text: run.status?.result || '(no response)' }] };
   }
 }

@@ -17,6 +17,8 @@ export interface RouteContext {
   broker: RunBroker;
   runTimeout: string;
   log: (line: string) => void;
+  /** A line in the serving pod's web-proxy container log, as upstream's proxy writes it. */
+  containerLog?: (message: string, fields: Record<string, string>) => void;
 }
 
 interface ChatMessage {
@@ -88,8 +90,9 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   const idempotencyKey = Array.isArray(idempotencyHeader) ? idempotencyHeader[0] : idempotencyHeader;
 
   let runName: string;
+  let reused: boolean;
   try {
-    ({ name: runName } = await ctx.broker.create({
+    ({ name: runName, reused } = await ctx.broker.create({
       namespace: ctx.namespace,
       instance: ctx.instance,
       source: 'web',
@@ -102,6 +105,8 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
     ctx.log(`web proxy ${ctx.namespace}/${ctx.instance}: cannot create the AgentRun: ${(error as Error).message}`);
     return sendError(res, 500, `failed to start the agent run: ${(error as Error).message}`);
   }
+  // internal/webproxy/openai.go (v0.10.46) logs each run it creates or reuses; v0.5.8 the ones it creates.
+  ctx.containerLog?.(reused ? 'Reusing AgentRun for duplicate web request' : 'Created AgentRun from web request', { run: runName, instance: ctx.instance });
 
   const id = `chatcmpl-${runName}`;
   // Names the run for the access log, and for clients that want to follow it.
