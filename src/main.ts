@@ -1,6 +1,7 @@
-import { CommanderError, type Command } from 'commander';
+import { CommanderError } from 'commander';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { buildProgram, commandNameOf, commandPath, knownCommands, outputFormatsOf, overview, readGlobals } from './cli.js';
+import { buildProgram, checkOutput, commandNameOf, commandPath, knownCommands, overview, readGlobals } from './cli.js';
 import type { Context, GlobalOptions } from './context.js';
 import { CliError, ExitCode, InterruptedError, usageError } from './errors.js';
 import { Output } from './ui/output.js';
@@ -49,13 +50,10 @@ export async function runCli(args: string[], name = 'sympozium'): Promise<number
   const known = named !== undefined && knownCommands.includes(named);
   // `--version` alone needs no command at all.
   const versionOnly = named === undefined && args.includes('--version') && !args.includes('--help') && !args.includes('-h');
-  const program = buildProgram(packageVersion(), async (command: Command, work) => {
+  const program = buildProgram(packageVersion(), async (command, work) => {
     globals = readGlobals(command);
-    const path = commandPath(command);
-    const formats = outputFormatsOf[path];
-    if (globals.outputExplicit && formats && !formats.includes(globals.output)) {
-      throw usageError(`-o ${globals.output} is not supported by \`sympozium ${path}\``, `It prints ${formats.map((format) => (format === 'table' ? 'text (no -o)' : `-o ${format}`)).join(', ')}.`);
-    }
+    checkOutput(commandPath(command), globals);
+    globals = await withTemplate(globals);
     const yaml = globals.output === 'yaml' ? await loadYaml() : undefined;
     await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 }))));
   }, known ? named : versionOnly ? '' : undefined);
@@ -104,12 +102,32 @@ function report(error: unknown, globals: GlobalOptions | undefined, interrupted:
   return ExitCode.failed;
 }
 
+/**
+ * The template of -o jsonpath= or custom-columns=, read from its file for the -file= forms, and parsed before
+ * the command runs: a broken template is a usage error before any request.
+ */
+async function withTemplate(globals: GlobalOptions): Promise<GlobalOptions> {
+  let template = globals.outputTemplate;
+  if (globals.outputTemplateFile !== undefined) {
+    try {
+      template = await readFile(globals.outputTemplateFile, 'utf8');
+    } catch (error) {
+      throw usageError(`cannot read the template file ${globals.outputTemplateFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, `-o ${globals.output}-file= takes the path of a file holding the template.`);
+    }
+  }
+  if (template === undefined) return globals;
+  const { checkTemplate } = await import('./ui/objects.js');
+  checkTemplate(globals.output, template);
+  return { ...globals, outputTemplate: template };
+}
+
 export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlStringify?: (value: unknown) => string): Context {
   const out = new Output({
     yamlStringify,
     stdout: process.stdout,
     stderr: process.stderr,
     format: globals.output,
+    template: globals.outputTemplate,
     quiet: globals.quiet,
     verbose: globals.verbose,
     color: globals.color ? undefined : false,
