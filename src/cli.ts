@@ -99,7 +99,8 @@ export const outputFormatsOf: Record<string, OutputFormat[]> = {
   'key rotate': documents,
   run: ['table', 'json', 'yaml', 'name'],
   'runs list': objects,
-  'runs get': objects,
+  // A run is shown as fields, not a table: there is no wide form of it.
+  'runs get': objects.filter((format) => format !== 'wide'),
   'runs logs': ['table'],
   'runs cancel': documents,
   'runs delete': documents,
@@ -108,6 +109,7 @@ export const outputFormatsOf: Record<string, OutputFormat[]> = {
   models: ['table', 'json', 'yaml', 'name'],
   env: ['table', 'json'],
   proxy: ['table', 'json'],
+  // Per action (src/cli/clients.ts): tools all four, call no name, serve none (stdout speaks MCP).
   mcp: ['table', 'json', 'yaml', 'name'],
   doctor: documents,
   'dev up': documents,
@@ -134,6 +136,30 @@ export function checkOutput(path: string, globals: GlobalOptions): void {
   if (!globals.outputExplicit || formats.includes(globals.output)) return;
   const names = formats.map((format) => (format === 'table' ? 'text (no -o)' : format === 'jsonpath' || format === 'custom-columns' ? `-o ${format}=...` : `-o ${format}`));
   throw usageError(`-o ${globals.output} is not supported by \`sympozium ${path}\``, `It prints ${names.join(', ')}.`);
+}
+
+/**
+ * The globals of the command about to run, with the output rule applied: a format it cannot print is refused
+ * (exit 2), and the template of -o jsonpath= or custom-columns= is read from its file for the -file= forms
+ * and parsed, so a broken one is a usage error before any request. main.ts and the argv tests both use this.
+ */
+export async function globalsFor(command: InvokedCommand): Promise<GlobalOptions> {
+  const globals = readGlobals(command);
+  checkOutput(commandPath(command), globals);
+  let template = globals.outputTemplate;
+  if (globals.outputTemplateFile !== undefined) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      template = await readFile(globals.outputTemplateFile, 'utf8');
+    } catch (error) {
+      const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+      throw usageError(`cannot read the template file ${globals.outputTemplateFile}: ${code}`, `-o ${globals.output}-file= takes the path of a file holding the template.`);
+    }
+  }
+  if (template === undefined) return globals;
+  const { checkTemplate } = await import('./ui/objects.js');
+  checkTemplate(globals.output, template);
+  return { ...globals, outputTemplate: template };
 }
 
 /** Global options that take a value: their value is not the command name. */

@@ -183,6 +183,10 @@ export const registerMcp: Registration = {
       .action((instance, action, tool, options, command) =>
         run(command, async (ctx) => {
           const endpoint = { instance, url: options.url, key: options.key, keyFile: options.keyFile, allowHttp: Boolean(options.allowHttp) };
+          // The one command whose formats depend on an argument; the rest of the rule is cli.ts's outputFormatsOf.
+          if (ctx.globals.outputExplicit && ctx.globals.output !== 'table' && (action === 'serve' || (action === 'call' && ctx.globals.output === 'name'))) {
+            throw usageError(`-o ${ctx.globals.output} is not supported by \`sympozium mcp ${action}\``, action === 'serve' ? 'It speaks MCP on stdout; leave -o out.' : 'It prints text (no -o), -o json, -o yaml.');
+          }
           if (action === 'serve') {
             if (!options.stdio) throw usageError('mcp serve needs --stdio, the transport it serves', `Run \`sympozium mcp ${instance} serve --stdio\`; for MCP over HTTP, \`sympozium proxy ${instance}\` serves /sse.`);
             await (await modules.mcpServe()).serveMcp(endpoint, ctx);
