@@ -5,6 +5,11 @@ import type { Registration } from './surface.js';
 
 /** The commands that talk to an instance's web endpoint: chat, models, env, proxy and mcp. */
 
+/** Where the endpoint is and how its key is found: the flags keyOptions() adds, plus --url. */
+function endpoint(instance: string, options: { url?: string; key?: string; keyFile?: string; allowHttp?: boolean }) {
+  return { instance, url: options.url, key: options.key, keyFile: options.keyFile, allowHttp: Boolean(options.allowHttp) };
+}
+
 export const registerChat: Registration = {
   name: 'chat',
   register({ program, run, modules }) {
@@ -35,15 +40,11 @@ export const registerChat: Registration = {
         run(command, async (ctx) => {
           await (await modules.chat()).chat(
             {
-              instance,
+              ...endpoint(instance, options),
               message: options.message ?? message,
               system: options.system,
               stream: options.stream,
               streamExplicit: command.getOptionValueSource('stream') === 'cli',
-              url: options.url,
-              key: options.key,
-              keyFile: options.keyFile,
-              allowHttp: Boolean(options.allowHttp),
               history: options.history,
               timeoutMs: options.timeout,
               json: Boolean(options.json),
@@ -66,7 +67,7 @@ export const registerModels: Registration = {
       .addHelpText('after', examples('sympozium models demo', 'sympozium models demo -o json'))
       .action((instance, options, command) =>
         run(command, async (ctx) => {
-          await (await modules.models()).models({ instance, url: options.url, key: options.key, keyFile: options.keyFile, allowHttp: Boolean(options.allowHttp) }, ctx);
+          await (await modules.models()).models(endpoint(instance, options), ctx);
         }),
       );
   },
@@ -97,17 +98,7 @@ export const registerEnv: Registration = {
       .action((instance, options, command) =>
         run(command, async (ctx) => {
           await (await modules.env()).env(
-            {
-              instance,
-              reveal: Boolean(options.reveal),
-              format: options.format,
-              mcp: Boolean(options.mcp),
-              port: options.port,
-              url: options.url,
-              key: options.key,
-              keyFile: options.keyFile,
-              allowHttp: Boolean(options.allowHttp),
-            },
+            { ...endpoint(instance, options), reveal: Boolean(options.reveal), format: options.format, mcp: Boolean(options.mcp), port: options.port },
             ctx,
           );
         }),
@@ -141,16 +132,12 @@ export const registerProxy: Registration = {
         run(command, async (ctx) => {
           await (await modules.proxy()).proxy(
             {
-              instance,
+              ...endpoint(instance, options),
               port: options.port,
               address: options.address,
               localKey: options.localKey,
               format: options.format,
               mcp: Boolean(options.mcp),
-              url: options.url,
-              key: options.key,
-              keyFile: options.keyFile,
-              allowHttp: Boolean(options.allowHttp),
             },
             ctx,
           );
@@ -182,21 +169,21 @@ export const registerMcp: Registration = {
       )
       .action((instance, action, tool, options, command) =>
         run(command, async (ctx) => {
-          const endpoint = { instance, url: options.url, key: options.key, keyFile: options.keyFile, allowHttp: Boolean(options.allowHttp) };
+          const target = endpoint(instance, options);
           // The one command whose formats depend on an argument; the rest of the rule is cli.ts's outputFormatsOf.
           if (ctx.globals.outputExplicit && ctx.globals.output !== 'table' && (action === 'serve' || (action === 'call' && ctx.globals.output === 'name'))) {
             throw usageError(`-o ${ctx.globals.output} is not supported by \`sympozium mcp ${action}\``, action === 'serve' ? 'It speaks MCP on stdout; leave -o out.' : 'It prints text (no -o), -o json, -o yaml.');
           }
           if (action === 'serve') {
             if (!options.stdio) throw usageError('mcp serve needs --stdio, the transport it serves', `Run \`sympozium mcp ${instance} serve --stdio\`; for MCP over HTTP, \`sympozium proxy ${instance}\` serves /sse.`);
-            await (await modules.mcpServe()).serveMcp(endpoint, ctx);
+            await (await modules.mcpServe()).serveMcp(target, ctx);
             return;
           }
           if (action !== 'tools' && action !== 'call') {
             throw usageError(`unknown mcp action "${action}"`, 'Use `sympozium mcp <instance> tools`, `sympozium mcp <instance> call <tool>` or `sympozium mcp <instance> serve --stdio`.');
           }
           if (action === 'call' && !tool) throw usageError('mcp call needs a tool name', 'List them with `sympozium mcp <instance> tools`.');
-          await (await modules.mcp()).mcp({ ...endpoint, action, tool, args: options.arg ?? [], timeoutMs: options.timeout }, ctx);
+          await (await modules.mcp()).mcp({ ...target, action, tool, args: options.arg ?? [], timeoutMs: options.timeout }, ctx);
         }),
       );
   },

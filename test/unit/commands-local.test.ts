@@ -57,15 +57,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const manifest = `apiVersion: sympozium.ai/v1alpha1
-kind: SympoziumInstance
-metadata:
-  name: demo
-spec:
-  agents:
-    default:
-      model: gpt-4.1
-`;
+const manifest = ['apiVersion: sympozium.ai/v1alpha1', 'kind: SympoziumInstance', 'metadata: {name: demo}', 'spec: {agents: {default: {model: gpt-4.1}}}', ''].join('\n');
 
 describe('the client itself', () => {
   it('version --client prints a table, or one document with -o json', async () => {
