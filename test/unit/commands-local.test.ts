@@ -114,6 +114,23 @@ describe('manifests', () => {
   });
 });
 
+describe('apply --dry-run=client output', () => {
+  it('-o json is one document even without a cluster to check against, -o name the names', async () => {
+    const file = path.join(dir, 'valid.yaml');
+    writeFileSync(file, manifest);
+    const json = fakeContext({ format: 'json', cwd: dir });
+    await apply({ paths: [file], dryRun: 'client', forceConflicts: false, wait: false, timeoutMs: 1000 }, json.ctx);
+    expect(JSON.parse(json.stdout())).toEqual({
+      items: [{ apiVersion: 'sympozium.ai/v1alpha1', kind: 'SympoziumInstance', namespace: null, name: 'demo', outcome: 'valid (cluster not checked)' }],
+      dryRun: 'client',
+    });
+    expect(json.stderr()).toContain('the cluster could not be checked');
+    const names = fakeContext({ format: 'name', cwd: dir });
+    await apply({ paths: [file], dryRun: 'client', forceConflicts: false, wait: false, timeoutMs: 1000 }, names.ctx);
+    expect(names.stdout()).toBe('sympoziuminstance/demo\n');
+  });
+});
+
 describe('the endpoint commands, against an OpenAI-compatible server on loopback', () => {
   it('models lists what /v1/models returns, with the key sent', async () => {
     const names = fakeContext({ format: 'name' });
