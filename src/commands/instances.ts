@@ -168,6 +168,9 @@ export async function deleteInstances(options: DeleteInstancesOptions, ctx: Cont
     await confirmDeletion(ctx, kind, namespace, names);
   }
   const refs = names.map((name) => ({ kind, namespace, name, path: instancePath(kind, namespace, name) }));
+  // -o name prints just what was deleted, as `kubectl delete -o name` does: sympoziuminstance.sympozium.ai/demo.
+  const report = (name: string, what: string) =>
+    ctx.out.result(ctx.out.format === 'name' ? `${kind.kind.toLowerCase()}.${kind.group}/${name}` : `${kind.kind.toLowerCase()}/${name} ${what}`);
   for (const ref of refs) {
     try {
       await kube.delete(ref.path);
@@ -175,7 +178,7 @@ export async function deleteInstances(options: DeleteInstancesOptions, ctx: Cont
       if (isNotFound(error)) throw await instanceNotFound(kube, ref);
       throw error;
     }
-    if (!options.wait) ctx.out.result(`${kind.kind.toLowerCase()}/${ref.name} deletion requested`);
+    if (!options.wait) report(ref.name, 'deletion requested');
   }
   if (!options.wait) {
     ctx.out.hint(`The controller finishes it; check with \`sympozium instances get ${names[0]}\`.`);
@@ -183,7 +186,7 @@ export async function deleteInstances(options: DeleteInstancesOptions, ctx: Cont
   }
   for (const ref of refs) {
     await waitUntilGone(kube, kind, namespace, ref.name, options.timeoutMs, ctx);
-    ctx.out.result(`${kind.kind.toLowerCase()}/${ref.name} deleted`);
+    report(ref.name, 'deleted');
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { enableWebEndpoint } from '../../src/commands/enable.js';
-import { describeInstance, getInstance, listInstances } from '../../src/commands/instances.js';
+import { deleteInstances, describeInstance, getInstance, listInstances } from '../../src/commands/instances.js';
 import { showKey } from '../../src/commands/key.js';
 import { runTask } from '../../src/commands/run.js';
 import { listRuns } from '../../src/commands/runs-list.js';
@@ -70,6 +70,17 @@ describe('instances', () => {
     expect(path.stdout()).toBe('gpt-4.1');
     const missing = fakeContext({ kube: fakeCluster(objects()) });
     await expect(getInstance({ name: 'nope' }, missing.ctx)).rejects.toThrow(/nope/);
+  });
+
+  it('delete --no-wait -o name prints what was deleted as kubectl delete -o name does', async () => {
+    const cluster = fakeCluster(objects());
+    const deleted = fakeContext({ format: 'name', kube: cluster });
+    await deleteInstances({ names: ['other'], all: false, wait: false, timeoutMs: 1000 }, deleted.ctx);
+    expect(deleted.stdout()).toBe('sympoziuminstance.sympozium.ai/other\n');
+    expect(cluster.requests).toContain('DELETE /apis/sympozium.ai/v1alpha1/namespaces/default/sympoziuminstances/other');
+    const missing = fakeContext({ kube: fakeCluster(objects()) });
+    await expect(deleteInstances({ names: ['nope'], all: false, wait: false, timeoutMs: 1000 }, missing.ctx)).rejects.toThrow(/nope/);
+    expect(missing.stdout()).toBe('');
   });
 
   it('describe shows the spec, the status and the recent runs', async () => {
