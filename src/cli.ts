@@ -16,8 +16,6 @@ import { commandModules, createRoot, type CommandModules, type CommandNode, type
  * known names from that list, and holds the rules every command shares (globals, output formats).
  */
 
-export type { InvokedCommand, Program, RunCommand } from './cli/surface.js';
-
 /** Every top-level command, in the order help lists them. */
 const registrations: Registration[] = [
   registerInit,
@@ -129,7 +127,7 @@ export function commandPath(command: CommandNode): string {
 }
 
 /** The one output rule: a command asked for a format it cannot print refuses, exit 2, before it does anything. */
-export function checkOutput(path: string, globals: GlobalOptions): void {
+function checkOutput(path: string, globals: GlobalOptions): void {
   const formats = outputFormatsOf[path];
   // A command missing from the table is a bug in the surface (a test checks every command has an entry).
   if (!formats) throw new Error(`no output formats declared for \`${path}\``);

@@ -81,7 +81,7 @@ export const commandModules = {
 };
 export type CommandModules = typeof commandModules;
 
-export interface Surface {
+interface Surface {
   program: Program;
   run: RunCommand;
   modules: CommandModules;

@@ -15,7 +15,7 @@ import { renderRow } from '../ui/table.js';
 
 type Watched = { metadata: { name: string; namespace?: string } };
 
-export interface WatchRows<T extends Watched> {
+interface WatchRows<T extends Watched> {
   path: string;
   labelSelector?: string;
   /** The list's resourceVersion: the watch starts there, so no change is missed or repeated. */

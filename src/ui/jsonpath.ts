@@ -220,7 +220,7 @@ function compare(left: Value, op: string, right: string | number | boolean): boo
 }
 
 /** Go's json.Marshal of a decoded JSON value: sorted keys, `<`, `>` and `&` escaped. */
-export function goJson(value: Value): string {
+function goJson(value: Value): string {
   const sorted = (item: Value): Value =>
     Array.isArray(item) ? item.map(sorted) : isObject(item) ? Object.fromEntries(Object.keys(item).sort().map((key) => [key, sorted(item[key])])) : item;
   return JSON.stringify(sorted(value)).replace(/[<>&\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -15,7 +15,7 @@ interface Column {
 }
 
 /** `NAME:.metadata.name,PHASE:.status.phase`, split as kubectl splits it (commas, then the first colon). */
-export function parseColumns(spec: string): Column[] {
+function parseColumns(spec: string): Column[] {
   const columns = spec
     .split(/\r?\n/)
     .join(',')
@@ -38,7 +38,7 @@ export function checkTemplate(format: string, template: string): void {
 }
 
 /** Go's fmt.Sprint of a decoded JSON value, which is how kubectl prints a custom column's results. */
-export function goSprint(value: unknown): string {
+function goSprint(value: unknown): string {
   if (value === null || value === undefined) return '<nil>';
   if (Array.isArray(value)) return `[${value.map(goSprint).join(' ')}]`;
   if (typeof value === 'object') {

@@ -6,7 +6,7 @@ import type { OutputFormat } from './output.js';
  * after `=` (`jsonpath={.metadata.name}`, `custom-columns=NAME:.metadata.name`), or one that names a file
  * holding the template (`jsonpath-file=path`, `custom-columns-file=path`), read when the command runs.
  */
-export interface OutputFlag {
+interface OutputFlag {
   format: OutputFormat;
   template?: string;
   templateFile?: string;
