@@ -167,7 +167,7 @@ export const registerRuns: Registration = {
       )
       .action((instance, options, command) =>
         run(command, async (ctx) => {
-          await (await modules.runs()).tailRuns(
+          await (await modules.runsTail()).tailRuns(
             {
               instance,
               run: options.run,

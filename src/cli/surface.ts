@@ -68,6 +68,7 @@ export const commandModules = {
   run: () => import('../commands/run.js'),
   runs: () => import('../commands/runs.js'),
   runsList: () => import('../commands/runs-list.js'),
+  runsTail: () => import('../commands/runs-tail.js'),
   chat: () => import('../commands/chat.js'),
   models: () => import('../commands/models.js'),
   env: () => import('../commands/env.js'),

@@ -126,7 +126,14 @@ export async function listInstances(options: ListInstancesOptions, ctx: Context)
     return rows(ctx, [instance], statsByInstance(runs), await endpointViews(kube, [instance], runs), options.allNamespaces, format === 'wide');
   };
   const follow = (widths: number[]) =>
-    followChanges<SympoziumInstance>(ctx, kube, { path, labelSelector: options.selector, resourceVersion, widths, name: (instance) => nameOf(kind, instance), row: async (instance) => (await rowOf(instance)).rows[0]! });
+    followChanges<SympoziumInstance>(ctx, kube, {
+      path,
+      labelSelector: options.selector,
+      resourceVersion,
+      widths,
+      name: (instance) => nameOf(kind, instance),
+      row: async (instance) => (await rowOf(instance)).rows[0]!,
+    });
 
   if (options.watch && printListedForWatch(ctx, instances)) return follow([]);
   if (format === 'json' || format === 'yaml') return ctx.out.document(document);

@@ -117,7 +117,7 @@ const table: [string, string, string, Record<string, unknown>][] = [
   ['runs logs r1 --all-containers', 'runs', 'runLogs', { name: 'r1', follow: false, allContainers: true, timestamps: false }],
   ['runs cancel a b', 'runs', 'cancelRuns', { names: ['a', 'b'] }],
   ['runs delete --instance demo --phase succeeded', 'runs', 'deleteRuns', { names: [], instance: 'demo', phase: 'Succeeded' }],
-  ['runs tail demo --run r --until-done --wait-for-create --timeout 1m --since 10m --source web-proxy', 'runs', 'tailRuns', { instance: 'demo', run: 'r', untilDone: true, waitForCreate: true, timeoutMs: m, sinceMs: 10 * m, source: 'web-proxy' }],
+  ['runs tail demo --run r --until-done --wait-for-create --timeout 1m --since 10m --source web-proxy', 'runsTail', 'tailRuns', { instance: 'demo', run: 'r', untilDone: true, waitForCreate: true, timeoutMs: m, sinceMs: 10 * m, source: 'web-proxy' }],
   ['chat demo hi --no-stream --history none --timeout 1m --json --key k', 'chat', 'chat', { instance: 'demo', message: 'hi', stream: false, streamExplicit: true, history: 'none', timeoutMs: m, json: true, key: 'k', allowHttp: false, cancelOnInterrupt: undefined }],
   ['chat demo -m from-flag ignored-argument -s sys --url http://x --key-file f --allow-http --no-cancel-on-interrupt', 'chat', 'chat', { instance: 'demo', message: 'from-flag', system: 'sys', streamExplicit: false, url: 'http://x', keyFile: 'f', allowHttp: true, history: 'fold', timeoutMs: 15 * m, json: false, cancelOnInterrupt: false }],
   ['models demo --url http://x', 'models', 'models', { instance: 'demo', url: 'http://x', allowHttp: false }],
