@@ -9,6 +9,9 @@ export interface GlobalOptions {
   /** Set only when the user passed -n; commands fall back to the kubeconfig context's namespace. */
   namespace?: string;
   output: OutputFormat;
+  /** The template of -o jsonpath=... or -o custom-columns=...; or the file holding it (-o jsonpath-file=...). */
+  outputTemplate?: string;
+  outputTemplateFile?: string;
   /** True when -o was given explicitly, so a command can tell "table by default" from "asked for table". */
   outputExplicit: boolean;
   yes: boolean;

@@ -1,8 +1,8 @@
-import { CommanderError, type Command } from 'commander';
+import { CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { buildProgram, commandNameOf, commandPath, knownCommands, outputFormatsOf, overview, readGlobals } from './cli.js';
+import { buildProgram, commandNameOf, globalsFor, knownCommands, overview, readGlobals } from './cli.js';
 import type { Context, GlobalOptions } from './context.js';
-import { CliError, ExitCode, InterruptedError, usageError } from './errors.js';
+import { CliError, ExitCode, InterruptedError } from './errors.js';
 import { Output } from './ui/output.js';
 import { createInquirerPrompter } from './ui/prompts.js';
 
@@ -49,13 +49,8 @@ export async function runCli(args: string[], name = 'sympozium'): Promise<number
   const known = named !== undefined && knownCommands.includes(named);
   // `--version` alone needs no command at all.
   const versionOnly = named === undefined && args.includes('--version') && !args.includes('--help') && !args.includes('-h');
-  const program = buildProgram(packageVersion(), async (command: Command, work) => {
-    globals = readGlobals(command);
-    const path = commandPath(command);
-    const formats = outputFormatsOf[path];
-    if (globals.outputExplicit && formats && !formats.includes(globals.output)) {
-      throw usageError(`-o ${globals.output} is not supported by \`sympozium ${path}\``, `It prints ${formats.map((format) => (format === 'table' ? 'text (no -o)' : `-o ${format}`)).join(', ')}.`);
-    }
+  const program = buildProgram(packageVersion(), async (command, work) => {
+    globals = await globalsFor(command);
     const yaml = globals.output === 'yaml' ? await loadYaml() : undefined;
     await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 }))));
   }, known ? named : versionOnly ? '' : undefined);
@@ -80,28 +75,32 @@ export async function runCli(args: string[], name = 'sympozium'): Promise<number
   return report(failure, globals, interrupted);
 }
 
-function report(error: unknown, globals: GlobalOptions | undefined, interrupted: boolean): number {
-  const out = new Output({ stdout: process.stdout, stderr: process.stderr, color: globals?.color, verbose: globals?.verbose });
+/** The exit code an error means, as CLI.md promises them: 0 help/version, 2 usage, 130 interrupted, else 1 or the CliError's. */
+export function exitCodeOf(error: unknown, interrupted = false): number {
   if (error instanceof CommanderError) {
     // Commander has already printed its message (and the suggestion); help and version are successes.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) {
-      return ExitCode.ok;
-    }
-    return ExitCode.usage;
+    const success = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0;
+    return success ? ExitCode.ok : ExitCode.usage;
   }
-  if (error instanceof InterruptedError || interrupted || (error instanceof Error && error.name === 'AbortError')) {
-    return ExitCode.interrupted;
-  }
+  if (error instanceof InterruptedError || interrupted || (error instanceof Error && error.name === 'AbortError')) return ExitCode.interrupted;
+  if (error instanceof CliError) return error.exitCode;
+  return ExitCode.failed;
+}
+
+function report(error: unknown, globals: GlobalOptions | undefined, interrupted: boolean): number {
+  const code = exitCodeOf(error, interrupted);
+  if (error instanceof CommanderError || code === ExitCode.interrupted) return code;
+  const out = new Output({ stdout: process.stdout, stderr: process.stderr, color: globals?.color, verbose: globals?.verbose });
   if (error instanceof CliError) {
     out.error(error.message, error.hint);
     if (globals?.verbose && error.cause instanceof Error) out.debug(`caused by: ${error.cause.stack ?? error.cause.message}`);
-    return error.exitCode;
+    return code;
   }
   // Anything else is a bug in sympozium, not a mistake of the user.
   const message = error instanceof Error ? error.message : String(error);
   out.error(`unexpected failure: ${message}`, 'This is a bug in sympozium. Run again with --verbose and report what it prints.');
   if (globals?.verbose && error instanceof Error && error.stack) out.debug(error.stack);
-  return ExitCode.failed;
+  return code;
 }
 
 export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlStringify?: (value: unknown) => string): Context {
@@ -110,6 +109,7 @@ export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlS
     stdout: process.stdout,
     stderr: process.stderr,
     format: globals.output,
+    template: globals.outputTemplate,
     quiet: globals.quiet,
     verbose: globals.verbose,
     color: globals.color ? undefined : false,

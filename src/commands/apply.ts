@@ -82,10 +82,18 @@ export async function apply(options: ApplyOptions, ctx: Context): Promise<void> 
     }
     return !placeholder;
   });
+  // -o json|yaml print one document of the same shape as a real apply's, -o name the names.
+  const machine = ctx.out.format === 'json' || ctx.out.format === 'yaml';
   if (!kube) {
-    for (const document of documents) {
-      const object = document.object as KubeObject;
-      ctx.out.result(`${String(object.kind).toLowerCase()}/${object.metadata?.name} valid (dry run, cluster not checked)`);
+    const items = documents.map((document) => document.object as KubeObject);
+    if (machine) {
+      const outcome = 'valid (cluster not checked)';
+      ctx.out.document({ items: items.map((object) => ({ apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata?.namespace ?? null, name: object.metadata?.name, outcome })), dryRun: 'client' });
+      return;
+    }
+    for (const object of items) {
+      const name = `${String(object.kind).toLowerCase()}/${object.metadata?.name}`;
+      ctx.out.result(ctx.out.format === 'name' ? name : `${name} valid (dry run, cluster not checked)`);
     }
     return;
   }
@@ -94,17 +102,18 @@ export async function apply(options: ApplyOptions, ctx: Context): Promise<void> 
   await checkNamespaces(kube, planned);
 
   if (options.dryRun === 'client') {
-    const results = await Promise.all(planned.map(async (item) => ({ item, exists: Boolean(await kube!.getOrUndefined(item.path)) })));
-    for (const { item, exists } of results.sort((a, b) => a.item.tier - b.item.tier)) {
-      ctx.out.result(`${displayName(item)} ${exists ? 'configured' : 'created'} (dry run)`);
+    const results = (await Promise.all(planned.map(async (item) => ({ item, exists: Boolean(await kube!.getOrUndefined(item.path)) })))).sort((a, b) => a.item.tier - b.item.tier);
+    if (machine) {
+      ctx.out.document({ items: results.map(({ item, exists }) => ({ ...identity(item), outcome: exists ? 'configured' : 'created' })), dryRun: 'client' });
+      return;
     }
+    for (const { item, exists } of results) ctx.out.result(ctx.out.format === 'name' ? displayName(item) : `${displayName(item)} ${exists ? 'configured' : 'created'} (dry run)`);
     return;
   }
 
   const dryRun = options.dryRun === 'server';
   if (!dryRun) await rehearse(kube, planned, options.forceConflicts, ctx);
   const suffix = dryRun ? ' (server dry run)' : '';
-  const machine = ctx.out.format === 'json' || ctx.out.format === 'yaml';
   const started = Date.now();
   const outcome = await applyInTiers(kube, planned, {
     force: options.forceConflicts,

@@ -1,7 +1,7 @@
-import type { Command, Option } from 'commander';
+import type { CommandUnknownOpts as Command, Option } from '@commander-js/extra-typings';
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
-import { outputFormats } from '../ui/output.js';
+import { outputFlagValues } from '../ui/output-flag.js';
 
 /**
  * Shell completion. The scripts are tiny and ask the CLI itself what fits (`sympozium __complete <words...>`),
@@ -32,7 +32,7 @@ complete -c ${bin} -f -a '(${bin} __complete (commandline -opc)[2..-1] (commandl
 `,
 };
 
-export async function completion(options: { shell: string; program: Command }, ctx: Pick<Context, 'out'>): Promise<void> {
+export async function completion(options: { shell: string }, ctx: Pick<Context, 'out'>): Promise<void> {
   const script = scripts[options.shell];
   if (!script) throw usageError(`no completion for shell "${options.shell}"`, 'Choose one of: bash, zsh, fish.');
   ctx.out.write(script('sympozium'));
@@ -105,7 +105,7 @@ export async function completeWords(program: Command, words: string[], ctx: Cont
   if (previousOption && (previousOption.required || previousOption.optional)) {
     const flag = previousOption.long ?? previousOption.short ?? '';
     if (previousOption.argChoices) candidates = previousOption.argChoices;
-    else if (flag === '--output') candidates = [...outputFormats];
+    else if (flag === '--output') candidates = [...outputFlagValues];
     else if (flag === '--instance') candidates = await names(ctx, state, 'instance');
     else if (flag === '--run') candidates = await names(ctx, state, 'run');
     else if (flag === '--namespace') candidates = await names(ctx, state, 'namespace');

@@ -19,149 +19,7 @@ import { colorPhase } from './runs.js';
  * (SympoziumInstance or Agent), with what a person asks first: is it up, what model, is it served and where
  * is its key, what ran lately. Run counts come from one list of AgentRuns in the same scope.
  */
-export interface ListInstancesOptions {
-  allNamespaces: boolean;
-  selector?: string;
-}
-
-/** `sympoziuminstance.sympozium.ai/demo`, as `kubectl get -o name` prints it. */
-function nameOf(kind: InstanceKind, instance: SympoziumInstance): string {
-  return `${kind.kind.toLowerCase()}.${kind.group}/${instance.metadata.name}`;
-}
-
-interface RunStats {
-  total: number;
-  last?: AgentRun;
-}
-
-function statsByInstance(runs: AgentRun[]): Map<string, RunStats> {
-  const stats = new Map<string, RunStats>();
-  // Runs arrive newest first, so the first one seen per instance is its latest.
-  for (const run of runs) {
-    const key = `${run.metadata.namespace ?? ''}/${runInstance(run) ?? ''}`;
-    const entry = stats.get(key) ?? { total: 0 };
-    entry.total += 1;
-    entry.last ??= run;
-    stats.set(key, entry);
-  }
-  return stats;
-}
-
-/** One line for the table: "off", or the server run's state and the public URL when there is one. */
-function endpointSummary(view: EndpointView | undefined): string {
-  if (!view) return 'off';
-  return view.url ? `${view.state} ${view.url}` : view.state;
-}
-
-function rows(
-  ctx: Context,
-  instances: SympoziumInstance[],
-  stats: Map<string, RunStats>,
-  endpoints: Map<SympoziumInstance, EndpointView | undefined>,
-  allNamespaces: boolean,
-  wide: boolean,
-): { headers: string[]; rows: string[][] } {
-  const now = ctx.now();
-  const color = ctx.out.color;
-  const headers = [
-    ...(allNamespaces ? ['namespace'] : []),
-    'name',
-    'phase',
-    'model',
-    'skills',
-    'web endpoint',
-    'active',
-    'runs',
-    'last run',
-    ...(wide ? ['key secret', 'policy', 'channels'] : []),
-    'age',
-  ];
-  const body = instances.map((instance) => {
-    const stat = stats.get(`${instance.metadata.namespace ?? ''}/${instance.metadata.name}`);
-    // Counted from the runs themselves: upstream never writes status.totalAgentRuns.
-    const total = stat?.total ?? 0;
-    const endpoint = endpoints.get(instance);
-    const last = stat?.last ? `${displayRunPhase(stat.last)} ${age(stat.last.metadata.creationTimestamp, now)} ago` : '-';
-    return [
-      ...(allNamespaces ? [instance.metadata.namespace ?? ''] : []),
-      instance.metadata.name,
-      colorPhase(color, instancePhase(instance)),
-      instanceModel(instance),
-      instanceSkills(instance).join(',') || '-',
-      endpointSummary(endpoint),
-      String(instance.status?.activeAgentPods ?? 0),
-      String(total),
-      last,
-      ...(wide
-        ? [endpoint ? endpoint.keySecret ?? 'not created yet' : '-', instance.spec?.policyRef ?? '-', (instance.spec?.channels ?? []).map((channel) => channel.type).join(',') || '-']
-        : []),
-      age(instance.metadata.creationTimestamp, now),
-    ];
-  });
-  return { headers, rows: body };
-}
-
-/** Each served instance's endpoint, looked up in parallel (the client keeps at most 16 requests in flight). */
-async function endpointViews(kube: KubeClient, instances: SympoziumInstance[], runs: AgentRun[]): Promise<Map<SympoziumInstance, EndpointView | undefined>> {
-  const views = await Promise.all(instances.map((instance) => observeEndpoint(kube, instance, runs)));
-  return new Map(instances.map((instance, index) => [instance, views[index]]));
-}
-
-export async function listInstances(options: ListInstancesOptions, ctx: Context): Promise<void> {
-  const kube = await ctx.kube();
-  const kind = await discoverInstanceKind(kube);
-  const namespace = options.allNamespaces ? undefined : kube.namespace;
-  const list = await kube.list<SympoziumInstance>(instancePath(kind, namespace), { labelSelector: options.selector });
-  const instances = [...list.items].sort(
-    (a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name),
-  );
-  const format = ctx.out.format;
-  if (format === 'json' || format === 'yaml') {
-    ctx.out.document({ apiVersion: 'v1', kind: 'List', items: instances, metadata: { resourceVersion: list.metadata.resourceVersion ?? '' } });
-    return;
-  }
-  if (format === 'name') {
-    for (const instance of instances) ctx.out.result(nameOf(kind, instance));
-    return;
-  }
-  if (instances.length === 0) {
-    // An empty list after a mistyped -n looks like "nothing here yet"; say when the namespace itself is missing.
-    const missingNamespace =
-      !options.allNamespaces &&
-      !(await kube.getOrUndefined(resourcePath({ group: '', version: 'v1', plural: 'namespaces', name: kube.namespace })).then(Boolean, () => true));
-    if (missingNamespace) {
-      ctx.out.warn(`namespace ${kube.namespace} does not exist.`);
-      ctx.out.hint('Check -n (or the context\'s namespace); `kubectl get namespaces` lists them, `sympozium instances list -A` lists every instance.');
-      return;
-    }
-    ctx.out.info(
-      options.allNamespaces
-        ? `No ${kindNoun(kind)}s in any namespace.`
-        : `No ${kindNoun(kind)}s in namespace ${kube.namespace}.`,
-    );
-    ctx.out.hint(options.allNamespaces ? 'Create one: sympozium init demo --apply' : 'Look everywhere with -A, or create one: sympozium init demo --apply');
-    return;
-  }
-  // Run counts and the latest run come from one list of runs in the same scope; a user who may not list
-  // runs still gets the instances.
-  const runs = await listRuns(kube, namespace, {}).catch(() => [] as AgentRun[]);
-  const endpoints = await endpointViews(kube, instances, runs);
-  const table = rows(ctx, instances, statsByInstance(runs), endpoints, options.allNamespaces, format === 'wide');
-  ctx.out.table(table.headers, table.rows);
-}
-
-export async function getInstance(options: { name: string }, ctx: Context): Promise<void> {
-  const kube = await ctx.kube();
-  const ref = await instanceRef(kube, options.name);
-  const instance = await readInstance(kube, ref);
-  const format = ctx.out.format;
-  if (format === 'json' || format === 'yaml') return ctx.out.document(instance);
-  if (format === 'name') return ctx.out.result(nameOf(ref.kind, instance));
-  const runs = await listRuns(kube, ref.namespace, { instance: options.name }).catch(() => [] as AgentRun[]);
-  const endpoints = await endpointViews(kube, [instance], runs);
-  const table = rows(ctx, [instance], statsByInstance(runs), endpoints, false, format === 'wide');
-  ctx.out.table(table.headers, table.rows);
-}
+export { getInstance, listInstances, type ListInstancesOptions } from './instances-list.js';
 
 export async function describeInstance(options: { name: string }, ctx: Context): Promise<void> {
   const kube = await ctx.kube();
@@ -310,6 +168,9 @@ export async function deleteInstances(options: DeleteInstancesOptions, ctx: Cont
     await confirmDeletion(ctx, kind, namespace, names);
   }
   const refs = names.map((name) => ({ kind, namespace, name, path: instancePath(kind, namespace, name) }));
+  // -o name prints just what was deleted, as `kubectl delete -o name` does: sympoziuminstance.sympozium.ai/demo.
+  const report = (name: string, what: string) =>
+    ctx.out.result(ctx.out.format === 'name' ? `${kind.kind.toLowerCase()}.${kind.group}/${name}` : `${kind.kind.toLowerCase()}/${name} ${what}`);
   for (const ref of refs) {
     try {
       await kube.delete(ref.path);
@@ -317,7 +178,7 @@ export async function deleteInstances(options: DeleteInstancesOptions, ctx: Cont
       if (isNotFound(error)) throw await instanceNotFound(kube, ref);
       throw error;
     }
-    if (!options.wait) ctx.out.result(`${kind.kind.toLowerCase()}/${ref.name} deletion requested`);
+    if (!options.wait) report(ref.name, 'deletion requested');
   }
   if (!options.wait) {
     ctx.out.hint(`The controller finishes it; check with \`sympozium instances get ${names[0]}\`.`);
@@ -325,7 +186,7 @@ export async function deleteInstances(options: DeleteInstancesOptions, ctx: Cont
   }
   for (const ref of refs) {
     await waitUntilGone(kube, kind, namespace, ref.name, options.timeoutMs, ctx);
-    ctx.out.result(`${kind.kind.toLowerCase()}/${ref.name} deleted`);
+    report(ref.name, 'deleted');
   }
 }
 

@@ -1,14 +1,16 @@
 import type { Context } from '../context.js';
 import { CliError, InterruptedError, usageError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
+import { suggestValue } from '../sympozium/suggest.js';
 import { watchObjects } from '../kube/watch.js';
 import { runPath } from '../sympozium/kinds.js';
 import { finishedPhases, isFinished, listRuns as readRuns, runDurationMs, runMatches, runSource, runTokens, type RunFilter } from '../sympozium/runs.js';
-import { redactSecrets } from '../sympozium/secrets.js';
-import { suggestValue } from '../sympozium/suggest.js';
 import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
+import { redactSecrets } from '../sympozium/secrets.js';
 import { shortDuration } from '../ui/format.js';
 import { colorPhase, oneLine, warnIfNoInstance } from './runs.js';
+
+/** `sympozium runs tail`: AgentRun status changes live, one line per transition (a watch, not polling). */
 
 export interface TailRunsOptions {
   instance?: string;
@@ -111,6 +113,7 @@ export async function tailRuns(options: TailRunsOptions, ctx: Context): Promise<
     return transition;
   };
 
+  /** Records a run's state; prints it when its phase differs from what was printed before. */
   /**
    * Records a run's state and prints it: in the table, once per phase transition; with -o json, once per
    * status change (tokens and timings move within a phase too), each object saying whether it is a transition.
@@ -207,3 +210,4 @@ async function noSuchRun(kube: KubeClient, namespace: string, name: string): Pro
     hint: `${closest ? `Did you mean "${closest}"? ` : ''}List runs with \`sympozium runs list\`; to wait for a run that is about to be created, add --wait-for-create.`,
   });
 }
+

@@ -4,14 +4,15 @@ import { CliError, usageError } from '../errors.js';
 import { isNotFound, isUnservedApi } from '../kube/errors.js';
 import { readInstanceByName } from '../sympozium/instances.js';
 import { runPath } from '../sympozium/kinds.js';
-import { listRuns as readRuns, runDurationMs, runSource, runTask, runTokens, type RunFilter } from '../sympozium/runs.js';
+import { runDurationMs, runSource, runTask, runTokens } from '../sympozium/runs.js';
 import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
 import { redactStatus } from '../sympozium/secrets.js';
 import { age, shortDuration } from '../ui/format.js';
+import { printTemplated } from '../ui/objects.js';
 
 /**
- * `runs list` and `runs get`, and what every `runs` verb shares; `runs tail`, `runs logs` and `runs cancel/delete`
- * live in runs-tail.ts, runs-logs.ts and runs-remove.ts.
+ * `runs get`, and what every `runs` verb shares; `runs list`, `runs tail`, `runs logs` and `runs cancel/delete`
+ * live in runs-list.ts, runs-tail.ts, runs-logs.ts and runs-remove.ts.
  */
 
 /** Phase colours shared by every table that shows a phase: green good, yellow in progress, red failed. */
@@ -33,15 +34,7 @@ export function colorPhase(color: Style, phase: string, text = phase): string {
   }
 }
 
-export interface ListRunsOptions {
-  instance?: string;
-  source?: string;
-  phase?: string;
-  allNamespaces: boolean;
-  limit?: number;
-}
-
-const runName = (run: AgentRun) => `agentrun.sympozium.ai/${run.metadata.name}`;
+export const runName = (run: AgentRun) => `agentrun.sympozium.ai/${run.metadata.name}`;
 
 /**
  * Runs outlive their instance (and may name one not created yet), so an unknown instance is not an error here;
@@ -62,49 +55,6 @@ export async function warnIfNoInstance(kube: Awaited<ReturnType<Context['kube']>
   }
 }
 
-export async function listRuns(options: ListRunsOptions, ctx: Context): Promise<void> {
-  const kube = await ctx.kube();
-  const namespace = options.allNamespaces ? undefined : kube.namespace;
-  const instanceExists = options.instance && namespace ? await warnIfNoInstance(kube, options.instance, ctx) : true;
-  const filter: RunFilter = { instance: options.instance, source: options.source, phase: options.phase };
-  // Run errors are the server's text, and a provider's error can quote the key it was given.
-  let runs = (await readRuns(kube, namespace, filter)).map((run) => redactStatus(run));
-  if (options.limit) runs = runs.slice(0, options.limit);
-  const format = ctx.out.format;
-  if (format === 'json' || format === 'yaml') return ctx.out.document({ apiVersion: 'v1', kind: 'List', items: runs, metadata: {} });
-  if (format === 'name') {
-    for (const run of runs) ctx.out.result(runName(run));
-    return;
-  }
-  if (runs.length === 0) {
-    const what = [options.instance && `of ${options.instance}`, options.source && `from ${options.source}`, options.phase && `in phase ${options.phase}`].filter(Boolean).join(' ');
-    ctx.out.info(`No runs${what ? ` ${what}` : ''} in ${namespace ? `namespace ${namespace}` : 'any namespace'}.`);
-    if (instanceExists) {
-      ctx.out.hint(options.instance ? `Start one: sympozium chat ${options.instance} "hello"` : 'Completed runs are pruned (the newest 50 per instance are kept).');
-    }
-    return;
-  }
-  const now = ctx.now();
-  const wide = format === 'wide';
-  const headers = [...(namespace ? [] : ['namespace']), 'name', 'instance', 'phase', 'source', 'duration', 'tokens', ...(wide ? ['pod', 'error'] : []), 'age'];
-  const rows = runs.map((run) => {
-    const duration = runDurationMs(run, now);
-    const tokens = runTokens(run);
-    return [
-      ...(namespace ? [] : [run.metadata.namespace ?? '']),
-      run.metadata.name ?? '',
-      runInstance(run) ?? '-',
-      colorPhase(ctx.out.color, displayRunPhase(run)),
-      runSource(run) || '-',
-      duration === undefined ? '-' : shortDuration(duration),
-      tokens === undefined ? '-' : String(tokens),
-      ...(wide ? [run.status?.podName ?? '-', oneLine(run.status?.error ?? '') || '-'] : []),
-      age(run.metadata.creationTimestamp, now),
-    ];
-  });
-  ctx.out.table(headers, rows);
-}
-
 export function oneLine(text: string, max = 80): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
@@ -114,6 +64,8 @@ export interface GetRunOptions {
   name: string;
   /** After the details, the run's pod logs as `runs logs` reads them. */
   logs?: boolean;
+  /** --no-headers, for -o custom-columns. */
+  headers?: boolean;
 }
 
 export async function getRun(options: GetRunOptions, ctx: Context): Promise<void> {
@@ -138,6 +90,7 @@ export async function getRun(options: GetRunOptions, ctx: Context): Promise<void
   }
   if (format === 'json' || format === 'yaml') return ctx.out.document(run);
   if (format === 'name') return ctx.out.result(runName(run));
+  if (printTemplated(ctx.out, run, [run], options.headers)) return;
   const now = ctx.now();
   const status = run.status ?? {};
   const usage = status.tokenUsage;

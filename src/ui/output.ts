@@ -1,7 +1,8 @@
 import { createStyle, type Style } from './colors.js';
 import { renderTable } from './table.js';
 
-export const outputFormats = ['table', 'wide', 'json', 'yaml', 'name'] as const;
+/** What -o selects; jsonpath and custom-columns carry a template (ui/output-flag.ts reads the flag). */
+export const outputFormats = ['table', 'wide', 'json', 'yaml', 'name', 'jsonpath', 'custom-columns'] as const;
 export type OutputFormat = (typeof outputFormats)[number];
 
 export interface Writable {
@@ -13,6 +14,8 @@ export interface OutputOptions {
   stdout: Writable;
   stderr: Writable;
   format?: OutputFormat;
+  /** The template of -o jsonpath=... or -o custom-columns=... */
+  template?: string;
   quiet?: boolean;
   verbose?: boolean;
   /**
@@ -33,6 +36,7 @@ export class Output {
   readonly stdout: Writable;
   readonly stderr: Writable;
   readonly format: OutputFormat;
+  readonly template?: string;
   readonly quiet: boolean;
   readonly verbose: boolean;
   /** Colours for stdout. */
@@ -46,6 +50,7 @@ export class Output {
     this.stdout = options.stdout;
     this.stderr = options.stderr;
     this.format = options.format ?? 'table';
+    this.template = options.template;
     this.quiet = options.quiet ?? false;
     this.verbose = options.verbose ?? false;
     this.color = createStyle(colorLevel(options, options.stdout) > 0);
@@ -54,7 +59,7 @@ export class Output {
 
   /** True when the user asked for a machine-readable format: no spinners, no decoration. */
   get machine(): boolean {
-    return this.format === 'json' || this.format === 'yaml' || this.format === 'name';
+    return this.format !== 'table' && this.format !== 'wide';
   }
 
   /** A line of result on stdout. */
@@ -78,8 +83,9 @@ export class Output {
     this.stdout.write(`${JSON.stringify(value)}\n`);
   }
 
-  table(headers: string[], rows: string[][]): void {
-    this.result(renderTable(headers, rows));
+  table(headers: string[], rows: string[][], options: { headers?: boolean } = {}): void {
+    if (options.headers === false && rows.length === 0) return;
+    this.result(renderTable(headers, rows, options));
   }
 
   /** Progress and information on stderr; silenced by --quiet. */

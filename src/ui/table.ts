@@ -8,14 +8,22 @@ export function visibleWidth(text: string): number {
   return text.replace(ansiPattern, '').length;
 }
 
-export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) =>
-    Math.max(visibleWidth(header), ...rows.map((row) => visibleWidth(row[column] ?? ''))),
-  );
-  const renderRow = (cells: string[]) =>
-    cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat(widths[column]! - visibleWidth(cell))))
-      .join('   ')
-      .trimEnd();
-  return [renderRow(headers.map((header) => header.toUpperCase())), ...rows.map(renderRow)].join('\n');
+/** Each column's width over the headers and the rows. */
+export function columnWidths(headers: string[], rows: string[][]): number[] {
+  return headers.map((header, column) => Math.max(visibleWidth(header), ...rows.map((row) => visibleWidth(row[column] ?? ''))));
+}
+
+/** One line of a table whose columns have `widths`; a wider cell pushes the rest of its line along. */
+export function renderRow(cells: string[], widths: number[]): string {
+  return cells
+    .map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat(Math.max(0, (widths[column] ?? 0) - visibleWidth(cell)))))
+    .join('   ')
+    .trimEnd();
+}
+
+/** The table; `headers: false` (kubectl's --no-headers) leaves out the header line but keeps its widths. */
+export function renderTable(headers: string[], rows: string[][], options: { headers?: boolean } = {}): string {
+  const widths = columnWidths(options.headers === false ? headers.map(() => '') : headers, rows);
+  const lines = rows.map((row) => renderRow(row, widths));
+  return (options.headers === false ? lines : [renderRow(headers.map((header) => header.toUpperCase()), widths), ...lines]).join('\n');
 }

@@ -51,7 +51,8 @@ describe('the sympozium binary', () => {
 
     const format = await runBin(['-o', 'xml', 'doctor']);
     expect(format.code).toBe(2);
-    expect(format.stderr).toContain('Allowed choices are table, wide, json, yaml, name');
+    expect(format.stderr).toContain('-o xml is not an output format');
+    expect(format.stderr).toContain('Choose one of: table, wide, json, yaml, name, jsonpath=<...>, jsonpath-file=<...>, custom-columns=<...>');
 
     const unsupported = await runBin(['doctor', '-o', 'name']);
     expect(unsupported.code).toBe(2);
@@ -89,7 +90,7 @@ describe('the sympozium binary', () => {
     const sub = await runBin(['__complete', 'key', '']);
     expect(sub.stdout.split('\n')).toEqual(expect.arrayContaining(['show', 'rotate']));
     const output = await runBin(['__complete', 'runs', 'list', '-o', 'j']);
-    expect(output.stdout.trim()).toBe('json');
+    expect(output.stdout.trim().split('\n')).toEqual(['json', 'jsonpath=', 'jsonpath-file=']);
     for (const shell of ['bash', 'zsh', 'fish']) {
       const script = await runBin(['completion', shell]);
       expect(script.code).toBe(0);
