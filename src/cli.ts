@@ -3,7 +3,7 @@ import type { Context, GlobalOptions } from './context.js';
 import { usageError } from './errors.js';
 import { requireName } from './kube/names.js';
 import { outputFormats, type OutputFormat } from './ui/output.js';
-import { parseDuration } from './ui/format.js';
+import { parseDuration } from './duration.js';
 
 /**
  * The whole command surface in one place: every command, flag, alias and example. Actions only tidy their

@@ -4,7 +4,7 @@ import type { EndpointClient } from '../openai/client.js';
 import { EndpointError } from '../openai/errors.js';
 import { noResponseContent, runNameFromId, type ChatCompletion, type ChatMessage } from '../openai/types.js';
 import type { AgentRun, AgentRunStatus } from '../sympozium/types.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 import type { Spinner } from '../ui/spinner.js';
 import type { Connection } from './connect.js';
 import { taskOf } from './conversation.js';

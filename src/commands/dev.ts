@@ -8,7 +8,7 @@ import { CliError } from '../errors.js';
 import { openLogForAppend, resolveWriteTarget } from '../files/atomic-write.js';
 import type { DevServerInfo } from '../dev/dev-server.js';
 import type { Release } from '../sympozium/releases.js';
-import { humanDuration } from '../ui/format.js';
+import { humanDuration } from '../duration.js';
 import { mergeContext, removeContext } from '../kube/kubeconfig-edit.js';
 
 /**

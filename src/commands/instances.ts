@@ -9,7 +9,7 @@ import { listRuns, runDurationMs, runSource, runTokens } from '../sympozium/runs
 import { displayRunPhase, runInstance, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
 import { findWebEndpointSkill } from '../sympozium/web-endpoint.js';
 import { observeEndpoint, type EndpointView } from '../sympozium/web-endpoint-state.js';
-import { age, shortDuration } from '../ui/format.js';
+import { age, shortDuration } from '../duration.js';
 import { startSpinner } from '../ui/spinner.js';
 import { renderTable } from '../ui/table.js';
 import { colorPhase } from './runs.js';

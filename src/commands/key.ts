@@ -13,7 +13,7 @@ import { names, webEndpointDefaults, type AgentRun } from '../sympozium/types.js
 import { rateLimitRpm } from '../sympozium/web-endpoint.js';
 import { runPath } from '../sympozium/kinds.js';
 import { maskSecret } from '../sympozium/secrets.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 import { startSpinner } from '../ui/spinner.js';
 
 /**

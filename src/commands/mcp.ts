@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { connect } from '../chat/connect.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 import { McpSession, type McpCallResult, type McpTool } from '../openai/mcp.js';
 import { noResponseContent } from '../openai/types.js';
 

@@ -7,7 +7,7 @@ import type { RequestRecord } from '../openai/forward.js';
 import { clientVars, mcpServersSnippet, proxyBaseUrl, proxyPlaceholderKey } from '../sympozium/client-env.js';
 import { isLoopbackHost } from '../sympozium/endpoint.js';
 import { renderEnv, type EnvFormat } from '../ui/env-vars.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 
 export interface ProxyOptions extends EndpointOptions {
   port: number;

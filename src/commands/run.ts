@@ -7,7 +7,7 @@ import { isFinished, runDurationMs, runTokens } from '../sympozium/runs.js';
 import { redactStatus } from '../sympozium/secrets.js';
 import { displayRunPhase, labels, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
 import { isWebEndpointSkill } from '../sympozium/web-endpoint.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 
 /**
  * `sympozium run <instance> [task]`: one task run, created as upstream's own CLI creates it from its TUI's `/run`

@@ -10,7 +10,7 @@ import { runPath } from '../sympozium/kinds.js';
 import { finishedPhases, isFinished, listRuns as readRuns, runDurationMs, runMatches, runSource, runTask, runTokens, type RunFilter } from '../sympozium/runs.js';
 import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
 import { redactSecrets, redactStatus } from '../sympozium/secrets.js';
-import { age, shortDuration } from '../ui/format.js';
+import { age, shortDuration } from '../duration.js';
 
 /** Phase colours shared by every table that shows a phase: green good, yellow in progress, red failed. */
 export function colorPhase(color: Style, phase: string, text = phase): string {

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../errors.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 import { connectionFailure, EndpointError, httpError } from './errors.js';
 import type { EndpointTarget } from './client.js';
 import { readText, send, socketCode } from './http.js';
