@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { connect } from '../chat/connect.js';
 import { shortDuration } from '../duration.js';
-import { McpSession, type McpCallResult, type McpTool } from '../openai/mcp.js';
+import { McpSession, type McpCallResult, type McpTool } from '../mcp/client.js';
 import { noResponseContent } from '../openai/types.js';
 
 export interface McpOptions {

@@ -1,12 +1,14 @@
+// MCP sits beside openai/ in the bottom layer and shares its HTTP transport, SSE reader, retry policy and error
+// mapping (one way of talking to the web endpoint); openai/ never imports mcp/.
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../errors.js';
 import { shortDuration } from '../duration.js';
-import { connectionFailure, EndpointError, httpError } from './errors.js';
-import type { EndpointTarget } from './client.js';
-import { readText, send, socketCode } from './http.js';
-import { defaultRetryPolicy, parseRetryAfter, retryDelay } from './retry.js';
-import { readServerSentEvents } from './sse.js';
+import { connectionFailure, EndpointError, httpError } from '../openai/errors.js';
+import type { EndpointTarget } from '../openai/client.js';
+import { readText, send, socketCode } from '../openai/http.js';
+import { defaultRetryPolicy, parseRetryAfter, retryDelay } from '../openai/retry.js';
+import { readServerSentEvents } from '../openai/sse.js';
 
 /**
  * Statuses worth another try. Opening the stream has no side effects, so a busy gateway is retried too; a
