@@ -1,8 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { Agent } from 'node:http';
-import { isLoopbackHost } from '../sympozium/endpoint.js';
-import { transportFor } from './http.js';
+import { isLoopbackHost, transportFor } from './http.js';
 import { runNameFromId } from './types.js';
 
 /**

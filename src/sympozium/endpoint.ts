@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { names, type SympoziumInstance } from './types.js';
+import { isLoopbackHost } from '../openai/http.js';
 
 /**
  * Where an instance's web endpoint can be reached from this machine, in the order CLI.md promises: --url;
@@ -142,13 +143,6 @@ function trustedUrl(ctx: Pick<Context, 'out'>, raw: string | undefined, source: 
   }
   ctx.out.debug(`endpoint: ignoring ${source} ${JSON.stringify(raw)}: not an http:// or https:// URL`);
   return undefined;
-}
-
-/** 127.0.0.0/8, ::1 and localhost: a key sent there never crosses a network. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  // URL() writes an IPv4-mapped address in hex: [::ffff:127.0.0.1] becomes [::ffff:7f00:1].
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:7f[0-9a-f]{2}:/.test(host);
 }
 
 /**
