@@ -12,7 +12,7 @@ import { observeEndpoint, type EndpointView } from '../sympozium/web-endpoint-st
 import { age, shortDuration } from '../duration.js';
 import { startSpinner } from '../ui/spinner.js';
 import { renderTable } from '../ui/table.js';
-import { colorPhase } from './runs.js';
+import { colorPhase } from '../ui/colors.js';
 
 /**
  * `sympozium instances list|get|describe|delete`: the instances of whichever kind the cluster serves

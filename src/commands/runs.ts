@@ -1,4 +1,4 @@
-import type { Style } from '../ui/colors.js';
+import { colorPhase } from '../ui/colors.js';
 import type { Context } from '../context.js';
 import { CliError, InterruptedError, usageError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
@@ -11,25 +11,6 @@ import { finishedPhases, isFinished, listRuns as readRuns, runDurationMs, runMat
 import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
 import { redactSecrets, redactStatus } from '../sympozium/secrets.js';
 import { age, shortDuration } from '../duration.js';
-
-/** Phase colours shared by every table that shows a phase: green good, yellow in progress, red failed. */
-export function colorPhase(color: Style, phase: string, text = phase): string {
-  switch (phase) {
-    case 'Running':
-    case 'Serving':
-    case 'Succeeded':
-      return color.green(text);
-    case 'Failed':
-    case 'Error':
-      return color.red(text);
-    case 'Pending':
-    case 'PostRunning':
-    case 'AwaitingDelegate':
-      return color.yellow(text);
-    default:
-      return color.gray(text);
-  }
-}
 
 export interface ListRunsOptions {
   instance?: string;

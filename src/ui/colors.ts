@@ -27,3 +27,22 @@ export function createStyle(enabled: boolean, open = '', close = ''): Style {
   }
   return style;
 }
+
+/** Phase colours shared by every table that shows a phase: green good, yellow in progress, red failed. */
+export function colorPhase(color: Style, phase: string, text = phase): string {
+  switch (phase) {
+    case 'Running':
+    case 'Serving':
+    case 'Succeeded':
+      return color.green(text);
+    case 'Failed':
+    case 'Error':
+      return color.red(text);
+    case 'Pending':
+    case 'PostRunning':
+    case 'AwaitingDelegate':
+      return color.yellow(text);
+    default:
+      return color.gray(text);
+  }
+}
