@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { present, type Cluster, type FieldValidation, type WriteOptions } from './cluster.js';
+import { present, type Cluster } from './cluster.js';
+import type { FieldValidation, WriteOptions } from './writes.js';
 import { ApiError, badRequest, methodNotAllowed, notAcceptable, unknownResource } from './errors.js';
 import type { FaultRule } from './faults.js';
 import { parseJsonBody, readBody, sendJson, warningHeaders } from './http-util.js';
