@@ -43,6 +43,3 @@ export class InterruptedError extends CliError {
   }
 }
 
-export function isCliError(error: unknown): error is CliError {
-  return error instanceof CliError;
-}

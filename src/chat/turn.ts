@@ -295,7 +295,7 @@ function durationOf(status: AgentRunStatus | undefined): number | undefined {
   return undefined;
 }
 
-export function describeRun(name: string, run: AgentRun | undefined, missing?: string): string {
+function describeRun(name: string, run: AgentRun | undefined, missing?: string): string {
   if (!run) return `run ${name}${missing ? ` (${missing})` : ''}`;
   const parts = [`run ${name}`, run.status?.phase || 'Pending'];
   const duration = durationOf(run.status);

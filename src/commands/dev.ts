@@ -31,7 +31,7 @@ const readyTimeoutMs = 30_000;
 const devContextName = 'sympozium-dev';
 
 /** --state-dir, else $SYMPOZIUM_DEV_HOME, else $XDG_STATE_HOME/sympozium/dev, else ~/.local/state/sympozium/dev. */
-export function devStateDir(ctx: Pick<Context, 'env' | 'cwd'>, flag?: string): string {
+function devStateDir(ctx: Pick<Context, 'env' | 'cwd'>, flag?: string): string {
   if (flag) return resolve(ctx.cwd, flag);
   if (ctx.env.SYMPOZIUM_DEV_HOME) return resolve(ctx.cwd, ctx.env.SYMPOZIUM_DEV_HOME);
   if (ctx.env.XDG_STATE_HOME) return join(ctx.env.XDG_STATE_HOME, 'sympozium', 'dev');

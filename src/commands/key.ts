@@ -54,7 +54,7 @@ export interface RotateKeyOptions {
 }
 
 /** `sk-` and 24 random bytes in hex, the shape upstream generates. */
-export function generateApiKey(): string {
+function generateApiKey(): string {
   return `sk-${randomBytes(24).toString('hex')}`;
 }
 

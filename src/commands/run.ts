@@ -30,7 +30,7 @@ export interface RunTaskOptions {
 const upstreamTimeout = '10m0s';
 
 /** The AgentRun upstream's `/run` would create for this instance and task. */
-export function taskRun(instance: SympoziumInstance, ref: InstanceRef, task: string, now: Date): AgentRun {
+function taskRun(instance: SympoziumInstance, ref: InstanceRef, task: string, now: Date): AgentRun {
   const spec = instance.spec ?? ({} as SympoziumInstance['spec']);
   const agent = spec.agents?.default;
   const auth = spec.authRefs?.[0];

@@ -156,7 +156,7 @@ export interface TailRunsOptions {
 }
 
 /** One status change as `runs tail -o json` prints it. */
-export interface RunTransition {
+interface RunTransition {
   time: string;
   namespace: string;
   run: string;

@@ -66,7 +66,7 @@ export interface ResponseOf<T> {
   headers: http.IncomingHttpHeaders;
 }
 
-export const contentTypes = {
+const contentTypes = {
   json: 'application/json',
   mergePatch: 'application/merge-patch+json',
   jsonPatch: 'application/json-patch+json',
@@ -74,7 +74,7 @@ export const contentTypes = {
 } as const;
 
 /** The field manager for every write the CLI makes, so `kubectl get -o yaml --show-managed-fields` names us. */
-export const fieldManager = 'sympozium';
+const fieldManager = 'sympozium';
 
 export interface ResourceRef {
   group: string;
@@ -144,7 +144,7 @@ function isCollectionPath(segments: string[]): boolean {
  * The connection flags of the command line: the slice of context.ts's GlobalOptions the client reads, stated here so
  * that kube/ does not import the layers above it (GlobalOptions satisfies it by shape).
  */
-export interface ConnectionFlags {
+interface ConnectionFlags {
   kubeconfig?: string;
   context?: string;
   /** Set only when the user passed -n; commands fall back to the kubeconfig context's namespace. */

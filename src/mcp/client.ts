@@ -27,7 +27,7 @@ const retryPost = new Set([429]);
  * command should load.
  */
 
-export const mcpProtocolVersion = '2024-11-05';
+const mcpProtocolVersion = '2024-11-05';
 /** Versions whose tools/list and tools/call look the same to us. */
 const knownProtocolVersions = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
 
@@ -37,7 +37,7 @@ export interface McpTool {
   inputSchema?: { type?: string; properties?: Record<string, { type?: string; description?: string }>; required?: string[] };
 }
 
-export interface McpContent {
+interface McpContent {
   type: string;
   text?: string;
   mimeType?: string;

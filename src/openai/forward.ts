@@ -11,7 +11,7 @@ import { runNameFromId } from './types.js';
  * key; the instance's key never reaches them, a log line or an error.
  */
 
-export interface Upstream {
+interface Upstream {
   /** The endpoint's base URL (no trailing slash, no /v1). */
   baseUrl: string;
   apiKey: string;

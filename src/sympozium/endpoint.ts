@@ -9,7 +9,7 @@ import { isLoopbackHost } from '../openai/http.js';
  * for this command only.
  */
 
-export type EndpointVia = 'flag' | 'status' | 'httproute' | 'port-forward';
+type EndpointVia = 'flag' | 'status' | 'httproute' | 'port-forward';
 
 export interface ResolvedEndpoint {
   /** Without a trailing slash and without `/v1`: callers append `/v1/chat/completions`, `/sse`, ... */

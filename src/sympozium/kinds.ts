@@ -25,7 +25,7 @@ export const sympoziumInstanceKind: InstanceKind = {
   runRefField: 'instanceRef',
 };
 
-export const agentKind: InstanceKind = { kind: 'Agent', plural: 'agents', group, version, runRefField: 'agentRef' };
+const agentKind: InstanceKind = { kind: 'Agent', plural: 'agents', group, version, runRefField: 'agentRef' };
 
 interface ApiResourceList {
   resources?: { name: string; kind: string; namespaced?: boolean; verbs?: string[] }[];
@@ -73,10 +73,6 @@ export function instancePath(kind: InstanceKind, namespace: string | undefined, 
 
 export function runPath(namespace: string | undefined, name?: string): string {
   return resourcePath({ group, version, plural: 'agentruns', namespace, name });
-}
-
-export function skillPackPath(namespace: string | undefined, name?: string): string {
-  return resourcePath({ group, version, plural: 'skillpacks', namespace, name });
 }
 
 /** Human name for messages: "instance" for SympoziumInstance, "agent" for Agent. */

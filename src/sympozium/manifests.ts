@@ -10,8 +10,8 @@ import type { ManifestDocument, Problem } from './manifest-types.js';
  * This file finds and reads the bytes under a size cap; manifest-parse.ts turns them into documents.
  */
 
-export { limits, parseManifests };
-export type { Locator, ManifestDocument, PathSegment, Position, Problem } from './manifest-types.js';
+export { parseManifests };
+export type { ManifestDocument, PathSegment, Problem } from './manifest-types.js';
 
 /** One file (or stdin) as eachManifestFile yields it. */
 export interface ManifestFile {

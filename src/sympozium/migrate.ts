@@ -43,7 +43,7 @@ export const kindRenames: Readonly<Record<string, string>> = {
  * and ensemble_types.go at 8b74fa0, json tags agentRef and agentConfigs). Ensemble keeps the json name
  * excludePersonas (ensemble_types.go: ExcludeAgentConfigs `json:"excludePersonas"`), so it is not listed.
  */
-export const fieldRenames: readonly { kind: string; path: readonly string[]; to: string }[] = [
+const fieldRenames: readonly { kind: string; path: readonly string[]; to: string }[] = [
   { kind: 'AgentRun', path: ['spec', 'instanceRef'], to: 'agentRef' },
   { kind: 'SympoziumSchedule', path: ['spec', 'instanceRef'], to: 'agentRef' },
   { kind: 'PersonaPack', path: ['spec', 'personas'], to: 'agentConfigs' },
@@ -57,7 +57,7 @@ export const fieldRenames: readonly { kind: string; path: readonly string[]; to:
  * the new keys, so an Agent keeping the old ones would no longer belong to its Ensemble. Renamed on Sympozium
  * documents only: other documents pass through untouched.
  */
-export const labelKeyRenames: Readonly<Record<string, string>> = {
+const labelKeyRenames: Readonly<Record<string, string>> = {
   'sympozium.ai/persona-pack': 'sympozium.ai/ensemble',
   'sympozium.ai/persona': 'sympozium.ai/agent-config',
 };
@@ -67,7 +67,7 @@ export const labelKeyRenames: Readonly<Record<string, string>> = {
  * "sympozium.ai/personapack-finalizer" is ensemble_controller.go's "sympozium.ai/ensemble-finalizer"): one
  * nothing removes would block the object's deletion for ever.
  */
-export const finalizerRenames: Readonly<Record<string, string>> = {
+const finalizerRenames: Readonly<Record<string, string>> = {
   'sympozium.ai/personapack-finalizer': 'sympozium.ai/ensemble-finalizer',
 };
 
@@ -78,7 +78,7 @@ export const finalizerRenames: Readonly<Record<string, string>> = {
  * installs) grants "agents" where v0.5.8's web-endpoint granted "sympoziuminstances" (its config/skills copy was
  * left stale). Subresources follow: sympoziuminstances/status becomes agents/status.
  */
-export const rbacResourceRenames: Readonly<Record<string, string>> = {
+const rbacResourceRenames: Readonly<Record<string, string>> = {
   sympoziuminstances: 'agents',
   personapacks: 'ensembles',
 };
@@ -101,7 +101,7 @@ export interface Plan {
 }
 
 /** Whether the mapping concerns this object at all: the Sympozium group's only version. */
-export function isSympoziumObject(object: Record<string, unknown>): boolean {
+function isSympoziumObject(object: Record<string, unknown>): boolean {
   return object.apiVersion === apiVersion && typeof object.kind === 'string';
 }
 

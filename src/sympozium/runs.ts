@@ -11,7 +11,7 @@ export interface RunFilter {
 }
 
 /** Label selector for what labels can express; the instance filter is also checked against spec (see below). */
-export function runLabelSelector(filter: RunFilter): string | undefined {
+function runLabelSelector(filter: RunFilter): string | undefined {
   return filter.source ? `${labels.source}=${filter.source}` : undefined;
 }
 
@@ -31,7 +31,7 @@ export async function listRuns(kube: KubeClient, namespace: string | undefined, 
   return sortNewestFirst(list.items.filter((run) => runMatches(run, filter)));
 }
 
-export function sortNewestFirst(runs: AgentRun[]): AgentRun[] {
+function sortNewestFirst(runs: AgentRun[]): AgentRun[] {
   const time = (run: AgentRun) => Date.parse(run.metadata.creationTimestamp ?? '') || 0;
   return [...runs].sort((a, b) => time(b) - time(a) || (b.metadata.name ?? '').localeCompare(a.metadata.name ?? ''));
 }

@@ -29,9 +29,9 @@ export const webEndpointSkill = 'web-endpoint';
 export const legacyWebEndpointSkill = 'skillpack-web-endpoint';
 
 /** Metadata of a stored object: like any object's, but always named. */
-export type ObjectMeta = KubeObjectMeta & { name: string };
+type ObjectMeta = KubeObjectMeta & { name: string };
 
-export interface Condition {
+interface Condition {
   type: string;
   status: 'True' | 'False' | 'Unknown';
   reason?: string;
@@ -46,13 +46,13 @@ export interface SkillRef {
   params?: Record<string, string>;
 }
 
-export interface ChannelSpec {
+interface ChannelSpec {
   type: 'telegram' | 'slack' | 'discord' | 'whatsapp';
   configRef: { provider?: string; secret: string };
   accessControl?: { allowedSenders?: string[]; deniedSenders?: string[]; allowedChats?: string[]; denyMessage?: string };
 }
 
-export interface AgentDefaults {
+interface AgentDefaults {
   model: string;
   baseURL?: string;
   thinking?: 'off' | 'low' | 'medium' | 'high';
@@ -62,7 +62,7 @@ export interface AgentDefaults {
   nodeSelector?: Record<string, string>;
 }
 
-export interface SympoziumInstanceSpec {
+interface SympoziumInstanceSpec {
   channels?: ChannelSpec[];
   agents: { default: AgentDefaults };
   skills?: SkillRef[];
@@ -94,7 +94,7 @@ export interface SympoziumInstanceSpec {
   webEndpoint?: { enabled: boolean; hostname?: string; authSecretRef?: string; rateLimit?: { requestsPerMinute?: number; burstSize?: number } };
 }
 
-export type InstancePhase = '' | 'Pending' | 'Running' | 'Serving' | 'Error';
+type InstancePhase = '' | 'Pending' | 'Running' | 'Serving' | 'Error';
 
 export interface SympoziumInstanceStatus {
   phase?: InstancePhase;
@@ -124,7 +124,7 @@ export interface TokenUsage {
   durationMs?: number;
 }
 
-export interface AgentRunSpec {
+interface AgentRunSpec {
   instanceRef?: string;
   /** v0.10+ name of instanceRef. */
   agentRef?: string;

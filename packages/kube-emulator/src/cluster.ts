@@ -17,9 +17,9 @@ import { deepClone, deepEqual, isObject, jsonPatch, mergePatch, strategicMergePa
 import { apiVersionOf, Registry, type ResourceType } from './registry.js';
 import { deleteCollection, deleteObject, finishDelete } from './deletion.js';
 import { Store } from './store.js';
-import { rfc3339, type FieldValidation, type WriteOptions, type WriteResult } from './writes.js';
+import { rfc3339, type WriteOptions, type WriteResult } from './writes.js';
 
-export const PATCH_TYPES = {
+const PATCH_TYPES = {
   json: 'application/json-patch+json',
   merge: 'application/merge-patch+json',
   strategic: 'application/strategic-merge-patch+json',

@@ -59,7 +59,7 @@ export interface HandlerContext {
 }
 
 /** Which Table form the Accept header asks for, if any. */
-export function tableRequested(accept: string | undefined): boolean {
+function tableRequested(accept: string | undefined): boolean {
   if (!accept) return false;
   return accept.split(',').some((part) => /as=Table/.test(part) && /g=meta\.k8s\.io/.test(part));
 }

@@ -8,12 +8,6 @@ import { badRequest, conflict } from './errors.js';
 import { isObject, jsonPatch, mergePatch } from './patch.js';
 import type { ResourceType } from './registry.js';
 
-export interface ScaleSpec {
-  specReplicasPath: string;
-  statusReplicasPath: string;
-  labelSelectorPath?: string;
-}
-
 function read(obj: any, path: string): any {
   let cur = obj;
   for (const part of path.replace(/^\./, '').split('.')) cur = cur?.[part];

@@ -23,7 +23,7 @@ import { agentRunLabel, createIfMissing, decodeSecret, deleteIfExists, ownerRefe
  * reconfigures the running proxy.
  */
 
-export interface WebEndpointDesired {
+interface WebEndpointDesired {
   rpm: number;
   burst: number;
   hostname?: string;
@@ -36,7 +36,7 @@ function positive(value: unknown, fallback: number): number {
   return Number.isFinite(number) && number > 0 ? number : fallback;
 }
 
-export function desiredWebEndpoint(instance: SympoziumInstance): WebEndpointDesired | undefined {
+function desiredWebEndpoint(instance: SympoziumInstance): WebEndpointDesired | undefined {
   const skill = findWebEndpointSkill(instance);
   const legacy = instance.spec.webEndpoint;
   if (!skill && legacy?.enabled !== true) return undefined;

@@ -9,7 +9,7 @@ import { estimateTokens, type AgentAnswer, type AgentProvider, type AgentRequest
  * answers (until the run's timeout or deletion aborts it).
  */
 export const echoPrefix = 'This is the local echo model of `sympozium dev` (no LLM was called). You asked:';
-export const failMarker = '[fail]';
+const failMarker = '[fail]';
 export const hangMarker = '[hang]';
 
 export class EchoProvider implements AgentProvider {
