@@ -104,6 +104,14 @@ try {
       labelled('sympozium --version', () => cli('--version')),
       labelled('node -e 0', () => run('node', ['-e', '0'])),
     );
+    // What colour costs when it is on: chalk is imported only then (src/ui/colors.ts), so the row above never pays.
+    const sample = join(root, '..', 'shared', 'upstream', 'v0.5.8', 'config', 'skills', 'code-review.yaml');
+    await pair(
+      'start-up, colour on',
+      '(reference)',
+      labelled('FORCE_COLOR=1 sympozium validate -f', () => cli('validate', '-f', sample, { env: { ...env, NO_COLOR: '', FORCE_COLOR: '1' } })),
+      labelled('NO_COLOR=1 sympozium validate -f', () => cli('validate', '-f', sample)),
+    );
   }
 
   if (wanted('validate')) {

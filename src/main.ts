@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { buildProgram, commandNameOf, commandPath, knownCommands, outputFormatsOf, overview, readGlobals } from './cli.js';
 import type { Context, GlobalOptions } from './context.js';
 import { CliError, ExitCode, InterruptedError, usageError } from './errors.js';
-import { Output } from './ui/output.js';
+import { Output, loadOutputColors } from './ui/output.js';
+import type { ChalkClass } from './ui/colors.js';
 import { createInquirerPrompter } from './ui/prompts.js';
 
 /**
@@ -57,7 +58,8 @@ export async function runCli(args: string[], name = 'sympozium'): Promise<number
       throw usageError(`-o ${globals.output} is not supported by \`sympozium ${path}\``, `It prints ${formats.map((format) => (format === 'table' ? 'text (no -o)' : `-o ${format}`)).join(', ')}.`);
     }
     const yaml = globals.output === 'yaml' ? await loadYaml() : undefined;
-    await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 }))));
+    const Chalk = await loadOutputColors({ stdout: process.stdout, stderr: process.stderr, color: globals.color ? undefined : false });
+    await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 })), Chalk));
   }, known ? named : versionOnly ? '' : undefined);
   if (name !== 'sympozium') program.name(name);
 
@@ -80,8 +82,9 @@ export async function runCli(args: string[], name = 'sympozium'): Promise<number
   return report(failure, globals, interrupted);
 }
 
-function report(error: unknown, globals: GlobalOptions | undefined, interrupted: boolean): number {
-  const out = new Output({ stdout: process.stdout, stderr: process.stderr, color: globals?.color, verbose: globals?.verbose });
+async function report(error: unknown, globals: GlobalOptions | undefined, interrupted: boolean): Promise<number> {
+  const streams = { stdout: process.stdout, stderr: process.stderr, color: globals?.color };
+  const out = new Output({ ...streams, verbose: globals?.verbose, Chalk: await loadOutputColors(streams) });
   if (error instanceof CommanderError) {
     // Commander has already printed its message (and the suggestion); help and version are successes.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) {
@@ -104,9 +107,10 @@ function report(error: unknown, globals: GlobalOptions | undefined, interrupted:
   return ExitCode.failed;
 }
 
-export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlStringify?: (value: unknown) => string): Context {
+export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlStringify?: (value: unknown) => string, Chalk?: ChalkClass): Context {
   const out = new Output({
     yamlStringify,
+    Chalk,
     stdout: process.stdout,
     stderr: process.stderr,
     format: globals.output,
