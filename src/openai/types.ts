@@ -1,4 +1,7 @@
-/** The slice of the OpenAI chat-completions wire format that a Sympozium web endpoint speaks (contract §3). */
+/**
+ * The slice of the OpenAI chat-completions wire format that a Sympozium web endpoint speaks (upstream's
+ * internal/webproxy/openai.go at 4a6f5f1 and 8b74fa0; docs/sympozium-contract.md §5-6).
+ */
 
 type ChatRole = 'system' | 'user' | 'assistant';
 

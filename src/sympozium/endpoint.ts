@@ -4,8 +4,8 @@ import { names, type SympoziumInstance } from './types.js';
 import { isLoopbackHost } from '../openai/http.js';
 
 /**
- * Where an instance's web endpoint can be reached from this machine, in the order CLI.md promises: --url;
- * the instance's status URL or its HTTPRoute hostname; else a port-forward to the proxy's Service, opened
+ * Where an instance's web endpoint can be reached from this machine, in the order the README's chat section gives:
+ * --url; the instance's status URL or its HTTPRoute hostname; else a port-forward to the proxy's Service, opened
  * for this command only.
  */
 
@@ -32,7 +32,10 @@ export interface EndpointOptions {
   carriesKey?: boolean;
 }
 
-/** The Service port of the web proxy (contract §2). */
+/**
+ * The Service port of the web proxy: the web-endpoint SkillPack's sidecar port (upstream
+ * config/skills/web-endpoint.yaml).
+ */
 export const webProxyPort = 8080;
 
 export async function resolveEndpoint(

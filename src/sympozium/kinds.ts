@@ -54,7 +54,8 @@ export function sympoziumResources(kube: KubeClient): Promise<Set<string> | unde
 
 export async function discoverInstanceKind(kube: KubeClient): Promise<InstanceKind> {
   const served = await sympoziumResources(kube);
-  // A cluster mid-upgrade could serve both; the CLI writes SympoziumInstance (the seeds' kind), so prefer it.
+  // A cluster mid-upgrade could serve both; the CLI writes SympoziumInstance (v0.5.8's kind, the default release),
+  // so prefer it.
   if (served?.has('sympoziuminstances')) return sympoziumInstanceKind;
   if (served?.has('agents')) return agentKind;
   throw new CliError(

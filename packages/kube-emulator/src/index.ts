@@ -1,6 +1,6 @@
 /**
  * The Kubernetes API emulator behind `sympozium dev` and the conformance tests: a server that real kubectl
- * v1.32 and @kubernetes/client-node accept as a cluster. See /work/shared/reference/kube-api-emulation.md.
+ * v1.32 and @kubernetes/client-node accept as a cluster. Its README says what it emulates and what not.
  */
 export { startApiServer } from './server.js';
 export { PORT_FORWARD_ANNOTATION } from './port-forward-route.js';

@@ -17,8 +17,8 @@ import { portForwardAnnotation } from './server-run.js';
 import { agentRunLabel, createIfMissing, decodeSecret, deleteIfExists, ownerReference, pathOf, stableJson } from './resources.js';
 
 /**
- * The instance side of the web endpoint, as the seed describes it: the server-mode AgentRun, the API-key
- * Secret, the HTTPRoute when a gateway is configured, and the local proxy that stands in for the run's
+ * The instance side of the web endpoint, as docs/sympozium-contract.md §2-4 describes it: the server-mode AgentRun,
+ * the API-key Secret, the HTTPRoute when a gateway is configured, and the local proxy that stands in for the run's
  * web-proxy sidecar. Unlike upstream, removing the skill tears it all down and changing the rate-limit params
  * reconfigures the running proxy.
  */
