@@ -5,12 +5,13 @@
 //   npm run bench -- --only startup,read
 //   npm run bench -- --only proxy  what `sympozium proxy` adds per request (in-process client, no start-up)
 //   npm run bench -- --only run    `run --no-wait` against `kubectl create -f` of the same AgentRun
+//   npm run bench -- --only install  what `npm i -g` of the packed tarball puts on disk (size, packages, time)
 //
 // Each pair runs side by side (A B A B ...) against the same local control plane so that machine noise hits
 // both sides alike; the table shows medians and the ratio A/B. Results are also written to
 // bench/results/latest.json. The control plane is bundled from src/ at start (bench/bundle-source.mjs).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +105,14 @@ try {
       '<= 1.3x',
       labelled('sympozium --version', () => cli('--version')),
       labelled('node -e 0', () => run('node', ['-e', '0'])),
+    );
+    // What colour costs when it is on: chalk is imported only then (src/ui/colors.ts), so the row above never pays.
+    const sample = join(root, '..', 'shared', 'upstream', 'v0.5.8', 'config', 'skills', 'code-review.yaml');
+    await pair(
+      'start-up, colour on',
+      '(reference)',
+      labelled('FORCE_COLOR=1 sympozium validate -f', () => cli('validate', '-f', sample, { env: { ...env, NO_COLOR: '', FORCE_COLOR: '1' } })),
+      labelled('NO_COLOR=1 sympozium validate -f', () => cli('validate', '-f', sample)),
     );
   }
 
@@ -221,6 +230,7 @@ request.end(${JSON.stringify(body(true))});
   if (wanted('tail')) extra.tail = await benchTail();
   if (wanted('apply')) await benchApply();
   if (wanted('run')) await benchRun();
+  if (wanted('install')) extra.install = benchInstall();
 } finally {
   portForward?.kill();
   for (const child of proxies) child.kill('SIGINT');
@@ -532,4 +542,41 @@ agent.destroy();
   console.log(`  run --no-wait beyond the bare Node floor = ${extra.runOverNodeFloorMs.toFixed(1)} ms`);
   // How far any Node client is from kubectl here: where this ratio is above the target, no change to run can meet it.
   await pair('Node floor vs kubectl create', '(reference)', bareNode, labelled('kubectl create -f agentrun.json', () => run('kubectl', ['create', '-f', file])));
+}
+
+/**
+ * What a user's `npm i -g` of the packed tarball installs, offline into a temporary prefix: bytes on disk, how
+ * many packages, and how long npm takes. dist/ is the one `npm run bench` just built (no prepack rebuild).
+ */
+function benchInstall() {
+  const dir = join(work, 'install');
+  mkdirSync(dir, { recursive: true });
+  const npm = (npmArgs) => {
+    const result = spawnSync('npm', npmArgs, { cwd: dir, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`npm ${npmArgs.join(' ')} exited ${result.status}: ${result.stderr.slice(0, 500)}`);
+    return result;
+  };
+  const [packed] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', dir, root]).stdout);
+  const prefix = join(dir, 'prefix');
+  const started = performance.now();
+  const install = npm(['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', join(dir, packed.filename)]);
+  const seconds = (performance.now() - started) / 1000;
+  let bytes = 0;
+  let packages = 0;
+  const walk = (current) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const full = join(current, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) {
+        bytes += statSync(full).size;
+        if (entry.name === 'package.json' && /[\\/]node_modules[\\/](@[^\\/]+[\\/])?[^\\/@]+$/.test(current)) packages++;
+      }
+    }
+  };
+  walk(join(prefix, 'lib', 'node_modules'));
+  const warnings = install.stderr.split('\n').filter((line) => /warn/i.test(line)).length;
+  console.log(
+    `${'npm i -g <tarball>'.padEnd(28)} ${`${packages} package${packages === 1 ? '' : 's'}, ${(bytes / 1e6).toFixed(1)} MB installed`.padEnd(44)} ${`${seconds.toFixed(1)} s`.padStart(8)}      (tarball ${(packed.size / 1e6).toFixed(1)} MB, ${packed.entryCount} files; ${warnings} npm warning lines)`,
+  );
+  return { packages, installedBytes: bytes, tarballBytes: packed.size, files: packed.entryCount, seconds, warnings };
 }

@@ -1,4 +1,4 @@
-/** Exit codes, as CLI.md promises them to scripts. */
+/** Exit codes, as the README promises them to scripts. */
 export const ExitCode = {
   ok: 0,
   failed: 1,
@@ -43,6 +43,3 @@ export class InterruptedError extends CliError {
   }
 }
 
-export function isCliError(error: unknown): error is CliError {
-  return error instanceof CliError;
-}

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { buildProgram, commandNameOf, globalsFor, knownCommands, overview, readGlobals } from './cli.js';
 import type { Context, GlobalOptions } from './context.js';
 import { CliError, ExitCode, InterruptedError } from './errors.js';
-import { Output } from './ui/output.js';
+import { Output, loadOutputColors } from './ui/output.js';
+import type { ChalkClass } from './ui/colors.js';
 import { createInquirerPrompter } from './ui/prompts.js';
 
 /**
@@ -52,7 +53,8 @@ export async function runCli(args: string[], name = 'sympozium'): Promise<number
   const program = buildProgram(packageVersion(), async (command, work) => {
     globals = await globalsFor(command);
     const yaml = globals.output === 'yaml' ? await loadYaml() : undefined;
-    await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 }))));
+    const Chalk = await loadOutputColors({ stdout: process.stdout, stderr: process.stderr, color: globals.color ? undefined : false });
+    await work(createContext(globals, abort.signal, yaml && ((value) => yaml.stringify(value, { lineWidth: 0 })), Chalk));
   }, known ? named : versionOnly ? '' : undefined);
   if (name !== 'sympozium') program.name(name);
 
@@ -87,10 +89,11 @@ export function exitCodeOf(error: unknown, interrupted = false): number {
   return ExitCode.failed;
 }
 
-function report(error: unknown, globals: GlobalOptions | undefined, interrupted: boolean): number {
+async function report(error: unknown, globals: GlobalOptions | undefined, interrupted: boolean): Promise<number> {
   const code = exitCodeOf(error, interrupted);
   if (error instanceof CommanderError || code === ExitCode.interrupted) return code;
-  const out = new Output({ stdout: process.stdout, stderr: process.stderr, color: globals?.color, verbose: globals?.verbose });
+  const streams = { stdout: process.stdout, stderr: process.stderr, color: globals?.color };
+  const out = new Output({ ...streams, verbose: globals?.verbose, Chalk: await loadOutputColors(streams) });
   if (error instanceof CliError) {
     out.error(error.message, error.hint);
     if (globals?.verbose && error.cause instanceof Error) out.debug(`caused by: ${error.cause.stack ?? error.cause.message}`);
@@ -103,9 +106,10 @@ function report(error: unknown, globals: GlobalOptions | undefined, interrupted:
   return code;
 }
 
-export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlStringify?: (value: unknown) => string): Context {
+export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlStringify?: (value: unknown) => string, Chalk?: ChalkClass): Context {
   const out = new Output({
     yamlStringify,
+    Chalk,
     stdout: process.stdout,
     stderr: process.stderr,
     format: globals.output,

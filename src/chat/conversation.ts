@@ -2,8 +2,9 @@ import type { ChatMessage } from '../openai/types.js';
 
 /**
  * The messages one request carries. The upstream proxy uses only the last user message as the run's task
- * (contract §3), so by default the earlier turns are folded into that message as a delimited transcript;
- * `send` passes them as separate messages for proxies that do read them, `none` sends only the new message.
+ * (internal/webproxy/openai.go at 4a6f5f1 and 8b74fa0; docs/sympozium-contract.md §6), so by default the earlier
+ * turns are folded into that message as a delimited transcript; `send` passes them as separate messages for proxies
+ * that do read them, `none` sends only the new message.
  */
 
 export type HistoryMode = 'fold' | 'send' | 'none';

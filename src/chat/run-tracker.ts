@@ -9,7 +9,7 @@ import { labels, sources, type AgentRun } from '../sympozium/types.js';
  * proxy says so (upstream can hang until its 10-minute timeout), tells the truth sooner.
  */
 
-export const terminalPhases = new Set(['Succeeded', 'Failed', 'Skipped']);
+const terminalPhases = new Set(['Succeeded', 'Failed', 'Skipped']);
 
 export interface RunTrackerOptions {
   kube: KubeClient;

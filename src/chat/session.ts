@@ -4,7 +4,7 @@ import { CliError, InterruptedError } from '../errors.js';
 import type { EndpointClient } from '../openai/client.js';
 import type { Connection } from './connect.js';
 import { buildMessages, type HistoryMode, type Turn } from './conversation.js';
-import { runTurn } from './turn.js';
+import { runTurn, type StartSpinner } from './turn.js';
 
 /**
  * The interactive session: a prompt on the terminal, the history of the conversation, a few slash commands.
@@ -20,6 +20,8 @@ export interface SessionOptions {
   stream: boolean;
   model: string;
   cancelOnInterrupt?: boolean;
+  /** The command's spinner (ui/ is imported by commands only). */
+  spinner?: StartSpinner;
 }
 
 const help = [
@@ -111,7 +113,7 @@ export async function runSession(ctx: Context, connection: Connection, client: E
           timeoutMs: options.timeoutMs,
           model: options.model,
           signal: inFlight.signal,
-          spinner: true,
+          spinner: options.spinner,
           cancelOnInterrupt: options.cancelOnInterrupt,
         });
         history.push({ user: line, assistant: result.content });

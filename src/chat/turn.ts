@@ -4,8 +4,7 @@ import type { EndpointClient } from '../openai/client.js';
 import { EndpointError } from '../openai/errors.js';
 import { noResponseContent, runNameFromId, type ChatCompletion, type ChatMessage } from '../openai/types.js';
 import type { AgentRun, AgentRunStatus } from '../sympozium/types.js';
-import { shortDuration } from '../ui/format.js';
-import type { Spinner } from '../ui/spinner.js';
+import { shortDuration } from '../duration.js';
 import type { Connection } from './connect.js';
 import { taskOf } from './conversation.js';
 import { RunTracker } from './run-tracker.js';
@@ -22,11 +21,17 @@ export interface TurnOptions {
   model: string;
   /** Cancels this answer only (Ctrl-C in an interactive session). */
   signal?: AbortSignal;
-  /** Show a spinner while waiting (a person is watching stderr). */
-  spinner: boolean;
+  /**
+   * Starts a spinner while waiting (a person is watching stderr); absent for none. The command passes ui/'s, since
+   * only commands import ui/.
+   */
+  spinner?: StartSpinner;
   /** Ctrl-C also cancels the run the request started (deletes it, as upstream's abort does). */
   cancelOnInterrupt?: boolean;
 }
+
+/** What turn needs of ui/spinner.ts's startSpinner: a line to update and stop. */
+export type StartSpinner = (text: string, options?: { unless?: () => boolean }) => Promise<{ update(text: string): void; stop(): void }>;
 
 export interface TurnResult {
   content: string;
@@ -68,7 +73,7 @@ class RunFailedWhileWaiting extends Error {
 export async function runTurn(ctx: Context, connection: Connection, client: EndpointClient, messages: ChatMessage[], options: TurnOptions): Promise<TurnResult> {
   const instance = connection.target.instance;
   const startedAt = Date.now();
-  let spinner: Spinner | undefined;
+  let spinner: Awaited<ReturnType<StartSpinner>> | undefined;
   let printedAny = false;
   const cancel = new AbortController();
   let failTimer: NodeJS.Timeout | undefined;
@@ -115,12 +120,12 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     return cluster;
   });
   // The same test startSpinner makes: when nothing spins, retries are said on their own line instead.
-  const spinning = options.spinner && !options.json && Boolean(ctx.out.stderr.isTTY) && !ctx.env.CI && !ctx.out.quiet && !ctx.out.machine;
+  const startSpinner = options.spinner;
+  const spinning = startSpinner !== undefined && !options.json && Boolean(ctx.out.stderr.isTTY) && !ctx.env.CI && !ctx.out.quiet && !ctx.out.machine;
   let answered = false;
   const spinnerReady = spinning
     ? sent
-        .then(() => import('../ui/spinner.js'))
-        .then(({ startSpinner }) => startSpinner(ctx, `waiting for ${instance}`, { unless: () => answered || printedAny || receivedAny }))
+        .then(() => startSpinner(`waiting for ${instance}`, { unless: () => answered || printedAny || receivedAny }))
         .then((started) => {
           if (answered || printedAny) started.stop();
           else spinner = started;
@@ -232,7 +237,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     // A spinner only when the final status is slow to come: most runs end as the answer arrives.
     const quick = await Promise.race([final.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, 400, false))]);
     const waiting =
-      !quick && spinning && !options.json ? await import('../ui/spinner.js').then(({ startSpinner }) => startSpinner(ctx, `waiting for run ${runName}'s final status`)) : undefined;
+      !quick && spinning && !options.json ? await startSpinner(`waiting for run ${runName}'s final status`) : undefined;
     run = await final;
     waiting?.stop();
   }

@@ -1,7 +1,7 @@
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { usageError } from '../errors.js';
 import { requireName } from '../kube/names.js';
-import { parseDuration } from '../ui/format.js';
+import { parseDuration } from '../duration.js';
 
 /**
  * Parsers and flag groups that several commands share. Each parser returns the typed value commander then

@@ -17,7 +17,7 @@ import { instancePath } from '../sympozium/kinds.js';
 import { readManifests, type ManifestDocument, type Problem } from '../sympozium/manifests.js';
 import type { SympoziumInstance } from '../sympozium/types.js';
 import { formatProblem, placeholderAnnotation, sortProblems, validateDocuments } from '../sympozium/validate.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 import { startSpinner } from '../ui/spinner.js';
 
 export interface ApplyOptions {

@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
 import { connect } from '../chat/connect.js';
 import { buildMessages, type HistoryMode } from '../chat/conversation.js';
-import { runTurn } from '../chat/turn.js';
+import { runTurn, type StartSpinner } from '../chat/turn.js';
 import { EndpointClient } from '../openai/client.js';
 
 export interface ChatOptions {
@@ -46,6 +46,8 @@ export async function chat(input: ChatOptions, ctx: Context): Promise<void> {
 
   // --json prints one document at the end, so there is nothing to stream unless asked for explicitly.
   const stream = options.streamExplicit ? Boolean(options.stream) : options.json ? false : (options.stream ?? Boolean(ctx.out.stdout.isTTY));
+  // Loaded only when one starts: the spinner module pulls in ora.
+  const spinner: StartSpinner = (text, spinnerOptions) => import('../ui/spinner.js').then(({ startSpinner }) => startSpinner(ctx, text, spinnerOptions));
   const connection = await connect(ctx, { instance: options.instance, url: options.url, key: options.key, keyFile: options.keyFile, allowHttp: options.allowHttp });
   const client = new EndpointClient(connection.target, { signal: ctx.signal, debug: (m) => ctx.out.debug(m), policy: connection.retryPolicy, idempotent: connection.idempotent, userAgent: 'sympozium-cli' });
   const model = connection.instanceObject?.spec?.agents?.default?.model ?? options.instance;
@@ -53,7 +55,7 @@ export async function chat(input: ChatOptions, ctx: Context): Promise<void> {
   try {
     if (interactive) {
       const { runSession } = await import('../chat/session.js');
-      await runSession(ctx, connection, client, { system: options.system, history: options.history, timeoutMs: options.timeoutMs, stream, model, cancelOnInterrupt });
+      await runSession(ctx, connection, client, { system: options.system, history: options.history, timeoutMs: options.timeoutMs, stream, model, cancelOnInterrupt, spinner });
       return;
     }
     const messages = buildMessages({ system: options.system, history: [], message: message!.trim(), mode: options.history });
@@ -62,7 +64,7 @@ export async function chat(input: ChatOptions, ctx: Context): Promise<void> {
       json: options.json,
       timeoutMs: options.timeoutMs,
       model,
-      spinner: !ctx.out.machine && !options.json,
+      spinner: !ctx.out.machine && !options.json ? spinner : undefined,
       cancelOnInterrupt,
     });
   } finally {

@@ -8,7 +8,7 @@ import { CliError } from '../errors.js';
 import { openLogForAppend, resolveWriteTarget } from '../files/atomic-write.js';
 import type { DevServerInfo } from '../dev/dev-server.js';
 import type { Release } from '../sympozium/releases.js';
-import { humanDuration } from '../ui/format.js';
+import { humanDuration } from '../duration.js';
 import { mergeContext, removeContext } from '../kube/kubeconfig-edit.js';
 
 /**
@@ -31,7 +31,7 @@ const readyTimeoutMs = 30_000;
 const devContextName = 'sympozium-dev';
 
 /** --state-dir, else $SYMPOZIUM_DEV_HOME, else $XDG_STATE_HOME/sympozium/dev, else ~/.local/state/sympozium/dev. */
-export function devStateDir(ctx: Pick<Context, 'env' | 'cwd'>, flag?: string): string {
+function devStateDir(ctx: Pick<Context, 'env' | 'cwd'>, flag?: string): string {
   if (flag) return resolve(ctx.cwd, flag);
   if (ctx.env.SYMPOZIUM_DEV_HOME) return resolve(ctx.cwd, ctx.env.SYMPOZIUM_DEV_HOME);
   if (ctx.env.XDG_STATE_HOME) return join(ctx.env.XDG_STATE_HOME, 'sympozium', 'dev');

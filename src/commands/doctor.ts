@@ -13,9 +13,9 @@ import { group, systemNamespace, version, webEndpointSkill } from '../sympozium/
  * new user on a strange cluster learns in one command what is missing.
  */
 
-export type CheckStatus = 'pass' | 'warn' | 'fail';
+type CheckStatus = 'pass' | 'warn' | 'fail';
 
-export interface Check {
+interface Check {
   name: string;
   status: CheckStatus;
   message: string;

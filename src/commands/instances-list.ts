@@ -5,11 +5,11 @@ import { instanceModel, instancePhase, instanceRef, instanceSkills, readInstance
 import { listRuns } from '../sympozium/runs.js';
 import { displayRunPhase, runInstance, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
 import { observeEndpoint, type EndpointView } from '../sympozium/web-endpoint-state.js';
-import { age } from '../ui/format.js';
+import { age } from '../duration.js';
 import { printTemplated } from '../ui/objects.js';
 import { columnWidths } from '../ui/table.js';
 import { checkWatchFormat, followChanges, printListedForWatch } from './list-watch.js';
-import { colorPhase } from './runs.js';
+import { colorPhase } from '../ui/colors.js';
 
 /**
  * `sympozium instances list|get`: what a person asks first of each instance: is it up, what model, is it

@@ -1,18 +1,18 @@
 import type { Context } from '../context.js';
 import { CliError, ExitCode, InterruptedError, usageError } from '../errors.js';
-import { resourcePath, type KubeClient } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
 import { watchObjects } from '../kube/watch.js';
 import { discoverInstanceKind, instancePath, kindNoun, type InstanceKind } from '../sympozium/kinds.js';
-import { instanceModel, instanceNotFound, instancePhase, instanceRef, instanceSkills, readInstance } from '../sympozium/instances.js';
+import { instanceNotFound, instancePhase, instanceRef, readInstance } from '../sympozium/instances.js';
 import { listRuns, runDurationMs, runSource, runTokens } from '../sympozium/runs.js';
-import { displayRunPhase, runInstance, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
+import { displayRunPhase, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
 import { findWebEndpointSkill } from '../sympozium/web-endpoint.js';
 import { observeEndpoint, type EndpointView } from '../sympozium/web-endpoint-state.js';
-import { age, shortDuration } from '../ui/format.js';
+import { age, shortDuration } from '../duration.js';
 import { startSpinner } from '../ui/spinner.js';
 import { renderTable } from '../ui/table.js';
-import { colorPhase } from './runs.js';
+import { colorPhase } from '../ui/colors.js';
 
 /**
  * `sympozium instances list|get|describe|delete`: the instances of whichever kind the cluster serves

@@ -13,7 +13,7 @@ import { names, webEndpointDefaults, type AgentRun } from '../sympozium/types.js
 import { rateLimitRpm } from '../sympozium/web-endpoint.js';
 import { runPath } from '../sympozium/kinds.js';
 import { maskSecret } from '../sympozium/secrets.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 import { startSpinner } from '../ui/spinner.js';
 
 /**
@@ -54,7 +54,7 @@ export interface RotateKeyOptions {
 }
 
 /** `sk-` and 24 random bytes in hex, the shape upstream generates. */
-export function generateApiKey(): string {
+function generateApiKey(): string {
   return `sk-${randomBytes(24).toString('hex')}`;
 }
 

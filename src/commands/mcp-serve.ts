@@ -11,7 +11,7 @@ export async function serveMcp(options: EndpointOptions, ctx: Context): Promise<
   const connection = await connect(ctx, options);
   try {
     ctx.out.debug(`MCP: serving ${options.instance} on stdio, relayed to ${connection.endpoint.via === 'port-forward' ? 'a port-forward to its Service' : new URL(connection.target.baseUrl).origin}`);
-    const { relayStdio } = await import('../openai/mcp-relay.js');
+    const { relayStdio } = await import('../mcp/relay.js');
     await relayStdio({
       target: connection.target,
       input: ctx.stdin,

@@ -1,8 +1,8 @@
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { connect } from '../chat/connect.js';
-import { shortDuration } from '../ui/format.js';
-import { McpSession, type McpCallResult, type McpTool } from '../openai/mcp.js';
+import { shortDuration } from '../duration.js';
+import { McpSession, type McpCallResult, type McpTool } from '../mcp/client.js';
 import { noResponseContent } from '../openai/types.js';
 import type { McpRunWatch } from './mcp-run.js';
 
@@ -73,7 +73,7 @@ export async function mcp(options: McpOptions, ctx: Context): Promise<void> {
 }
 
 /** `k=v` pairs; a value stays text unless the tool's schema says otherwise (see coerceArgs). */
-export function parseArgs(pairs: string[]): Map<string, string> {
+function parseArgs(pairs: string[]): Map<string, string> {
   const args = new Map<string, string>();
   for (const pair of pairs) {
     const index = pair.indexOf('=');
@@ -87,7 +87,7 @@ export function parseArgs(pairs: string[]): Map<string, string> {
  * Values are JSON where the tool wants something other than a string (`--arg count=3`, `--arg opts='{"a":1}'`);
  * a string parameter gets the text as typed, so `--arg task=42` stays "42".
  */
-export function coerceArgs(raw: Map<string, string>, tool: McpTool): Record<string, unknown> {
+function coerceArgs(raw: Map<string, string>, tool: McpTool): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   for (const [name, value] of raw) {
     const type = tool.inputSchema?.properties?.[name]?.type;

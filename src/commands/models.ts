@@ -24,7 +24,7 @@ export async function models(options: ModelsOptions, ctx: Context): Promise<void
   }
 }
 
-export function printModels(ctx: Pick<Context, 'out' | 'now'>, list: ModelList): void {
+function printModels(ctx: Pick<Context, 'out' | 'now'>, list: ModelList): void {
   const out = ctx.out;
   const data = Array.isArray(list.data) ? list.data : [];
   if (out.format === 'json' || out.format === 'yaml') return out.document(list);

@@ -5,9 +5,9 @@ import { CliError, usageError } from '../errors.js';
 import { connect, keyRefresher, type EndpointOptions } from '../chat/connect.js';
 import type { RequestRecord } from '../openai/forward.js';
 import { clientVars, mcpServersSnippet, proxyBaseUrl, proxyPlaceholderKey } from '../sympozium/client-env.js';
-import { isLoopbackHost } from '../sympozium/endpoint.js';
+import { isLoopbackHost } from '../openai/http.js';
 import { renderEnv, type EnvFormat } from '../ui/env-vars.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 
 export interface ProxyOptions extends EndpointOptions {
   port: number;

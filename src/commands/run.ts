@@ -7,7 +7,7 @@ import { isFinished, runDurationMs, runTokens } from '../sympozium/runs.js';
 import { redactStatus } from '../sympozium/secrets.js';
 import { displayRunPhase, labels, type AgentRun, type SympoziumInstance } from '../sympozium/types.js';
 import { isWebEndpointSkill } from '../sympozium/web-endpoint.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 
 /**
  * `sympozium run <instance> [task]`: one task run, created as upstream's own CLI creates it from its TUI's `/run`
@@ -30,7 +30,7 @@ export interface RunTaskOptions {
 const upstreamTimeout = '10m0s';
 
 /** The AgentRun upstream's `/run` would create for this instance and task. */
-export function taskRun(instance: SympoziumInstance, ref: InstanceRef, task: string, now: Date): AgentRun {
+function taskRun(instance: SympoziumInstance, ref: InstanceRef, task: string, now: Date): AgentRun {
   const spec = instance.spec ?? ({} as SympoziumInstance['spec']);
   const agent = spec.agents?.default;
   const auth = spec.authRefs?.[0];

@@ -3,11 +3,12 @@ import { runPath } from '../sympozium/kinds.js';
 import { runDurationMs, runLabelSelector, runMatches, runSource, runTokens, sortNewestFirst, type RunFilter } from '../sympozium/runs.js';
 import { redactStatus } from '../sympozium/secrets.js';
 import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
-import { age, shortDuration } from '../ui/format.js';
+import { age, shortDuration } from '../duration.js';
 import { printTemplated } from '../ui/objects.js';
 import { columnWidths } from '../ui/table.js';
 import { checkWatchFormat, followChanges, printListedForWatch } from './list-watch.js';
-import { colorPhase, oneLine, runName, warnIfNoInstance } from './runs.js';
+import { colorPhase } from '../ui/colors.js';
+import { oneLine, runName, warnIfNoInstance } from './runs.js';
 
 /** `sympozium runs list`: AgentRuns newest first, in kubectl's output formats, and with -w every change after. */
 

@@ -7,8 +7,9 @@ import { runPath } from '../sympozium/kinds.js';
 import { finishedPhases, isFinished, listRuns as readRuns, runDurationMs, runMatches, runSource, runTokens, type RunFilter } from '../sympozium/runs.js';
 import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
 import { redactSecrets } from '../sympozium/secrets.js';
-import { shortDuration } from '../ui/format.js';
-import { colorPhase, oneLine, warnIfNoInstance } from './runs.js';
+import { shortDuration } from '../duration.js';
+import { colorPhase } from '../ui/colors.js';
+import { oneLine, warnIfNoInstance } from './runs.js';
 
 /** `sympozium runs tail`: AgentRun status changes live, one line per transition (a watch, not polling). */
 

@@ -1,4 +1,4 @@
-import type { Style } from '../ui/colors.js';
+import { colorPhase } from '../ui/colors.js';
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { isNotFound, isUnservedApi } from '../kube/errors.js';
@@ -7,32 +7,13 @@ import { runPath } from '../sympozium/kinds.js';
 import { runDurationMs, runSource, runTask, runTokens } from '../sympozium/runs.js';
 import { displayRunPhase, runInstance, type AgentRun } from '../sympozium/types.js';
 import { redactStatus } from '../sympozium/secrets.js';
-import { age, shortDuration } from '../ui/format.js';
+import { age, shortDuration } from '../duration.js';
 import { printTemplated } from '../ui/objects.js';
 
 /**
  * `runs get`, and what every `runs` verb shares; `runs list`, `runs tail`, `runs logs` and `runs cancel/delete`
  * live in runs-list.ts, runs-tail.ts, runs-logs.ts and runs-remove.ts.
  */
-
-/** Phase colours shared by every table that shows a phase: green good, yellow in progress, red failed. */
-export function colorPhase(color: Style, phase: string, text = phase): string {
-  switch (phase) {
-    case 'Running':
-    case 'Serving':
-    case 'Succeeded':
-      return color.green(text);
-    case 'Failed':
-    case 'Error':
-      return color.red(text);
-    case 'Pending':
-    case 'PostRunning':
-    case 'AwaitingDelegate':
-      return color.yellow(text);
-    default:
-      return color.gray(text);
-  }
-}
 
 export const runName = (run: AgentRun) => `agentrun.sympozium.ai/${run.metadata.name}`;
 

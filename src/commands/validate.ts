@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { eachManifestFile, type ManifestDocument, type Problem } from '../sympozium/manifests.js';
 import { isRelease, type Release } from '../sympozium/releases.js';
-import { formatProblem, hasErrors, sortProblems, validateDocuments } from '../sympozium/validate.js';
+import { formatProblem, sortProblems, validateDocuments } from '../sympozium/validate.js';
 
 /** Parsed YAML costs about 50x its size: collecting after every 1 MB read keeps the peak near one file's. */
 const reclaimEveryBytes = 1024 * 1024;

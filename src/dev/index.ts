@@ -12,9 +12,7 @@ import { releaseProfile } from './controller/release-profile.js';
 import { pathOf } from './controller/resources.js';
 import { resolveTimings, timingPresets, type Timings } from './controller/timings.js';
 
-export type { Timings } from './controller/timings.js';
-export { timingPresets } from './controller/timings.js';
-export { echoPrefix, failMarker, hangMarker, silentMarker } from './providers/index.js';
+export { echoPrefix, hangMarker } from './providers/index.js';
 
 type ApiServer = Awaited<ReturnType<typeof startApiServer>>;
 

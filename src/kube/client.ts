@@ -2,9 +2,7 @@ import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import type { GlobalOptions } from '../context.js';
 import { CliError, ExitCode, InterruptedError } from '../errors.js';
-import type { Output } from '../ui/output.js';
 import { loadKubeConfig, type ResolvedKubeConfig } from './config.js';
 import { KubeApiError, connectionError } from './errors.js';
 import { requireName, requirePathSegment } from './names.js';
@@ -68,7 +66,7 @@ export interface ResponseOf<T> {
   headers: http.IncomingHttpHeaders;
 }
 
-export const contentTypes = {
+const contentTypes = {
   json: 'application/json',
   mergePatch: 'application/merge-patch+json',
   jsonPatch: 'application/json-patch+json',
@@ -76,7 +74,7 @@ export const contentTypes = {
 } as const;
 
 /** The field manager for every write the CLI makes, so `kubectl get -o yaml --show-managed-fields` names us. */
-export const fieldManager = 'sympozium';
+const fieldManager = 'sympozium';
 
 export interface ResourceRef {
   group: string;
@@ -142,10 +140,31 @@ function isCollectionPath(segments: string[]): boolean {
   return rest.length <= 1;
 }
 
+/**
+ * The connection flags of the command line: the slice of context.ts's GlobalOptions the client reads, stated here so
+ * that kube/ does not import the layers above it (GlobalOptions satisfies it by shape).
+ */
+interface ConnectionFlags {
+  kubeconfig?: string;
+  context?: string;
+  /** Set only when the user passed -n; commands fall back to the kubeconfig context's namespace. */
+  namespace?: string;
+  requestTimeoutMs?: number;
+  /** --as, --as-group (repeatable), --as-uid: impersonation as in kubectl. */
+  as?: string;
+  asGroups?: string[];
+  asUid?: string;
+}
+
+/** Where the client says what it does under --verbose (the CLI passes its Output). */
+export interface DebugLog {
+  debug(message: string): void;
+}
+
 export interface KubeClientOptions {
-  globals: Pick<GlobalOptions, 'kubeconfig' | 'context' | 'namespace' | 'requestTimeoutMs' | 'as' | 'asGroups' | 'asUid'>;
+  globals: ConnectionFlags;
   env: NodeJS.ProcessEnv;
-  out?: Pick<Output, 'debug'>;
+  out?: DebugLog;
   signal?: AbortSignal;
 }
 
@@ -156,7 +175,7 @@ export class KubeClient {
   private readonly agent: http.Agent;
   private readonly secure: boolean;
   private readonly baseUrl: URL;
-  private readonly out?: Pick<Output, 'debug'>;
+  private readonly out?: DebugLog;
   private readonly signal?: AbortSignal;
   private readonly requestTimeoutMs?: number;
   private extraHeaders: Record<string, string> = {};
@@ -164,7 +183,7 @@ export class KubeClient {
 
   private readonly constructedWith: ConstructorParameters<typeof KubeClient>[1];
 
-  constructor(config: ResolvedKubeConfig, options: { env?: NodeJS.ProcessEnv; namespace?: string; out?: Pick<Output, 'debug'>; signal?: AbortSignal; requestTimeoutMs?: number }) {
+  constructor(config: ResolvedKubeConfig, options: { env?: NodeJS.ProcessEnv; namespace?: string; out?: DebugLog; signal?: AbortSignal; requestTimeoutMs?: number }) {
     this.constructedWith = options;
     this.config = config;
     // -n is checked at the command line; the context's namespace comes from a file and is checked here,

@@ -52,7 +52,7 @@ export interface ResolvedKubeConfig {
   inCluster: boolean;
 }
 
-export interface Impersonation {
+interface Impersonation {
   user?: string;
   uid?: string;
   groups: string[];
@@ -77,7 +77,7 @@ function isTrue(value: unknown): boolean {
 
 const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-export function kubeconfigPaths(options: LoadOptions): string[] {
+function kubeconfigPaths(options: LoadOptions): string[] {
   if (options.kubeconfig) return [resolve(options.kubeconfig)];
   const fromEnv = options.env.KUBECONFIG;
   if (fromEnv) return fromEnv.split(delimiter).filter(Boolean).map((path) => resolve(path));

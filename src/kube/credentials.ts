@@ -1,6 +1,6 @@
 import type { ResolvedKubeConfig } from './config.js';
 import { CliError } from '../errors.js';
-import { clientNodeConfig } from './portforward.js';
+import { clientNodeConfig } from './client-node-config.js';
 
 /**
  * Credentials that only @kubernetes/client-node knows how to produce: exec plugins (EKS, GKE, AKS) and auth

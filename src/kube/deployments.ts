@@ -36,7 +36,7 @@ export function deploymentPath(namespace: string, name?: string): string {
   return resourcePath({ group: 'apps', version: 'v1', plural: 'deployments', namespace, name });
 }
 
-export function desiredReplicas(deployment: Deployment): number {
+function desiredReplicas(deployment: Deployment): number {
   return deployment.spec?.replicas ?? 1;
 }
 

@@ -14,7 +14,7 @@ const subdomainPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 const maxLength: Record<NameRule, number> = { label: 63, subdomain: 253 };
 
 /** Why `value` is not a valid name under `rule`, in the API server's words; undefined when it is valid. */
-export function nameProblem(value: string, rule: NameRule): string | undefined {
+function nameProblem(value: string, rule: NameRule): string | undefined {
   if (value === '') return 'must not be empty';
   if (value.length > maxLength[rule]) return `must be no more than ${maxLength[rule]} characters (it has ${value.length})`;
   if (rule === 'label' ? labelPattern.test(value) : subdomainPattern.test(value)) return undefined;

@@ -1,9 +1,8 @@
 import net from 'node:net';
 import { Writable } from 'node:stream';
-import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { CliError } from '../errors.js';
 import type { KubeClient } from './client.js';
-import type { ResolvedKubeConfig } from './config.js';
+import { clientNodeConfig } from './client-node-config.js';
 import { isNotFound } from './errors.js';
 
 /**
@@ -147,29 +146,6 @@ export async function openPortForward(
     },
     close,
   };
-}
-
-/** A client-node KubeConfig for the same files, context and credentials as our own client. */
-export function clientNodeConfig(KubeConfigClass: typeof KubeConfig, config: ResolvedKubeConfig): KubeConfig {
-  const kc = new KubeConfigClass();
-  if (config.inCluster) {
-    kc.loadFromCluster();
-    return kc;
-  }
-  // Like kubectl, the first file that defines a name wins: merge later files without overriding earlier ones.
-  // Entries the context does not use may be incomplete (kubectl ignores them): filter them rather than throw.
-  const lenient = { onInvalidEntry: 'filter' } as const;
-  config.files.forEach((file, index) => {
-    if (index === 0) return kc.loadFromFile(file, lenient);
-    const next = new KubeConfigClass();
-    next.loadFromFile(file, lenient);
-    // client-node's mergeConfig throws on a duplicate name, where kubectl keeps the first; do kubectl's.
-    for (const cluster of next.clusters) if (!kc.getCluster(cluster.name)) kc.addCluster(cluster);
-    for (const user of next.users) if (!kc.getUser(user.name)) kc.addUser(user);
-    for (const context of next.contexts) if (!kc.getContextObject(context.name)) kc.addContext(context);
-  });
-  kc.setCurrentContext(config.contextName);
-  return kc;
 }
 
 async function resolveTarget(kube: KubeClient, target: PortForwardTarget): Promise<{ pod: string; port: number }> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { CliError, InterruptedError } from '../errors.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 import { EndpointError, connectionFailure, httpError, type EndpointDescription } from './errors.js';
 import { keepAliveAgent, readText, send, socketCode } from './http.js';
 import { defaultRetryPolicy, parseRetryAfter, retryDelay, retryableSocketCodes, retryableStatuses, type RetryPolicy } from './retry.js';

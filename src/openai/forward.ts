@@ -1,8 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { Agent } from 'node:http';
-import { isLoopbackHost } from '../sympozium/endpoint.js';
-import { transportFor } from './http.js';
+import { isLoopbackHost, transportFor } from './http.js';
 import { runNameFromId } from './types.js';
 
 /**
@@ -12,7 +11,7 @@ import { runNameFromId } from './types.js';
  * key; the instance's key never reaches them, a log line or an error.
  */
 
-export interface Upstream {
+interface Upstream {
   /** The endpoint's base URL (no trailing slash, no /v1). */
   baseUrl: string;
   apiKey: string;

@@ -66,3 +66,10 @@ export function socketCode(error: unknown): string | undefined {
   if (cause?.code) return cause.code;
   return (error as Error | undefined)?.message === 'socket hang up' ? 'ECONNRESET' : undefined;
 }
+
+/** 127.0.0.0/8, ::1 and localhost: a key sent there never crosses a network. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // URL() writes an IPv4-mapped address in hex: [::ffff:127.0.0.1] becomes [::ffff:7f00:1].
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:7f[0-9a-f]{2}:/.test(host);
+}

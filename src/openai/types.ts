@@ -1,6 +1,9 @@
-/** The slice of the OpenAI chat-completions wire format that a Sympozium web endpoint speaks (contract §3). */
+/**
+ * The slice of the OpenAI chat-completions wire format that a Sympozium web endpoint speaks (upstream's
+ * internal/webproxy/openai.go at 4a6f5f1 and 8b74fa0; docs/sympozium-contract.md §5-6).
+ */
 
-export type ChatRole = 'system' | 'user' | 'assistant';
+type ChatRole = 'system' | 'user' | 'assistant';
 
 export interface ChatMessage {
   role: ChatRole;
@@ -14,7 +17,7 @@ export interface ChatRequest {
   stream?: boolean;
 }
 
-export interface Usage {
+interface Usage {
   prompt_tokens?: number;
   completion_tokens?: number;
   total_tokens?: number;
@@ -50,7 +53,7 @@ export interface ErrorBody {
 }
 
 /** The prefix of a response id; the rest is the AgentRun's name. */
-export const completionIdPrefix = 'chatcmpl-';
+const completionIdPrefix = 'chatcmpl-';
 
 /** The AgentRun behind a completion, from its id (`chatcmpl-<run>`), or undefined for a foreign id. */
 export function runNameFromId(id: string | undefined): string | undefined {

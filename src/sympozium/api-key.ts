@@ -5,9 +5,9 @@ import { components, labels, names, type SympoziumInstance } from './types.js';
 import { configuredAuthSecret, webEndpointEnabled } from './web-endpoint.js';
 
 /**
- * Finding the web endpoint's API key. Its Secret's name depends on who created it (the seed, upstream's
- * code, upstream's docs, the user), so the lookup walks the contract's list in order and, when nothing is
- * there, says every place it looked. The key itself never reaches an error or a log line.
+ * Finding the web endpoint's API key. Its Secret's name depends on who created it (upstream's code, upstream's
+ * docs, the project's design notes, the user), so the lookup walks docs/sympozium-contract.md §3's list in order
+ * and, when nothing is there, says every place it looked. The key itself never reaches an error or a log line.
  */
 
 export interface FoundApiKey {
@@ -18,7 +18,7 @@ export interface FoundApiKey {
   key: string;
   /** The data key inside the Secret (normally `api-key`). */
   dataKey: string;
-  /** Where the name came from, for messages: "Secret demo-web-endpoint-key (the seed's name)". */
+  /** Where the name came from, for messages: "Secret demo-web-endpoint-key (the design notes' name)". */
   source: string;
 }
 
@@ -51,7 +51,7 @@ export function keySecretCandidates(instance: SympoziumInstance): { candidates: 
   candidates.push(
     // Upstream's controller name first: it is what real clusters (and dev) create.
     { name: names.webProxyKeySecret(instanceName), source: "upstream's controller name" },
-    { name: names.webEndpointKeySecret(instanceName), source: "the seed's name" },
+    { name: names.webEndpointKeySecret(instanceName), source: "the design notes' name" },
     { name: `${run}-web-api-key`, source: "upstream's documented name" },
   );
   // The same name can come from two places (status and the default); look once, keep the first reason.
@@ -77,7 +77,7 @@ function keyFrom(secret: SecretObject): { key: string; dataKey: string } | undef
 export async function findApiKey(kube: KubeClient, instance: SympoziumInstance, namespace: string): Promise<FoundApiKey> {
   const { candidates, notSet } = keySecretCandidates(instance);
   const selector = `${labels.instance}=${instance.metadata.name},${labels.component}=${components.webProxy}`;
-  // The first candidate is almost always the one (the status names it, or it is the seed's name): ask for it
+  // The first candidate is almost always the one (the status names it, or it is upstream's controller name): ask for it
   // alone first, because parallel requests over HTTP/1.1 each pay a TLS handshake. The rest are independent:
   // ask them in parallel, then take the first hit in the contract's order.
   const first = await kube.getOrUndefined<SecretObject>(secretPath(namespace, candidates[0]!.name));

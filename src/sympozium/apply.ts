@@ -19,7 +19,7 @@ export interface PlannedObject {
   tier: number;
 }
 
-export type Outcome = 'created' | 'configured' | 'unchanged';
+type Outcome = 'created' | 'configured' | 'unchanged';
 
 export interface AppliedObject {
   planned: PlannedObject;
@@ -50,7 +50,6 @@ const tierOfKind: Record<string, number> = {
   Ensemble: 4,
   AgentRun: 5,
 };
-export const tierNames = ['namespaces', 'secrets and config', 'skill packs', 'policies', 'instances', 'runs', 'other objects'];
 
 /** Namespaces, Secrets/ConfigMaps, SkillPacks, policies, instances, runs, then everything else. */
 export function tierOf(kind: string): number {
@@ -85,7 +84,7 @@ function comparable(object: KubeObject | undefined): string {
  * holds several of the objects (200 files of Secrets and instances cost two lists, not 200 GETs); collections
  * with one or two objects are left to a GET each.
  */
-export async function prefetchExisting(kube: KubeClient, planned: PlannedObject[]): Promise<Map<string, Map<string, KubeObject>>> {
+async function prefetchExisting(kube: KubeClient, planned: PlannedObject[]): Promise<Map<string, Map<string, KubeObject>>> {
   const groups = new Map<string, number>();
   for (const item of planned) {
     const collection = objectPath(item.resource, item.namespace);
@@ -101,7 +100,7 @@ export async function prefetchExisting(kube: KubeClient, planned: PlannedObject[
   return existing;
 }
 
-export async function applyOne(
+async function applyOne(
   kube: KubeClient,
   planned: PlannedObject,
   options: { force: boolean; dryRun: boolean; existing?: Map<string, Map<string, KubeObject>> },

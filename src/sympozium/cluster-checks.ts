@@ -16,7 +16,7 @@ import { group } from './types.js';
  */
 
 /** The Sympozium generation a cluster serves, from discovery: undefined when Sympozium is not installed. */
-export interface ClusterGeneration {
+interface ClusterGeneration {
   /** The instance kind it serves. */
   kind: 'SympoziumInstance' | 'Agent';
   /** The bundled release of that generation, whose CRDs match the cluster's shape. */
@@ -24,7 +24,7 @@ export interface ClusterGeneration {
   label: string;
 }
 
-export async function clusterGeneration(kube: KubeClient): Promise<ClusterGeneration | undefined> {
+async function clusterGeneration(kube: KubeClient): Promise<ClusterGeneration | undefined> {
   const served = await sympoziumResources(kube);
   // A cluster mid-upgrade could serve both kinds: then nothing is a mismatch.
   if (!served || (served.has('sympoziuminstances') && served.has('agents'))) return undefined;
@@ -34,7 +34,7 @@ export async function clusterGeneration(kube: KubeClient): Promise<ClusterGenera
 }
 
 /** Documents written for the other generation than the cluster's, with the command that fixes each. */
-export function releaseMismatches(documents: ManifestDocument[], cluster: ClusterGeneration, severity: Problem['severity']): Problem[] {
+function releaseMismatches(documents: ManifestDocument[], cluster: ClusterGeneration, severity: Problem['severity']): Problem[] {
   const problems: Problem[] = [];
   for (const document of documents) {
     const object = document.object;

@@ -1,14 +1,15 @@
 import type { Context } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { names, type SympoziumInstance } from './types.js';
+import { isLoopbackHost } from '../openai/http.js';
 
 /**
- * Where an instance's web endpoint can be reached from this machine, in the order CLI.md promises: --url;
- * the instance's status URL or its HTTPRoute hostname; else a port-forward to the proxy's Service, opened
+ * Where an instance's web endpoint can be reached from this machine, in the order the README's chat section gives:
+ * --url; the instance's status URL or its HTTPRoute hostname; else a port-forward to the proxy's Service, opened
  * for this command only.
  */
 
-export type EndpointVia = 'flag' | 'status' | 'httproute' | 'port-forward';
+type EndpointVia = 'flag' | 'status' | 'httproute' | 'port-forward';
 
 export interface ResolvedEndpoint {
   /** Without a trailing slash and without `/v1`: callers append `/v1/chat/completions`, `/sse`, ... */
@@ -31,7 +32,10 @@ export interface EndpointOptions {
   carriesKey?: boolean;
 }
 
-/** The Service port of the web proxy (contract §2). */
+/**
+ * The Service port of the web proxy: the web-endpoint SkillPack's sidecar port (upstream
+ * config/skills/web-endpoint.yaml).
+ */
 export const webProxyPort = 8080;
 
 export async function resolveEndpoint(
@@ -142,13 +146,6 @@ function trustedUrl(ctx: Pick<Context, 'out'>, raw: string | undefined, source: 
   }
   ctx.out.debug(`endpoint: ignoring ${source} ${JSON.stringify(raw)}: not an http:// or https:// URL`);
   return undefined;
-}
-
-/** 127.0.0.0/8, ::1 and localhost: a key sent there never crosses a network. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  // URL() writes an IPv4-mapped address in hex: [::ffff:127.0.0.1] becomes [::ffff:7f00:1].
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:7f[0-9a-f]{2}:/.test(host);
 }
 
 /**

@@ -7,7 +7,7 @@ import { channelTypes, secretKeys, type ChannelType, type Provider, type SkillAn
  */
 
 export const namespacePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-export const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Instance names become parts of other names (<name>-web-endpoint-server is a Service: 63 characters at most). */
 export function checkName(value: string): true | string {

@@ -25,7 +25,7 @@ export const sympoziumInstanceKind: InstanceKind = {
   runRefField: 'instanceRef',
 };
 
-export const agentKind: InstanceKind = { kind: 'Agent', plural: 'agents', group, version, runRefField: 'agentRef' };
+const agentKind: InstanceKind = { kind: 'Agent', plural: 'agents', group, version, runRefField: 'agentRef' };
 
 interface ApiResourceList {
   resources?: { name: string; kind: string; namespaced?: boolean; verbs?: string[] }[];
@@ -54,7 +54,8 @@ export function sympoziumResources(kube: KubeClient): Promise<Set<string> | unde
 
 export async function discoverInstanceKind(kube: KubeClient): Promise<InstanceKind> {
   const served = await sympoziumResources(kube);
-  // A cluster mid-upgrade could serve both; the CLI writes SympoziumInstance (the seeds' kind), so prefer it.
+  // A cluster mid-upgrade could serve both; the CLI writes SympoziumInstance (v0.5.8's kind, the default release),
+  // so prefer it.
   if (served?.has('sympoziuminstances')) return sympoziumInstanceKind;
   if (served?.has('agents')) return agentKind;
   throw new CliError(
@@ -73,10 +74,6 @@ export function instancePath(kind: InstanceKind, namespace: string | undefined, 
 
 export function runPath(namespace: string | undefined, name?: string): string {
   return resourcePath({ group, version, plural: 'agentruns', namespace, name });
-}
-
-export function skillPackPath(namespace: string | undefined, name?: string): string {
-  return resourcePath({ group, version, plural: 'skillpacks', namespace, name });
 }
 
 /** Human name for messages: "instance" for SympoziumInstance, "agent" for Agent. */

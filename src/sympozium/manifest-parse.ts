@@ -1,5 +1,5 @@
 import { Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
-import type { Locator, ManifestDocument, PathSegment, Position, Problem } from './manifests.js';
+import type { Locator, ManifestDocument, PathSegment, Position, Problem } from './manifest-types.js';
 
 /**
  * One file's bytes into documents with positions. The YAML library is robust but not hardened: deep nesting

@@ -12,7 +12,7 @@ const qualifiedName = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const totalAnnotationBytes = 256 * 1024;
 
 /** Why a label or annotation key is not a qualified name, or undefined when it is one. */
-export function keyProblem(key: string): string | undefined {
+function keyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const [prefix, name] = slash >= 0 ? [key.slice(0, slash), key.slice(slash + 1)] : [undefined, key];
   if (prefix !== undefined) {

@@ -12,7 +12,7 @@ import { names } from './types.js';
  * status.parents conditions.
  */
 
-export const httpRouteGroupVersion = 'gateway.networking.k8s.io/v1';
+const httpRouteGroupVersion = 'gateway.networking.k8s.io/v1';
 
 interface ParentRef {
   name?: string;

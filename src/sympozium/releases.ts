@@ -30,7 +30,7 @@ export interface ReleaseData {
 }
 
 /** A CustomResourceDefinition exactly as upstream ships it. */
-export type UpstreamCrd = { spec: { versions: { name: string; schema?: { openAPIV3Schema?: Schema } }[] } } & Record<string, unknown>;
+type UpstreamCrd = { spec: { versions: { name: string; schema?: { openAPIV3Schema?: Schema } }[] } } & Record<string, unknown>;
 
 const index = releaseIndex as unknown as Record<Release, ReleaseData>;
 

@@ -110,7 +110,7 @@ let templatesDir: string | undefined;
  * templates/ sits at the package root. This module runs from src/sympozium/ under vitest and from a bundle
  * chunk in dist/ when installed, so walk up from wherever it is instead of assuming a depth.
  */
-export function findTemplatesDir(from: string = fileURLToPath(import.meta.url)): string {
+function findTemplatesDir(from: string = fileURLToPath(import.meta.url)): string {
   if (templatesDir) return templatesDir;
   let dir = path.dirname(from);
   for (;;) {
@@ -122,7 +122,7 @@ export function findTemplatesDir(from: string = fileURLToPath(import.meta.url)):
   }
 }
 
-export function loadTemplates(): Templates {
+function loadTemplates(): Templates {
   const dir = findTemplatesDir();
   return {
     instance: readFileSync(path.join(dir, 'instance.yaml'), 'utf8'),
@@ -135,7 +135,7 @@ export function secretKeys(provider: Provider): string[] {
   return provider === 'ollama' ? [keylessKey] : providers[provider].keys;
 }
 
-export function placeholderFor(key: string): string {
+function placeholderFor(key: string): string {
   return `REPLACE_WITH_YOUR_${key}`;
 }
 

@@ -1,9 +1,9 @@
 import type { ObjectMeta as KubeObjectMeta } from '../kube/client.js';
 
 /**
- * The Sympozium resources as the CLI reads and writes them (sympozium.ai/v1alpha1), from
- * ../shared/reference/sympozium-contract.md. Status fields upstream never fills are optional: read them when
- * present, never depend on them.
+ * The Sympozium resources as the CLI reads and writes them (sympozium.ai/v1alpha1), from upstream's
+ * api/v1alpha1/*_types.go at 4a6f5f1 and 8b74fa0 (docs/sympozium-contract.md §1). Status fields upstream never
+ * fills are optional: read them when present, never depend on them.
  */
 
 export const group = 'sympozium.ai';
@@ -31,9 +31,9 @@ export const webEndpointSkill = 'web-endpoint';
 export const legacyWebEndpointSkill = 'skillpack-web-endpoint';
 
 /** Metadata of a stored object: like any object's, but always named. */
-export type ObjectMeta = KubeObjectMeta & { name: string };
+type ObjectMeta = KubeObjectMeta & { name: string };
 
-export interface Condition {
+interface Condition {
   type: string;
   status: 'True' | 'False' | 'Unknown';
   reason?: string;
@@ -48,13 +48,13 @@ export interface SkillRef {
   params?: Record<string, string>;
 }
 
-export interface ChannelSpec {
+interface ChannelSpec {
   type: 'telegram' | 'slack' | 'discord' | 'whatsapp';
   configRef: { provider?: string; secret: string };
   accessControl?: { allowedSenders?: string[]; deniedSenders?: string[]; allowedChats?: string[]; denyMessage?: string };
 }
 
-export interface AgentDefaults {
+interface AgentDefaults {
   model: string;
   baseURL?: string;
   thinking?: 'off' | 'low' | 'medium' | 'high';
@@ -64,7 +64,7 @@ export interface AgentDefaults {
   nodeSelector?: Record<string, string>;
 }
 
-export interface SympoziumInstanceSpec {
+interface SympoziumInstanceSpec {
   channels?: ChannelSpec[];
   agents: { default: AgentDefaults };
   skills?: SkillRef[];
@@ -96,7 +96,7 @@ export interface SympoziumInstanceSpec {
   webEndpoint?: { enabled: boolean; hostname?: string; authSecretRef?: string; rateLimit?: { requestsPerMinute?: number; burstSize?: number } };
 }
 
-export type InstancePhase = '' | 'Pending' | 'Running' | 'Serving' | 'Error';
+type InstancePhase = '' | 'Pending' | 'Running' | 'Serving' | 'Error';
 
 export interface SympoziumInstanceStatus {
   phase?: InstancePhase;
@@ -126,7 +126,7 @@ export interface TokenUsage {
   durationMs?: number;
 }
 
-export interface AgentRunSpec {
+interface AgentRunSpec {
   instanceRef?: string;
   /** v0.10+ name of instanceRef. */
   agentRef?: string;
@@ -181,7 +181,7 @@ export function runInstance(run: Pick<AgentRun, 'metadata' | 'spec'>): string | 
   return run.metadata.labels?.[labels.instance] ?? run.spec?.instanceRef ?? run.spec?.agentRef;
 }
 
-/** Names derived from an instance name, as the seeds and upstream define them. */
+/** Names derived from an instance name, as upstream's controllers make them (docs/sympozium-contract.md §2-4). */
 export const names = {
   webEndpointRun: (instance: string) => `${instance}-web-endpoint`,
   serverService: (run: string) => `${run}-server`,
@@ -206,7 +206,10 @@ export const providerKeyEnv: Record<string, string[]> = {
   custom: ['OPENAI_API_KEY'],
 };
 
-/** The web-endpoint skill's params and their defaults (contract §2). */
+/**
+ * The web-endpoint skill's params (upstream internal/controller/agentrun_controller.go) and their defaults
+ * (upstream cmd/web-proxy/main.go: 60 requests a minute, a burst of 10).
+ */
 export const webEndpointParams = {
   rpm: 'rate_limit_rpm',
   burst: 'rate_limit_burst',

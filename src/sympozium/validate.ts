@@ -1,5 +1,5 @@
-import { readManifests, type ManifestDocument, type PathSegment, type Problem } from './manifests.js';
-import { documentSchema, kindSchema, knownKinds, objectMeta, type KindSchema, type Schema } from './schema.js';
+import type { ManifestDocument, PathSegment, Problem } from './manifests.js';
+import { documentSchema, kindSchema, knownKinds, objectMeta, type Schema } from './schema.js';
 import { checkValue, formatPath, isPlainObject, maxProblemsPerDocument, type CheckContext } from './schema-check.js';
 import { checkObjectMeta } from './object-meta.js';
 import {
@@ -19,8 +19,6 @@ import { group } from './types.js';
  * Validation of whole documents: which schema applies (bundled, the cluster's, or none for unknown kinds), the
  * rules every object follows (apiVersion, kind, metadata.name), and problems with their file positions.
  */
-
-export { formatPath } from './schema-check.js';
 
 /** Marks a Secret `sympozium init` wrote without the key: applying it as is would store the placeholder. */
 export const placeholderAnnotation = 'sympozium.ai/placeholder';
@@ -74,7 +72,7 @@ export function validateDocuments(documents: ManifestDocument[], options: Valida
 }
 
 /** The document-level rules (apiVersion, kind, metadata.name, which schema applies), then the schema itself. */
-export function checkDocument(
+function checkDocument(
   object: Record<string, unknown>,
   ctx: CheckContext,
   extraSchemas?: Map<string, unknown>,
@@ -233,15 +231,3 @@ export function hasErrors(problems: Problem[]): boolean {
   return problems.some((problem) => problem.severity === 'error');
 }
 
-/**
- * Read and check in one call, for commands such as apply that must refuse everything if anything is wrong:
- * the documents as read, and every problem (YAML and schema) in reading order.
- */
-export async function checkManifests(
-  paths: string[],
-  io: { cwd: string; stdin: NodeJS.ReadableStream },
-  options: ValidateOptions = {},
-): Promise<{ documents: ManifestDocument[]; problems: Problem[] }> {
-  const read = await readManifests(paths, io);
-  return { documents: read.documents, problems: sortProblems([...read.problems, ...validateDocuments(read.documents, options)]) };
-}

@@ -25,7 +25,7 @@ export interface EndpointView {
 }
 
 /** The instance's server run among runs already listed, by upstream's name or its component label. */
-export function serverRunOf(instance: SympoziumInstance, runs: AgentRun[]): AgentRun | undefined {
+function serverRunOf(instance: SympoziumInstance, runs: AgentRun[]): AgentRun | undefined {
   const name = names.webEndpointRun(instance.metadata.name);
   return (
     runs.find((run) => run.metadata.name === name && run.metadata.namespace === instance.metadata.namespace) ??
@@ -38,7 +38,7 @@ export function serverRunOf(instance: SympoziumInstance, runs: AgentRun[]): Agen
   );
 }
 
-export function serverRunState(run: AgentRun | undefined): string {
+function serverRunState(run: AgentRun | undefined): string {
   if (!run) return 'no server run yet';
   if (run.metadata.deletionTimestamp) return 'server run deleting';
   const phase = run.status?.phase;

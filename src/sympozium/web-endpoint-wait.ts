@@ -3,7 +3,7 @@ import { CliError, InterruptedError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { deploymentPath, deploymentProblem, deploymentReady, podProblems, type Deployment } from '../kube/deployments.js';
 import { watchObjects, watchUntil } from '../kube/watch.js';
-import { shortDuration } from '../ui/format.js';
+import { shortDuration } from '../duration.js';
 import { findApiKey, secretPath, type FoundApiKey } from './api-key.js';
 import { resolveEndpoint } from './endpoint.js';
 import { readInstance, type InstanceRef } from './instances.js';

@@ -1,29 +1,52 @@
+import type { ChalkInstance } from 'chalk';
+
 /**
- * Terminal colours. chalk would do this, but importing it (supports-color, and ESM facades for node:process,
- * node:os and node:tty) cost ~12 ms of every start-up on these machines (bench/: `--version` against `node -e 0`),
- * more than the whole command surface, and the CLI needs seven styles. Whether to colour at all is decided once,
- * in output.ts, from --no-color, NO_COLOR, FORCE_COLOR and the TTY, exactly as chalk would.
+ * Terminal colours, by chalk. Importing chalk (supports-color, and ESM facades for node:process, node:os and
+ * node:tty) costs ~12 ms, more than the whole command surface, so it is loaded only when some stream will be
+ * coloured (loadChalk); scripts, pipes and NO_COLOR never pay for it. Whether to colour at all is decided in
+ * output.ts from --no-color, NO_COLOR, FORCE_COLOR and the TTY, as chalk's supports-color would.
  */
 
-const codes = {
-  red: [31, 39],
-  green: [32, 39],
-  yellow: [33, 39],
-  cyan: [36, 39],
-  gray: [90, 39],
-  bold: [1, 22],
-  dim: [2, 22],
-} as const;
+/** chalk's Chalk class, which makes an instance with a colour level of its own (stdout and stderr may differ). */
+export type ChalkClass = new (options?: { level?: 0 | 1 | 2 | 3 }) => ChalkInstance;
 
-type StyleName = keyof typeof codes;
+const styleNames = ['red', 'green', 'yellow', 'cyan', 'gray', 'bold', 'dim'] as const;
 
 /** A function that styles text, with the styles as properties so they chain: `style.bold.cyan('x')`. */
-export type Style = ((text: string) => string) & { readonly [name in StyleName]: Style };
+export type Style = ((text: string) => string) & { readonly [name in (typeof styleNames)[number]]: Style };
 
-export function createStyle(enabled: boolean, open = '', close = ''): Style {
-  const style = ((text: string) => (enabled && open ? `${open}${text}${close}` : text)) as Style;
-  for (const [name, [on, off]] of Object.entries(codes)) {
-    Object.defineProperty(style, name, { get: () => createStyle(enabled, `${open}\x1b[${on}m`, `\x1b[${off}m${close}`) });
-  }
+/** Text left as it is, whatever the chain of styles. */
+function plainStyle(): Style {
+  const style = ((text: string) => text) as Style;
+  for (const name of styleNames) Object.defineProperty(style, name, { get: () => style });
   return style;
+}
+
+/** chalk at `level` when colour is on and chalk was loaded, else plain text. */
+export function createStyle(level: 0 | 1 | 2 | 3, Chalk?: ChalkClass): Style {
+  return level > 0 && Chalk ? (new Chalk({ level }) as unknown as Style) : plainStyle();
+}
+
+/** chalk's Chalk class, imported only when a stream is to be coloured. */
+export async function loadChalk(levels: number[]): Promise<ChalkClass | undefined> {
+  return levels.some((level) => level > 0) ? (await import('chalk')).Chalk : undefined;
+}
+
+/** Phase colours shared by every table that shows a phase: green good, yellow in progress, red failed. */
+export function colorPhase(color: Style, phase: string, text = phase): string {
+  switch (phase) {
+    case 'Running':
+    case 'Serving':
+    case 'Succeeded':
+      return color.green(text);
+    case 'Failed':
+    case 'Error':
+      return color.red(text);
+    case 'Pending':
+    case 'PostRunning':
+    case 'AwaitingDelegate':
+      return color.yellow(text);
+    default:
+      return color.gray(text);
+  }
 }

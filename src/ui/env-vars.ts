@@ -4,7 +4,7 @@
  * Values are quoted for the format, so a key or URL can never end the quoting and run something.
  */
 
-export const envFormats = ['shell', 'dotenv', 'json', 'fish', 'powershell'] as const;
+const envFormats = ['shell', 'dotenv', 'json', 'fish', 'powershell'] as const;
 export type EnvFormat = (typeof envFormats)[number];
 
 export function renderEnv(vars: Record<string, string>, format: EnvFormat): string {
@@ -24,7 +24,7 @@ export function renderEnv(vars: Record<string, string>, format: EnvFormat): stri
 }
 
 /** Bare when only safe characters, else single quotes (a quote inside becomes '\''). */
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,4 +1,4 @@
-import { createStyle, type Style } from './colors.js';
+import { createStyle, loadChalk, type ChalkClass, type Style } from './colors.js';
 import { renderTable } from './table.js';
 
 /** What -o selects; jsonpath and custom-columns carry a template (ui/output-flag.ts reads the flag). */
@@ -26,6 +26,8 @@ export interface OutputOptions {
   /** false forces colour off (`--no-color`); undefined means NO_COLOR / FORCE_COLOR and the TTY decide. */
   color?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** chalk, from loadOutputColors: without it, nothing is coloured. */
+  Chalk?: ChalkClass;
 }
 
 /**
@@ -53,8 +55,8 @@ export class Output {
     this.template = options.template;
     this.quiet = options.quiet ?? false;
     this.verbose = options.verbose ?? false;
-    this.color = createStyle(colorLevel(options, options.stdout) > 0);
-    this.errColor = createStyle(colorLevel(options, options.stderr) > 0);
+    this.color = createStyle(colorLevel(options, options.stdout), options.Chalk);
+    this.errColor = createStyle(colorLevel(options, options.stderr), options.Chalk);
   }
 
   /** True when the user asked for a machine-readable format: no spinners, no decoration. */
@@ -118,7 +120,12 @@ export class Output {
   }
 }
 
-function colorLevel(options: OutputOptions, stream: Writable): 0 | 1 | 2 | 3 {
+/** chalk when these options colour stdout or stderr, else undefined (and chalk is not loaded). */
+export function loadOutputColors(options: Pick<OutputOptions, 'stdout' | 'stderr' | 'color' | 'env'>): Promise<ChalkClass | undefined> {
+  return loadChalk([colorLevel(options, options.stdout), colorLevel(options, options.stderr)]);
+}
+
+function colorLevel(options: Pick<OutputOptions, 'color' | 'env'>, stream: Writable): 0 | 1 | 2 | 3 {
   const env = options.env ?? process.env;
   if (options.color === false) return 0;
   if ('NO_COLOR' in env && env.NO_COLOR !== '') return 0;

@@ -1,6 +1,6 @@
 import { InterruptedError, usageError } from '../errors.js';
 
-export interface Choice<T extends string = string> {
+interface Choice<T extends string = string> {
   value: T;
   name?: string;
   description?: string;

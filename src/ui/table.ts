@@ -4,7 +4,7 @@
  */
 const ansiPattern = /\x1b\[[0-9;]*m/g;
 
-export function visibleWidth(text: string): number {
+function visibleWidth(text: string): number {
   return text.replace(ansiPattern, '').length;
 }
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
  * needs and an empty pod list, and records the identity headers of every request, so a test can compare what
  * kubectl and the CLI sent (credentials, impersonation) rather than only whether they succeeded.
  */
-export interface RecordedRequest {
+interface RecordedRequest {
   path: string;
   authorization?: string;
   impersonateUser?: string;

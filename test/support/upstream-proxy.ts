@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
  * the next requests get with `enqueue`, and read what arrived in `requests`.
  */
 
-export type Scripted =
+type Scripted =
   | { kind: 'answer'; content?: string }
   | { kind: 'no-response' }
   | { kind: 'agent-error'; message?: string }
@@ -21,7 +21,7 @@ export type Scripted =
   /** Raw SSE bytes, written in the given pieces with a pause between them (tests split chunks anywhere). */
   | { kind: 'raw-sse'; pieces: (string | Buffer)[] };
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   headers: http.IncomingHttpHeaders;
@@ -242,7 +242,7 @@ function defaultMessage(status: number): string {
  * lets the proxy start (and finish) the run and then loses its answer, which is exactly when only the
  * Idempotency-Key keeps a retry from starting a second run; `forward-then-hang` never answers at all.
  */
-export type FrontFault = 'forward-then-503' | 'forward-then-hang' | '503' | 'reset';
+type FrontFault = 'forward-then-503' | 'forward-then-hang' | '503' | 'reset';
 
 export interface FaultyFront {
   url: string;

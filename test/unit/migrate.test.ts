@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../src/sympozium/manifest-parse.js';
-import { applyToObject, migrateFile, migrateObject, planMigration, stripServerFields } from '../../src/sympozium/migrate.js';
+import { migrateFile, migrateObject, stripServerFields } from '../../src/sympozium/migrate.js';
+import { applyToObject, planMigration } from '../../src/sympozium/migrate-plan.js';
 import { formatProblem } from '../../src/sympozium/validate.js';
 
 /** Migrates text as `sympozium migrate -f` does; returns the text and the problems as printed lines. */

@@ -4,7 +4,7 @@
  */
 import { validateBuiltin } from './builtin-validation.js';
 import { applyBuiltinDefaults, pruneUnknownBuiltinFields } from './builtins.js';
-import type { WriteOptions } from './cluster.js';
+import type { WriteOptions } from './writes.js';
 import { defaultCrd, validateCrd } from './crd.js';
 import { badRequest, invalid, type FieldError } from './errors.js';
 import { validateObjectMeta } from './objectmeta.js';

@@ -8,7 +8,7 @@ import { ApiError } from './errors.js';
 import { describePath, fieldsOf, fromFieldsV1, isMissing, removeAt, toFieldsV1, valueAt, type FieldSet, type ListKeyResolver } from './fields.js';
 import { deepClone, deepEqual, isObject } from './patch.js';
 
-export interface ManagedFieldsEntry {
+interface ManagedFieldsEntry {
   manager: string;
   operation: 'Apply' | 'Update';
   apiVersion: string;

@@ -17,26 +17,9 @@ import { deepClone, deepEqual, isObject, jsonPatch, mergePatch, strategicMergePa
 import { apiVersionOf, Registry, type ResourceType } from './registry.js';
 import { deleteCollection, deleteObject, finishDelete } from './deletion.js';
 import { Store } from './store.js';
+import { rfc3339, type WriteOptions, type WriteResult } from './writes.js';
 
-export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
-
-export interface WriteOptions {
-  dryRun: boolean;
-  fieldManager: string | undefined;
-  /** Used as the default field manager (the User-Agent up to the first `/`). */
-  userAgent: string;
-  fieldValidation: FieldValidation;
-  force: boolean;
-}
-
-export interface WriteResult {
-  object: any;
-  /** 200 or 201. */
-  code: number;
-  warnings: string[];
-}
-
-export const PATCH_TYPES = {
+const PATCH_TYPES = {
   json: 'application/json-patch+json',
   merge: 'application/merge-patch+json',
   strategic: 'application/strategic-merge-patch+json',
@@ -44,10 +27,6 @@ export const PATCH_TYPES = {
 } as const;
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 /** The object as a client asked for it: the stored object, relabelled when read through another served version. */
 export function present(t: ResourceType, obj: any): any {

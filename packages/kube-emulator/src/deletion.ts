@@ -3,12 +3,21 @@
  * event until they are gone), the Success Status or the deleted object as reply, and the cascades a namespace or
  * a CRD brings (their objects go first, so watchers see DELETED for each).
  */
-import { rfc3339, type Cluster, type WriteOptions, type WriteResult } from './cluster.js';
+import type { Store } from './store.js';
+import { rfc3339, type WriteOptions, type WriteResult } from './writes.js';
 import { ApiError, notFound, successStatus } from './errors.js';
 import { deepClone, isObject } from './patch.js';
-import { apiVersionOf, type ResourceType } from './registry.js';
+import { apiVersionOf, type Registry, type ResourceType } from './registry.js';
 
-export function deleteObject(cluster: Cluster, t: ResourceType, namespace: string | undefined, name: string, options: any, opts: Pick<WriteOptions, 'dryRun'>): WriteResult {
+/** The part of Cluster a delete touches, stated here so that deletion.ts and cluster.ts do not import each other. */
+interface DeletionHost {
+  readonly store: Store;
+  readonly registry: Registry;
+  now(): number;
+  list(t: ResourceType, namespace: string | undefined, predicate?: (o: any) => boolean): any[];
+}
+
+export function deleteObject(cluster: DeletionHost, t: ResourceType, namespace: string | undefined, name: string, options: any, opts: Pick<WriteOptions, 'dryRun'>): WriteResult {
   const prev = cluster.store.get(t.storageKey, t.namespaced ? namespace : undefined, name);
   if (!prev) throw notFound(t.group, t.resource, name);
   const pre = isObject(options?.preconditions) ? options.preconditions : {};
@@ -40,7 +49,7 @@ function deleteReply(t: ResourceType, obj: any): any {
 }
 
 /** Removes an object for good, cascading for namespaces and CRDs. */
-export function finishDelete(cluster: Cluster, t: ResourceType, prev: any): any {
+export function finishDelete(cluster: DeletionHost, t: ResourceType, prev: any): any {
   if (t.kind === 'Namespace') {
     const ns = prev.metadata.name;
     for (const rt of cluster.registry.all()) {
@@ -64,7 +73,7 @@ export function finishDelete(cluster: Cluster, t: ResourceType, prev: any): any 
   return cluster.store.remove(t.storageKey, t.namespaced ? prev.metadata.namespace : undefined, prev.metadata.name);
 }
 
-export function deleteCollection(cluster: Cluster, t: ResourceType, namespace: string | undefined, predicate: ((o: any) => boolean) | undefined, options: any, opts: Pick<WriteOptions, 'dryRun'>): any {
+export function deleteCollection(cluster: DeletionHost, t: ResourceType, namespace: string | undefined, predicate: ((o: any) => boolean) | undefined, options: any, opts: Pick<WriteOptions, 'dryRun'>): any {
   const items: any[] = [];
   for (const o of [...cluster.list(t, namespace, predicate)]) {
     const result = deleteObject(cluster, t, o.metadata.namespace, o.metadata.name, options, opts);

@@ -3,7 +3,7 @@
  * (kubectl, client-node, our CLI) switch on `reason` and users search for the message text.
  */
 
-export interface StatusCause {
+interface StatusCause {
   reason?: string;
   message?: string;
   field?: string;
@@ -58,12 +58,12 @@ export class ApiError extends Error {
 }
 
 /** `GroupResource.String()`: `secrets` for the core group, `sympoziuminstances.sympozium.ai` otherwise. */
-export function groupResource(group: string, resource: string): string {
+function groupResource(group: string, resource: string): string {
   return group ? `${resource}.${group}` : resource;
 }
 
 /** `GroupKind.String()` as used in Invalid messages: `Secret` or `SympoziumInstance.sympozium.ai`. */
-export function groupKind(group: string, kind: string): string {
+function groupKind(group: string, kind: string): string {
   return group ? `${kind}.${group}` : kind;
 }
 

@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { present, type Cluster, type FieldValidation, type WriteOptions } from './cluster.js';
+import { present, type Cluster } from './cluster.js';
+import type { FieldValidation, WriteOptions } from './writes.js';
 import { ApiError, badRequest, methodNotAllowed, notAcceptable, unknownResource } from './errors.js';
 import type { FaultRule } from './faults.js';
 import { parseJsonBody, readBody, sendJson, warningHeaders } from './http-util.js';
@@ -58,7 +59,7 @@ export interface HandlerContext {
 }
 
 /** Which Table form the Accept header asks for, if any. */
-export function tableRequested(accept: string | undefined): boolean {
+function tableRequested(accept: string | undefined): boolean {
   if (!accept) return false;
   return accept.split(',').some((part) => /as=Table/.test(part) && /g=meta\.k8s\.io/.test(part));
 }

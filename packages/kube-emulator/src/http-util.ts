@@ -47,3 +47,14 @@ export function warningHeaders(warnings: string[]): Record<string, string[]> {
   if (!warnings.length) return {};
   return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) };
 }
+
+/** One line of the server's request log (server.ts keeps it; the port-forward route adds to it). */
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  query: string;
+  headers: { 'user-agent'?: string; 'content-type'?: string; accept?: string };
+  status: number;
+  /** ISO timestamp of the request's arrival. */
+  time: string;
+}

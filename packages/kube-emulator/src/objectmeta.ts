@@ -29,7 +29,7 @@ function regexError(message: string, fmt: string, ...examples: string[]): string
 
 const maxLen = (n: number) => `must be no more than ${n} characters`;
 
-export function isDNS1123Subdomain(value: string): string[] {
+function isDNS1123Subdomain(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 253) errs.push(maxLen(253));
   if (!DNS1123_SUBDOMAIN.test(value)) {
@@ -38,7 +38,7 @@ export function isDNS1123Subdomain(value: string): string[] {
   return errs;
 }
 
-export function isDNS1123Label(value: string): string[] {
+function isDNS1123Label(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 63) errs.push(maxLen(63));
   if (!DNS1123_LABEL.test(value)) {
@@ -47,7 +47,7 @@ export function isDNS1123Label(value: string): string[] {
   return errs;
 }
 
-export function isDNS1035Label(value: string): string[] {
+function isDNS1035Label(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 63) errs.push(maxLen(63));
   if (!DNS1035_LABEL.test(value)) {
@@ -57,7 +57,7 @@ export function isDNS1035Label(value: string): string[] {
 }
 
 /** validation.IsQualifiedName: an optional DNS-subdomain prefix and '/', then a name part of at most 63. */
-export function isQualifiedName(value: string): string[] {
+function isQualifiedName(value: string): string[] {
   const errs: string[] = [];
   const parts = value.split('/');
   let name: string;
@@ -81,7 +81,7 @@ export function isQualifiedName(value: string): string[] {
 }
 
 /** validation.IsValidLabelValue. */
-export function isValidLabelValue(value: string): string[] {
+function isValidLabelValue(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 63) errs.push(maxLen(63));
   if (!LABEL_VALUE.test(value)) {

@@ -25,7 +25,7 @@ export function readState(file: string): StateSnapshot | undefined {
 }
 
 /** Writes a state file (the JSON of a StateSnapshot) so that readers only ever see a whole file. */
-export function writeStateAtomically(file: string, snapshot: string): void {
+function writeStateAtomically(file: string, snapshot: string): void {
   mkdirSync(dirname(file), { recursive: true });
   // Only ever a regular file: renaming over a device or FIFO someone put in its place would replace it.
   // (The emulator keeps its own check rather than borrowing the CLI's: it is a program of its own.)

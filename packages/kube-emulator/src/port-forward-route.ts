@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Cluster } from './cluster.js';
 import { ApiError, badRequest, internalError, notFound, unauthorized } from './errors.js';
 import { handlePortForwardUpgrade, type PortTarget } from './portforward/index.js';
-import type { RequestLogEntry } from './server.js';
+import type { RequestLogEntry } from './http-util.js';
 
 export const PORT_FORWARD_ANNOTATION = 'local.sympozium.ai/port-forward';
 

@@ -203,7 +203,7 @@ const kinds: Record<string, MessageSchema> = {
 };
 
 /** The kinds decodeKubernetesProtobuf understands, as "apiVersion/Kind". */
-export const protobufKinds: readonly string[] = Object.keys(kinds);
+const protobufKinds: readonly string[] = Object.keys(kinds);
 
 /**
  * Decodes kubectl's typed-create protobuf envelope ("k8s\0" + runtime.Unknown) into the JSON object a JSON client

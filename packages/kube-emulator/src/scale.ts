@@ -2,16 +2,11 @@
  * The `/scale` subresource (`kubectl scale`): an autoscaling/v1 Scale view of a Deployment, or of a custom
  * resource whose CRD declares `subresources.scale`; writes to it change only the replicas field they map to.
  */
-import type { Cluster, WriteOptions, WriteResult } from './cluster.js';
+import type { Cluster } from './cluster.js';
+import type { WriteOptions, WriteResult } from './writes.js';
 import { badRequest, conflict } from './errors.js';
 import { isObject, jsonPatch, mergePatch } from './patch.js';
 import type { ResourceType } from './registry.js';
-
-export interface ScaleSpec {
-  specReplicasPath: string;
-  statusReplicasPath: string;
-  labelSelectorPath?: string;
-}
 
 function read(obj: any, path: string): any {
   let cur = obj;

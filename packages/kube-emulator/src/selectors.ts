@@ -10,7 +10,7 @@ type Requirement =
   | { op: 'in' | 'notin'; key: string; values: string[] }
   | { op: 'exists' | 'notexists'; key: string };
 
-export type Labels = Record<string, string> | undefined;
+type Labels = Record<string, string> | undefined;
 export type LabelPredicate = (labels: Labels) => boolean;
 
 /** Splits on commas that are not inside parentheses. */

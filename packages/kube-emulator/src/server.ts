@@ -13,7 +13,7 @@ import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroupDocument, apiGrou
 import { ApiError, badRequest, internalError, unauthorized, unknownResource } from './errors.js';
 import { Faults, ruleFromJson, type FaultInjector, type FaultRule } from './faults.js';
 import { handleResource, parseResourcePath } from './handlers.js';
-import { readBody, sendError, sendJson } from './http-util.js';
+import { readBody, sendError, sendJson, type RequestLogEntry } from './http-util.js';
 import { OPENAPI_V2_CONTENT_TYPE, OPENAPI_V2_STUB, OpenApi } from './openapi.js';
 import { readState, StateWriter } from './persistence.js';
 import type { PortTarget } from './portforward/index.js';
@@ -39,16 +39,6 @@ export interface ApiServerOptions {
   crdEstablishDelayMs?: number;
   /** Request log sink (one line per request). */
   log?: (line: string) => void;
-}
-
-export interface RequestLogEntry {
-  method: string;
-  path: string;
-  query: string;
-  headers: { 'user-agent'?: string; 'content-type'?: string; accept?: string };
-  status: number;
-  /** ISO timestamp of the request's arrival. */
-  time: string;
 }
 
 export interface ApiServer {

@@ -6,7 +6,7 @@
  * serialise the stored object directly without defensive copies.
  */
 
-export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface StoreEvent {
   type: EventType;
@@ -46,7 +46,7 @@ function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
 
-export function keyOf(obj: any): string {
+function keyOf(obj: any): string {
   return objectKey(obj.metadata.namespace, obj.metadata.name);
 }
 

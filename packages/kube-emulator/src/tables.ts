@@ -4,7 +4,7 @@
  */
 import type { PrinterColumn, ResourceType } from './registry.js';
 
-export interface ColumnDefinition {
+interface ColumnDefinition {
   name: string;
   type: string;
   format: string;
@@ -13,7 +13,7 @@ export interface ColumnDefinition {
 }
 
 /** k8s.io/apimachinery/pkg/util/duration.HumanDuration. */
-export function humanDuration(ms: number): string {
+function humanDuration(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   if (seconds < -1) return '<invalid>';
   if (seconds < 0) return '0s';
@@ -53,7 +53,7 @@ function age(timestamp: unknown, now: number): string {
  * Evaluates the JSONPath subset printer columns use: `.a.b`, `.a[0]`, `.a[*].b` and `.a[?(@.type=="Ready")].status`.
  * Returns every match.
  */
-export function evalJsonPath(obj: unknown, path: string): unknown[] {
+function evalJsonPath(obj: unknown, path: string): unknown[] {
   let expr = path.trim();
   if (expr.startsWith('{') && expr.endsWith('}')) expr = expr.slice(1, -1);
   if (expr.startsWith('$')) expr = expr.slice(1);
@@ -265,7 +265,7 @@ function customPrinter(t: ResourceType): Printer {
   };
 }
 
-export function printerFor(t: ResourceType): Printer {
+function printerFor(t: ResourceType): Printer {
   if (!t.custom && BUILTIN_PRINTERS[t.kind]) return BUILTIN_PRINTERS[t.kind]!;
   if (!t.custom && !t.printerColumns) return { columns: [NAME_COLUMN, AGE_COLUMN], cells: (o, now) => [o.metadata.name, age(o.metadata.creationTimestamp, now)] };
   return customPrinter(t);

@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../src/index.js';
 
-export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 export function fixture(name: string): string {
   return join(FIXTURES, name);
@@ -23,11 +23,11 @@ function findKubectl(): string | undefined {
   return undefined;
 }
 
-export const KUBECTL = findKubectl();
+const KUBECTL = findKubectl();
 export const HAS_KUBECTL = KUBECTL !== undefined;
 if (!HAS_KUBECTL) console.log('kubectl is not on PATH: the kubectl conformance tests are skipped');
 
-export interface RunResult {
+interface RunResult {
   rc: number;
   stdout: string;
   stderr: string;

@@ -12,9 +12,6 @@ import { ServerRuns, webProxyLogLine } from './server-run.js';
 import { TaskRuns } from './task-run.js';
 import type { Timings } from './timings.js';
 
-export type { Timings } from './timings.js';
-export { timingPresets, resolveTimings } from './timings.js';
-
 export interface ControllerOptions {
   /** For reads and writes. */
   client: KubeClient;

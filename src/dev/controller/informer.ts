@@ -23,7 +23,7 @@ export interface Watched {
   metadata: { name?: string; namespace?: string; resourceVersion?: string };
 }
 
-export function objectKey(object: Watched): string {
+function objectKey(object: Watched): string {
   return `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`;
 }
 
@@ -144,7 +144,7 @@ export class Informer<T extends Watched = Watched> {
   }
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);

@@ -3,7 +3,7 @@ import { KubeApiError } from '../../kube/errors.js';
 import { group, version, type AgentRun, type SympoziumInstance } from '../../sympozium/types.js';
 
 /** The collections the controller reads and writes, by plural. */
-export const kinds = {
+const kinds = {
   instances: { group, version, plural: 'sympoziuminstances' },
   runs: { group, version, plural: 'agentruns' },
   skillPacks: { group, version, plural: 'skillpacks' },

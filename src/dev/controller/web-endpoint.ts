@@ -17,13 +17,13 @@ import { portForwardAnnotation } from './server-run.js';
 import { agentRunLabel, createIfMissing, decodeSecret, deleteIfExists, ownerReference, pathOf, stableJson } from './resources.js';
 
 /**
- * The instance side of the web endpoint, as the seed describes it: the server-mode AgentRun, the API-key
- * Secret, the HTTPRoute when a gateway is configured, and the local proxy that stands in for the run's
+ * The instance side of the web endpoint, as docs/sympozium-contract.md §2-4 describes it: the server-mode AgentRun,
+ * the API-key Secret, the HTTPRoute when a gateway is configured, and the local proxy that stands in for the run's
  * web-proxy sidecar. Unlike upstream, removing the skill tears it all down and changing the rate-limit params
  * reconfigures the running proxy.
  */
 
-export interface WebEndpointDesired {
+interface WebEndpointDesired {
   rpm: number;
   burst: number;
   hostname?: string;
@@ -36,7 +36,7 @@ function positive(value: unknown, fallback: number): number {
   return Number.isFinite(number) && number > 0 ? number : fallback;
 }
 
-export function desiredWebEndpoint(instance: SympoziumInstance): WebEndpointDesired | undefined {
+function desiredWebEndpoint(instance: SympoziumInstance): WebEndpointDesired | undefined {
   const skill = findWebEndpointSkill(instance);
   const legacy = instance.spec.webEndpoint;
   if (!skill && legacy?.enabled !== true) return undefined;

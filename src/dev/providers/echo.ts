@@ -10,9 +10,9 @@ import { estimateTokens, type AgentAnswer, type AgentProvider, type AgentRequest
  * text at all (the run Succeeded with an empty result, which upstream's proxy answers as "(no response)").
  */
 export const echoPrefix = 'This is the local echo model of `sympozium dev` (no LLM was called). You asked:';
-export const failMarker = '[fail]';
+const failMarker = '[fail]';
 export const hangMarker = '[hang]';
-export const silentMarker = '[silent]';
+const silentMarker = '[silent]';
 
 export class EchoProvider implements AgentProvider {
   readonly name = 'echo';

@@ -3,13 +3,13 @@ import { EchoProvider } from './echo.js';
 import { OpenAiCompatibleProvider } from './openai-compatible.js';
 import type { AgentProvider } from './types.js';
 
-export type { AgentProvider, AgentRequest, AgentAnswer } from './types.js';
-export { EchoProvider, echoPrefix, failMarker, hangMarker, silentMarker } from './echo.js';
+export type { AgentProvider } from './types.js';
+export { echoPrefix, hangMarker } from './echo.js';
 
 /** Reads one decoded value of a Secret; returns undefined when the Secret or key is missing. */
 export type SecretReader = (namespace: string, name: string) => Record<string, string> | undefined;
 
-export class ProviderConfigError extends Error {}
+class ProviderConfigError extends Error {}
 
 /**
  * Chooses the model provider for a run of an instance. A real OpenAI-compatible endpoint is used only when the

@@ -10,7 +10,7 @@ import type { RouteContext } from './openai.js';
  * go back as `event: message` on the session's stream. One tool, `ask_agent`, runs its task as an AgentRun.
  */
 
-export const protocolVersion = '2024-11-05';
+const protocolVersion = '2024-11-05';
 const keepAliveMs = 15_000;
 
 interface JsonRpcRequest {

@@ -25,13 +25,13 @@ export interface RunRequest {
   idempotency?: { key: string };
 }
 
-
 /** v0.10 webDedupeWindow. */
 const dedupeWindowMs = 15 * 60_000;
-export const requestHashLabel = 'sympozium.ai/request-hash';
+
+const requestHashLabel = 'sympozium.ai/request-hash';
 
 /** v0.10 webRequestHash: 16 hex characters of a SHA-256 of the Idempotency-Key, else of the request itself. */
-export function webRequestHash(idempotencyKey: string | undefined, instance: string, model: string, systemPrompt: string, task: string): string {
+function webRequestHash(idempotencyKey: string | undefined, instance: string, model: string, systemPrompt: string, task: string): string {
   const key = idempotencyKey?.trim();
   const value = key ? `idempotency-key\x00${instance}\x00${key}` : ['web-chat', instance, model, systemPrompt, task].join('\x00');
   return createHash('sha256').update(value).digest('hex').slice(0, 16);

@@ -17,9 +17,9 @@ import { parsePortsQuery, servePortForwardOverWebSocket } from './websocket.js';
 
 export type { PortTarget } from './target.js';
 
-export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
-export const SPDY_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
-export const CHANNEL_PROTOCOL = 'v4.channel.k8s.io';
+const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
+const SPDY_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
+const CHANNEL_PROTOCOL = 'v4.channel.k8s.io';
 
 export type PortForwardOptions = {
   /** The pod's uid, quoted in error messages as the kubelet does. */

@@ -7,7 +7,7 @@
 import zlib from 'node:zlib';
 import { SPDY3_DICTIONARY } from './spdy-dictionary.js';
 
-export const SPDY_VERSION = 3;
+const SPDY_VERSION = 3;
 
 export const FrameType = {
   SynStream: 1,

@@ -1,4 +1,4 @@
-/** Small formatting helpers shared by every command's printer. */
+/** Durations: kubectl's ages, short run times and Go-style duration flags, shared by every layer (no output here). */
 
 /**
  * kubectl's HumanDuration (apimachinery/pkg/util/duration), so ages read the same as in `kubectl get`.

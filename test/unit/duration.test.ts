@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { humanDuration, parseDuration, shortDuration } from '../../src/ui/format.js';
+import { humanDuration, parseDuration, shortDuration } from '../../src/duration.js';
 import { maskSecret } from '../../src/sympozium/secrets.js';
 import { renderTable } from '../../src/ui/table.js';
 

@@ -1,8 +1,8 @@
 import type http from 'node:http';
-import type { EndpointTarget } from './client.js';
-import { serverMessageOf } from './errors.js';
-import { keepAliveAgent, readText, send, socketCode } from './http.js';
-import { readServerSentEvents } from './sse.js';
+import type { EndpointTarget } from '../openai/client.js';
+import { serverMessageOf } from '../openai/errors.js';
+import { keepAliveAgent, readText, send, socketCode } from '../openai/http.js';
+import { readServerSentEvents } from '../openai/sse.js';
 
 /**
  * The endpoint's MCP server offered over stdio, for the clients that launch one (Claude Code, Claude Desktop,

@@ -1,12 +1,14 @@
+// MCP sits beside openai/ in the bottom layer and shares its HTTP transport, SSE reader, retry policy and error
+// mapping (one way of talking to the web endpoint); openai/ never imports mcp/.
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../errors.js';
-import { shortDuration } from '../ui/format.js';
-import { connectionFailure, EndpointError, httpError } from './errors.js';
-import type { EndpointTarget } from './client.js';
-import { readText, send, socketCode } from './http.js';
-import { defaultRetryPolicy, parseRetryAfter, retryDelay } from './retry.js';
-import { readServerSentEvents } from './sse.js';
+import { shortDuration } from '../duration.js';
+import { connectionFailure, EndpointError, httpError } from '../openai/errors.js';
+import type { EndpointTarget } from '../openai/client.js';
+import { readText, send, socketCode } from '../openai/http.js';
+import { defaultRetryPolicy, parseRetryAfter, retryDelay } from '../openai/retry.js';
+import { readServerSentEvents } from '../openai/sse.js';
 
 /**
  * Statuses worth another try. Opening the stream has no side effects, so a busy gateway is retried too; a
@@ -25,7 +27,7 @@ const retryPost = new Set([429]);
  * command should load.
  */
 
-export const mcpProtocolVersion = '2024-11-05';
+const mcpProtocolVersion = '2024-11-05';
 /** Versions whose tools/list and tools/call look the same to us. */
 const knownProtocolVersions = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
 
@@ -35,7 +37,7 @@ export interface McpTool {
   inputSchema?: { type?: string; properties?: Record<string, { type?: string; description?: string }>; required?: string[] };
 }
 
-export interface McpContent {
+interface McpContent {
   type: string;
   text?: string;
   mimeType?: string;
