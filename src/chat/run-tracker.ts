@@ -1,5 +1,6 @@
 import type { KubeClient } from '../kube/client.js';
 import { redactStatus } from '../sympozium/secrets.js';
+import { RunPodCheck } from '../sympozium/run-pod-check.js';
 import { labels, sources, type AgentRun } from '../sympozium/types.js';
 
 /**
@@ -30,9 +31,6 @@ export interface RunTrackerOptions {
   onPodProblem?: (run: AgentRun, problems: string[]) => void;
 }
 
-/** How long a Running run's pod may take to start before its containers are looked at, and how often after. */
-const podCheckDelayMs = 2_000;
-const podCheckEveryMs = 5_000;
 
 export class RunTracker {
   private readonly options: RunTrackerOptions;
@@ -44,8 +42,7 @@ export class RunTracker {
   private waiters: (() => void)[] = [];
   /** The run this request created, once recognised. */
   runName?: string;
-  private podCheck?: NodeJS.Timeout;
-  private podProblemSaid = false;
+  private podCheck?: RunPodCheck;
 
   constructor(options: RunTrackerOptions) {
     this.options = options;
@@ -122,33 +119,10 @@ export class RunTracker {
 
   stop(): void {
     this.abort.abort();
-    clearTimeout(this.podCheck);
+    this.podCheck?.stop();
     this.notify();
   }
 
-  /** Looks at our Running run's pod now and then until a problem is said or the run moves on. */
-  private schedulePodCheck(run: AgentRun, delayMs: number): void {
-    if (!this.options.onPodProblem || this.podProblemSaid || this.podCheck || this.abort.signal.aborted) return;
-    this.podCheck = setTimeout(() => {
-      this.podCheck = undefined;
-      void this.checkPod(run.metadata.name).catch(() => {});
-    }, delayMs);
-    this.podCheck.unref?.();
-  }
-
-  private async checkPod(name: string): Promise<void> {
-    const run = this.latest.get(name);
-    if (!run || run.status?.phase !== 'Running' || this.abort.signal.aborted) return;
-    const { podProblemsOf } = await import('../kube/deployments.js');
-    const problems = await podProblemsOf(this.options.kube, this.options.namespace, `${labels.agentRun}=${name}`, { waitingOnly: true });
-    if (this.abort.signal.aborted) return;
-    if (problems.length) {
-      this.podProblemSaid = true;
-      this.options.onPodProblem?.(run, problems);
-      return;
-    }
-    this.schedulePodCheck(run, podCheckEveryMs);
-  }
 
   private async follow(): Promise<void> {
     const { watchObjects } = await import('../kube/watch.js');
@@ -181,7 +155,11 @@ export class RunTracker {
     if (name === this.runName) {
       this.latest.set(name, run);
       this.options.onUpdate?.(run);
-      if (run.status?.phase === 'Running') this.schedulePodCheck(run, podCheckDelayMs);
+      if (run.status?.phase === 'Running' && this.options.onPodProblem && !this.abort.signal.aborted) {
+        const onPodProblem = this.options.onPodProblem;
+        this.podCheck ??= new RunPodCheck(this.options.kube, this.options.namespace, name, (problems) => onPodProblem(this.latest.get(name) ?? run, problems));
+        this.podCheck.running();
+      } else if (run.status?.phase && run.status.phase !== 'Running') this.podCheck?.stop();
     } else if (!this.runName) {
       // Kept until we know which is ours, in case the response names one seen before recognition.
       this.latest.set(name, run);

@@ -148,6 +148,12 @@ async function follow(kube: KubeClient, namespace: string, name: string, options
   const { watchUntil } = await import('../kube/watch.js');
   let last = '';
   let streaming: Promise<void> | undefined;
+  const { RunPodCheck } = await import('../sympozium/run-pod-check.js');
+  const podCheck = new RunPodCheck(kube, namespace, name, (problems) =>
+    ctx.out.warn(
+      `run ${name} is Running but its pod cannot start: ${problems.join('; ')}. It stays Running until its timeout unless that is fixed; \`sympozium doctor ${options.instance}\` says what the instance needs.`,
+    ),
+  );
   try {
     const watched = await watchUntil<AgentRun, AgentRun>(
       kube,
@@ -161,6 +167,8 @@ async function follow(kube: KubeClient, namespace: string, name: string, options
           ctx.out.info(`run ${name}: ${phase}`);
           last = phase;
         }
+        if (phase === 'Running') podCheck.running();
+        else podCheck.stop();
         if (options.logs && !streaming && run.status?.podName) streaming = streamAgentLog(kube, namespace, run.status.podName, ctx);
         return isFinished(run) ? redactStatus(run) : undefined;
       },
@@ -189,6 +197,8 @@ async function follow(kube: KubeClient, namespace: string, name: string, options
       ctx.out.info(`Stopped following; run ${name} goes on: \`sympozium runs get ${name}\`, or stop it with \`sympozium runs cancel ${name}\`.`);
     }
     throw error;
+  } finally {
+    podCheck.stop();
   }
 }
 

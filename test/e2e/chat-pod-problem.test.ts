@@ -64,4 +64,14 @@ describe('chat while the run cannot start', () => {
       child.kill('SIGKILL');
     }
   }, 90_000);
+
+  it('run says the same while it follows a run whose Secret is missing, and at --timeout says the run goes on', async () => {
+    await cluster.kube.mergePatch(`/apis/sympozium.ai/v1alpha1/namespaces/default/sympoziuminstances/keyless`, { spec: { authRefs: [{ provider: 'openai', secret: 'keyless-other-key' }] } });
+    // --timeout bounds how long `run` follows; the run itself keeps upstream's 10m0s and goes on.
+    const result = await cluster.cli(['run', 'keyless', 'never starts', '--timeout', '8s'], { timeoutMs: 30_000 });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/run keyless-run-\d+ is Running but its pod cannot start: pod \S+ container agent: CreateContainerConfigError \(secret "keyless-other-key" not found\)/);
+    expect(result.stderr).toContain('sympozium doctor keyless');
+    expect(result.stderr).toMatch(/is still Running after 8(\.0)?s; it goes on/);
+  }, 60_000);
 });
