@@ -159,7 +159,7 @@ export class RunTracker {
         const onPodProblem = this.options.onPodProblem;
         this.podCheck ??= new RunPodCheck(this.options.kube, this.options.namespace, name, (problems) => onPodProblem(this.latest.get(name) ?? run, problems));
         this.podCheck.running();
-      } else if (run.status?.phase && run.status.phase !== 'Running') this.podCheck?.stop();
+      } else if (terminalPhases.has(run.status?.phase ?? '')) this.podCheck?.stop();
     } else if (!this.runName) {
       // Kept until we know which is ours, in case the response names one seen before recognition.
       this.latest.set(name, run);

@@ -168,7 +168,6 @@ async function follow(kube: KubeClient, namespace: string, name: string, options
           last = phase;
         }
         if (phase === 'Running') podCheck.running();
-        else podCheck.stop();
         if (options.logs && !streaming && run.status?.podName) streaming = streamAgentLog(kube, namespace, run.status.podName, ctx);
         return isFinished(run) ? redactStatus(run) : undefined;
       },
