@@ -23,6 +23,12 @@ beforeAll(async () => {
       const body = JSON.parse(text);
       seen.push({ authorization: req.headers.authorization, body });
       const task = body.messages.at(-1).content as string;
+      if (task.includes('bad key')) {
+        // As OpenAI answers a wrong key: the message quotes it.
+        res.writeHead(401, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${String(req.headers.authorization).replace(/^Bearer /, '')}.`, type: 'invalid_request_error' } }));
+        return;
+      }
       if (task.includes('overloaded')) {
         res.writeHead(503, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ error: { message: 'model is overloaded, try later', type: 'server_error' } }));
@@ -86,5 +92,20 @@ describe('an OpenAI-compatible provider', () => {
     expect(run.status.phase).toBe('Failed');
     expect(run.status.error).toContain('503');
     expect(run.status.error).toContain('model is overloaded, try later');
+  });
+
+  test('a provider error that quotes the key is stored with the key masked, in the status and the log', async () => {
+    const served = await plane.api.get(paths.secrets('default', 'up-web-proxy-key'));
+    const key = Buffer.from(served.data['api-key'], 'base64').toString();
+    const client = new OpenAI({ baseURL: `http://127.0.0.1:${plane.proxyPort('default', 'up')}/v1`, apiKey: key, maxRetries: 0 });
+    await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'a bad key' }] }).catch(() => undefined);
+    const run = await plane.api.get(paths.runs('default', (await plane.api.list(paths.runs(), 'sympozium.ai/source=web-proxy')).find((item: Obj) => item.spec.task === 'a bad key').metadata.name));
+    expect(run.status.phase).toBe('Failed');
+    expect(run.status.error).toContain('Incorrect API key provided');
+    expect(run.status.error).not.toContain('sk-upstream-secret');
+    expect(run.status.error).toContain('…cret');
+    const { body: log } = await plane.api.request('GET', `/api/v1/namespaces/default/pods/${run.status.podName}/log?container=agent`);
+    expect(String(log)).toContain('Incorrect API key provided');
+    expect(String(log)).not.toContain('sk-upstream-secret');
   });
 });

@@ -28,7 +28,8 @@ function layerOf(file: string): Layer {
 
 /**
  * The CLI modules the dev plane may use: the resource types and release data it serves, the cluster client its
- * controller watches with, and the atomic write of its state file. Anything else dev/ needs belongs in dev/.
+ * controller watches with, the credential masking its agent applies to provider errors, and the atomic write of
+ * its state file. Anything else dev/ needs belongs in dev/.
  */
 const devAllowList = [
   'src/files/atomic-write.ts',
@@ -36,6 +37,7 @@ const devAllowList = [
   'src/kube/config.ts',
   'src/kube/errors.ts',
   'src/sympozium/releases.ts',
+  'src/sympozium/secrets.ts',
   'src/sympozium/types.ts',
   'src/sympozium/web-endpoint.ts',
 ];

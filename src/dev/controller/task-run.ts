@@ -6,6 +6,7 @@ import { decodeSecret, deleteIfExists, isNotFound, now, ownerReference, pathOf }
 import { parseGoDuration } from './timings.js';
 import { policyFailure } from './policy.js';
 import { parseAgentOutcome, resultMarker, resultTailLines } from './agent-result.js';
+import { redactSecrets } from '../../sympozium/secrets.js';
 
 /**
  * Task-mode AgentRuns, as upstream's Job-based runs behave: empty phase -> Running (startedAt, podName, jobName)
@@ -158,7 +159,10 @@ export class TaskRuns {
         c.log(`agentrun ${key}: Failed: timeout`);
         return;
       }
-      const message = (reason as Error).message;
+      // A provider's error often quotes the key it was sent ("Incorrect API key provided: sk-…"); the run's
+      // status and its log are read by anyone who may list runs, so the key is masked before either is written
+      // (issue 17: dev never stores a key in a run's status).
+      const message = redactSecrets((reason as Error).message, this.providerSecretValues(run));
       if (podOfRun) {
         // The agent runner prints its failure as a result marker and exits 1; the Job fails and the controller
         // takes the error from the log ("Job failed" when there is none).
@@ -311,6 +315,14 @@ export class TaskRuns {
       check();
     });
     await pod.started('agent');
+  }
+
+  /** The values of the Secrets the run's agent was given (its authSecretRef and the instance's authRefs). */
+  private providerSecretValues(run: AgentRun): string[] {
+    const namespace = run.metadata.namespace ?? 'default';
+    const instance = this.c.instances.get(namespace, runInstance(run) ?? '');
+    const names = new Set([run.spec.model?.authSecretRef, ...(instance?.spec.authRefs ?? []).map((ref) => ref.secret)].filter((name): name is string => Boolean(name)));
+    return [...names].flatMap((name) => Object.values(decodeSecret(this.c.secrets.get(namespace, name)) ?? {}));
   }
 
   /** The agent's containers exit and the Job controller records the end: a moment, not an instant. */
