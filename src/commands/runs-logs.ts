@@ -3,7 +3,8 @@ import { CliError, usageError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { runPath } from '../sympozium/kinds.js';
 import { runTokens } from '../sympozium/runs.js';
-import { redactStatus } from '../sympozium/secrets.js';
+import { redactSecrets, redactStatus } from '../sympozium/secrets.js';
+import { age } from '../duration.js';
 import { displayRunPhase, type AgentRun } from '../sympozium/types.js';
 
 export interface RunLogsOptions {
@@ -60,7 +61,7 @@ export async function runLogs(options: RunLogsOptions, ctx: Context): Promise<vo
 export async function printRunLogs(kube: KubeClient, run: AgentRun, options: RunLogsOptions, ctx: Context, detailsShown = false): Promise<void> {
   const namespace = run.metadata.namespace ?? kube.namespace;
   let pods = await podsOfRun(kube, namespace, run);
-  if (pods.length === 0) return explainGone(redactStatus(run), ctx, detailsShown);
+  if (pods.length === 0) return explainGone(kube, redactStatus(run), ctx, detailsShown);
   const server = run.spec?.mode === 'server';
   const seen = new Set<string>();
   for (;;) {
@@ -119,15 +120,70 @@ async function streamLog(kube: KubeClient, namespace: string, pod: string, conta
  * The pod is gone: what the run kept (phase, error, result, tokens), unless the run's details were just printed
  * and said it already, and why its logs went.
  */
-function explainGone(run: AgentRun, ctx: Context, detailsShown: boolean): never {
+async function explainGone(kube: KubeClient, run: AgentRun, ctx: Context, detailsShown: boolean): Promise<never> {
   const name = run.metadata.name;
   ctx.out.warn(`the pod of run ${name} is gone, and its logs with it`);
   if (!detailsShown) printSurviving(run, ctx);
+  await printEvents(kube, run, ctx);
   throw new CliError(`no logs for run ${name}: its pod no longer exists`, {
     hint:
       'Sympozium deletes a finished run\'s Job and pod 5 minutes after the run ends (ttlSecondsAfterFinished: 300), and no release offers a way to keep them (spec.cleanup is not read). ' +
       `Next time read them while it runs or just after: sympozium runs logs ${name} -f`,
   });
+}
+
+interface KubeEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+  lastTimestamp?: string;
+  eventTime?: string;
+  metadata: { creationTimestamp?: string; resourceVersion?: string };
+  involvedObject?: { kind?: string; name?: string };
+  source?: { component?: string };
+  reportingComponent?: string;
+}
+
+/**
+ * What outlives the pod: the Events of the run's Job and pod, which the API server keeps for an hour by
+ * default (kube-apiserver --event-ttl), as `kubectl describe` would have shown them. Best effort: a cluster
+ * that does not let us list Events only loses this part.
+ */
+async function printEvents(kube: KubeClient, run: AgentRun, ctx: Context): Promise<void> {
+  const namespace = run.metadata.namespace ?? kube.namespace;
+  const objects = [run.status?.jobName ?? (run.spec?.mode === 'server' ? undefined : run.metadata.name), run.status?.podName].filter((name): name is string => Boolean(name));
+  const lists = await Promise.all(
+    [...new Set(objects)].map((name) =>
+      kube.list<KubeEvent>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, { fieldSelector: `involvedObject.name=${name}` }).catch((error: Error) => {
+        ctx.out.debug(`events of ${name}: ${error.message}`);
+        return { items: [] as KubeEvent[] };
+      }),
+    ),
+  );
+  const when = (event: KubeEvent) => event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? '';
+  // Timestamps have whole seconds; within one, the order of writing (resourceVersion, numeric on every real
+  // API server though formally opaque) keeps cause before effect.
+  const events = lists
+    .flatMap((list) => list.items)
+    .sort((a, b) => when(a).localeCompare(when(b)) || Number(a.metadata.resourceVersion ?? 0) - Number(b.metadata.resourceVersion ?? 0));
+  if (events.length === 0) {
+    ctx.out.info('No Events of its Job or pod are left (the API server drops them an hour after they happen).');
+    return;
+  }
+  ctx.out.info('Events of its Job and pod (kept by the API server for about an hour):');
+  const now = ctx.now();
+  const rows = events.map((event) => [
+    event.type ?? '',
+    event.reason ?? '',
+    age(when(event), now),
+    `${(event.involvedObject?.kind ?? '').toLowerCase()}/${event.involvedObject?.name ?? ''}`,
+    event.source?.component ?? event.reportingComponent ?? '',
+    redactSecrets(event.message ?? ''),
+  ]);
+  const headers = ['TYPE', 'REASON', 'AGE', 'OBJECT', 'FROM', 'MESSAGE'];
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => `  ${cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join('   ')}`;
+  ctx.out.info([line(headers), ...rows.map(line)].join('\n'));
 }
 
 function printSurviving(run: AgentRun, ctx: Context): void {

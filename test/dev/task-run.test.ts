@@ -84,6 +84,13 @@ describe('task runs end after their Job, as upstream', () => {
     const agent = pod.status.containerStatuses.find((status: Obj) => status.name === 'agent');
     expect(agent.state.waiting).toEqual({ reason: 'CreateContainerConfigError', message: 'secret "tr-missing" not found' });
     expect((await plane.api.get(runPath('tr-nokey'))).status.phase).toBe('Running');
+    // The kubelet's Warning, which outlives the pod.
+    const events = await waitFor(async () => {
+      const items = await plane.api.list('/api/v1/namespaces/default/events', undefined);
+      const found = items.filter((event: Obj) => event.involvedObject?.name === pod.metadata.name && event.reason === 'Failed');
+      return found.length ? found : undefined;
+    }, 'the Failed event');
+    expect(events[0]).toMatchObject({ type: 'Warning', message: 'Error: secret "tr-missing" not found', involvedObject: { kind: 'Pod', fieldPath: 'spec.containers{agent}' }, source: { component: 'kubelet' } });
     const done = await waitFor(async () => {
       const current = await plane.api.get(runPath('tr-nokey'));
       return current?.status?.phase === 'Failed' ? current : undefined;

@@ -110,6 +110,19 @@ describe.skipIf(!kubectl)('run pods and their logs', () => {
     expect(after.stderr).toMatch(new RegExp(`run ${name}: Succeeded, ended .*tokens`));
     expect(after.stdout).toContain('a logged task');
     expect(after.stderr).toContain('5 minutes after the run ends (ttlSecondsAfterFinished: 300)');
+    // The Events of the Job and pod outlive them, as on a real cluster (an hour by default), in the order they
+    // happened: the Job made the pod, the scheduler placed it, the containers started, the Job completed.
+    expect(after.stderr).toContain('Events of its Job and pod');
+    const reasons = [...after.stderr.matchAll(/^ {2}(Normal|Warning) +(\w+) /gm)].map((match) => match[2]);
+    expect(reasons[0]).toBe('SuccessfulCreate');
+    expect(reasons).toContain('Scheduled');
+    expect(reasons).toContain('Started');
+    expect(reasons.at(-1)).toBe('Completed');
+    expect(after.stderr).toMatch(new RegExp(`job/${name} +job-controller +Created pod: ${name}-`));
+    expect(after.stderr).toMatch(/kubelet +Started container agent/);
+    // kubectl sees the same Events.
+    const events = await kubectlRun(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={.items[*].reason}']);
+    expect(events.stdout.split(' ')).toEqual(expect.arrayContaining(['SuccessfulCreate', 'Completed']));
   }, 60_000);
 
   it('run --logs shows the agent\'s lines on stderr while it follows the run, the result on stdout', async () => {

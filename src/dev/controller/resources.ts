@@ -14,6 +14,7 @@ const kinds = {
   namespaces: { group: '', version: 'v1', plural: 'namespaces' },
   deployments: { group: 'apps', version: 'v1', plural: 'deployments' },
   jobs: { group: 'batch', version: 'v1', plural: 'jobs' },
+  events: { group: '', version: 'v1', plural: 'events' },
   httpRoutes: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
   crds: { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' },
 } as const;

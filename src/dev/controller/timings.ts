@@ -36,6 +36,9 @@ export function resolveTimings(preset: keyof typeof timingPresets | undefined, o
   return { ...timingPresets[preset ?? 'fast'], ...overrides };
 }
 
+/** A run's spec.timeout when it has none: reconcileRunning's default hard timeout, 10 minutes. */
+export const defaultRunTimeoutMs = 10 * 60_000;
+
 /** Parses a Go duration (`90s`, `1m30s`, `250ms`, `1h`); undefined when it is not one. */
 export function parseGoDuration(text: string | undefined): number | undefined {
   if (!text) return undefined;
