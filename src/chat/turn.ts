@@ -285,7 +285,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
  * cancelled as upstream's own abort does it, by deleting it (cmd/sympozium/main.go, tuiAbortRun); otherwise
  * it goes on, and the user is told where to look and how to stop it.
  */
-async function afterInterrupt(ctx: Context, tracker: RunTracker | undefined, cluster: Awaited<ReturnType<Connection['cluster']>>, cancel: boolean): Promise<void> {
+export async function afterInterrupt(ctx: Context, tracker: RunTracker | undefined, cluster: Awaited<ReturnType<Connection['cluster']>>, cancel: boolean): Promise<void> {
   const kube = cluster?.kube.detached();
   try {
     const runName = tracker?.runName ?? (kube ? await tracker?.findWith(kube).catch(() => undefined) : undefined);

@@ -156,6 +156,8 @@ export const registerMcp: Registration = {
       .description('the MCP endpoint: `tools` lists the tools, `call <tool>` calls one, `serve --stdio` serves it over stdio')
       .option('--arg <k=v>', 'an argument for call (repeatable)', collect)
       .option('--stdio', 'with serve: speak MCP on stdin/stdout (what Claude Code, Claude Desktop and Cursor launch)')
+      .option('--cancel-on-interrupt', 'with call: Ctrl-C also cancels the run the call started (default on a terminal)')
+      .option('--no-cancel-on-interrupt', 'with call: Ctrl-C stops waiting and leaves the run going')
       .option('--url <base URL>', 'the endpoint (skips the cluster lookup)')
       .addOption(timeoutOption('how long a call may take', '15m'))
       .addHelpText(
@@ -183,7 +185,10 @@ export const registerMcp: Registration = {
             throw usageError(`unknown mcp action "${action}"`, 'Use `sympozium mcp <instance> tools`, `sympozium mcp <instance> call <tool>` or `sympozium mcp <instance> serve --stdio`.');
           }
           if (action === 'call' && !tool) throw usageError('mcp call needs a tool name', 'List them with `sympozium mcp <instance> tools`.');
-          await (await modules.mcp()).mcp({ ...target, action, tool, args: options.arg ?? [], timeoutMs: options.timeout }, ctx);
+          await (await modules.mcp()).mcp(
+            { ...target, action, tool, args: options.arg ?? [], timeoutMs: options.timeout, cancelOnInterrupt: explicitFlag(command, 'cancelOnInterrupt', options.cancelOnInterrupt) },
+            ctx,
+          );
         }),
       );
   },

@@ -1,6 +1,6 @@
 import type { Connection } from '../chat/connect.js';
 import { RunTracker } from '../chat/run-tracker.js';
-import { describeRun, failedRunGraceMs, finalStatusWaitMs, withRunDetails } from '../chat/turn.js';
+import { afterInterrupt, describeRun, failedRunGraceMs, finalStatusWaitMs, withRunDetails } from '../chat/turn.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { EndpointError } from '../openai/errors.js';
@@ -20,6 +20,7 @@ export class McpRunWatch {
   private failTimer?: NodeJS.Timeout;
   private failWith!: (error: CliError) => void;
   private failure?: CliError;
+  private cluster?: Awaited<ReturnType<Connection['cluster']>>;
   /** Rejects when the run failed and the MCP server has not said so within a short grace. */
   readonly failed: Promise<never>;
 
@@ -29,6 +30,7 @@ export class McpRunWatch {
     this.failed.catch(() => undefined);
     this.ready = connection.cluster().then((cluster) => {
       if (!cluster) return ctx.out.debug(`run details skipped: ${connection.clusterSkipped}`);
+      this.cluster = cluster;
       this.tracker = new RunTracker({
         kube: cluster.kube,
         namespace: cluster.namespace,
@@ -91,6 +93,16 @@ export class McpRunWatch {
       return undefined;
     });
     return { runName, run };
+  }
+
+  /**
+   * Ctrl-C while the call waited: the run it started is cancelled as upstream's abort does (deleted) with
+   * `cancel` (--cancel-on-interrupt, the default on a terminal), or left going with where to find it; as chat.
+   */
+  async interrupted(cancel: boolean): Promise<void> {
+    clearTimeout(this.failTimer);
+    await this.ready;
+    await afterInterrupt(this.ctx, this.tracker, this.cluster, cancel);
   }
 
   stop(): void {

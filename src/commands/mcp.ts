@@ -16,6 +16,8 @@ export interface McpOptions {
   keyFile?: string;
   allowHttp?: boolean;
   timeoutMs: number;
+  /** Ctrl-C also cancels the run the call started; undefined: on a terminal. */
+  cancelOnInterrupt?: boolean;
 }
 
 /** `sympozium mcp <instance> tools|call`: the web endpoint's MCP server, over its HTTP+SSE transport. */
@@ -55,6 +57,7 @@ export async function mcp(options: McpOptions, ctx: Context): Promise<void> {
     answered = true;
     await printCallResult(ctx, result, options.instance, watch);
   } catch (error) {
+    if (ctx.signal.aborted && !answered && watch) await watch.interrupted(options.cancelOnInterrupt ?? ctx.interactive).catch(() => undefined);
     // Only a call still unanswered timed out: the wait for the run's final status afterwards is bounded on its own.
     if (deadline.aborted && !answered && !ctx.signal.aborted) {
       const known = await watch?.whereabouts();

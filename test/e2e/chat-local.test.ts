@@ -289,6 +289,29 @@ describe('interactive session and Ctrl-C', { timeout: 90_000 }, () => {
     expect(left.stderr).toContain(`stop it with \`sympozium runs cancel ${left.name}\``);
     expect((await runsOf('demo')).some((r) => r.metadata.name === left.name)).toBe(true);
   });
+
+  it('mcp call: Ctrl-C with --cancel-on-interrupt cancels the run the call started; without it the run is named', async () => {
+    const interrupt = async (task: string, extra: string[]) => {
+      const child = spawn(process.execPath, [binPath, 'mcp', 'demo', 'call', 'ask_agent', '--arg', `task=${task}`, ...extra], { cwd: repoRoot, env: { ...process.env, ...env(), CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const run = await waitUntil('the hanging MCP run', async () => (await runsOf('demo')).find((r) => r.spec.task === task && r.status?.phase === 'Running'));
+      // The call's own watch must have seen the run too before the interrupt can name it.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      child.kill('SIGINT');
+      return { code: await exited, stderr, name: run.metadata.name };
+    };
+    const cancelled = await interrupt('mcp cancel me [hang]', ['--cancel-on-interrupt']);
+    expect(cancelled.code).toBe(130);
+    expect(cancelled.stderr).toContain(`Cancelled run ${cancelled.name} (deleted, with its Job and pod).`);
+    await waitUntil('the MCP run to be gone', async () => ((await runsOf('demo')).some((r) => r.metadata.name === cancelled.name) ? undefined : true));
+
+    const left = await interrupt('mcp leave me [hang]', []);
+    expect(left.code).toBe(130);
+    expect(left.stderr).toContain(`stop it with \`sympozium runs cancel ${left.name}\``);
+    expect((await runsOf('demo')).some((r) => r.metadata.name === left.name)).toBe(true);
+  });
 });
 
 describe('openPortForward', () => {
