@@ -183,6 +183,21 @@ describe('watching the run', () => {
   });
 });
 
+/**
+ * Runs the bin until the run of `task` is Running (and a moment more, so the command's own watch has seen it),
+ * then sends Ctrl-C; returns the exit code, stderr and the run's name.
+ */
+async function interruptWhileRunning(args: string[], task: string): Promise<{ code: number | null; stderr: string; name: string }> {
+  const child = spawn(process.execPath, [binPath, ...args], { cwd: repoRoot, env: { ...process.env, ...env(), CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const run = await waitUntil('the hanging run', async () => (await runsOf('demo')).find((r) => r.spec.task === task && r.status?.phase === 'Running'));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  child.kill('SIGINT');
+  return { code: await exited, stderr, name: run.metadata.name };
+}
+
 describe('interactive session and Ctrl-C', { timeout: 90_000 }, () => {
   it('a session through a terminal: history folded into the task, /system, /reset, Ctrl-C cancels an answer, Ctrl-D leaves', async () => {
     const session: PtySession = spawnPty(process.execPath, [binPath, 'chat', 'demo'], { cwd: repoRoot, env: { ...process.env, ...env(), CI: '', NO_COLOR: '1', FORCE_COLOR: '0' } });
@@ -270,15 +285,7 @@ describe('interactive session and Ctrl-C', { timeout: 90_000 }, () => {
   });
 
   it('Ctrl-C with --cancel-on-interrupt cancels the run it started; without it the run goes on and the way to stop it is named', async () => {
-    const interrupt = async (task: string, extra: string[]) => {
-      const child = spawn(process.execPath, [binPath, 'chat', 'demo', '-m', task, '--no-stream', ...extra], { cwd: repoRoot, env: { ...process.env, ...env(), CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
-      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-      const run = await waitUntil('the hanging run', async () => (await runsOf('demo')).find((r) => r.spec.task === task && r.status?.phase === 'Running'));
-      child.kill('SIGINT');
-      return { code: await exited, stderr, name: run.metadata.name };
-    };
+    const interrupt = (task: string, extra: string[]) => interruptWhileRunning(['chat', 'demo', '-m', task, '--no-stream', ...extra], task);
     const cancelled = await interrupt('cancel me [hang]', ['--cancel-on-interrupt']);
     expect(cancelled.code).toBe(130);
     expect(cancelled.stderr).toContain(`Cancelled run ${cancelled.name} (deleted, with its Job and pod).`);
@@ -291,17 +298,7 @@ describe('interactive session and Ctrl-C', { timeout: 90_000 }, () => {
   });
 
   it('mcp call: Ctrl-C with --cancel-on-interrupt cancels the run the call started; without it the run is named', async () => {
-    const interrupt = async (task: string, extra: string[]) => {
-      const child = spawn(process.execPath, [binPath, 'mcp', 'demo', 'call', 'ask_agent', '--arg', `task=${task}`, ...extra], { cwd: repoRoot, env: { ...process.env, ...env(), CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
-      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-      const run = await waitUntil('the hanging MCP run', async () => (await runsOf('demo')).find((r) => r.spec.task === task && r.status?.phase === 'Running'));
-      // The call's own watch must have seen the run too before the interrupt can name it.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      child.kill('SIGINT');
-      return { code: await exited, stderr, name: run.metadata.name };
-    };
+    const interrupt = (task: string, extra: string[]) => interruptWhileRunning(['mcp', 'demo', 'call', 'ask_agent', '--arg', `task=${task}`, ...extra], task);
     const cancelled = await interrupt('mcp cancel me [hang]', ['--cancel-on-interrupt']);
     expect(cancelled.code).toBe(130);
     expect(cancelled.stderr).toContain(`Cancelled run ${cancelled.name} (deleted, with its Job and pod).`);
