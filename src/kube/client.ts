@@ -7,11 +7,12 @@ import { loadKubeConfig, type ResolvedKubeConfig } from './config.js';
 import { KubeApiError, connectionError } from './errors.js';
 import { requireName, requirePathSegment } from './names.js';
 import { defaultTrustedCAs } from './trust.js';
+import type { ExecCredential, ExecCredentialSource } from './exec-plugin.js';
 
 /**
  * The cluster client every command uses. Requests go over node:http(s) with a keep-alive agent: the simple
  * authenticated GET that most commands need must not pay for loading all of @kubernetes/client-node, which
- * is imported only for credentials it alone can produce (exec plugins, auth providers) and for port-forward.
+ * is imported only for auth providers and port-forward. Exec plugins are run by exec-plugin.ts, loaded only for them.
  */
 
 /** `metadata` as every Kubernetes object has it; the domain types narrow it (a stored object has a name). */
@@ -180,11 +181,17 @@ export class KubeClient {
   private readonly requestTimeoutMs?: number;
   private extraHeaders: Record<string, string> = {};
   private credentialsReady?: Promise<void>;
+  /** The exec plugin's runner, shared with detached() copies so that the plugin runs once per process. */
+  private execSource?: ExecCredentialSource;
 
   private readonly constructedWith: ConstructorParameters<typeof KubeClient>[1];
 
-  constructor(config: ResolvedKubeConfig, options: { env?: NodeJS.ProcessEnv; namespace?: string; out?: DebugLog; signal?: AbortSignal; requestTimeoutMs?: number }) {
+  constructor(
+    config: ResolvedKubeConfig,
+    options: { env?: NodeJS.ProcessEnv; namespace?: string; out?: DebugLog; signal?: AbortSignal; requestTimeoutMs?: number; execSource?: ExecCredentialSource },
+  ) {
     this.constructedWith = options;
+    this.execSource = options.execSource;
     this.config = config;
     // -n is checked at the command line; the context's namespace comes from a file and is checked here,
     // before any request, so a broken kubeconfig cannot send a request into a malformed or empty namespace.
@@ -224,7 +231,7 @@ export class KubeClient {
    * Ctrl-C (cancelling the run it started), which the aborted signal would otherwise stop before it is sent.
    */
   detached(): KubeClient {
-    return new KubeClient(this.config, { ...this.constructedWith, signal: undefined });
+    return new KubeClient(this.config, { ...this.constructedWith, signal: undefined, execSource: this.execSource });
   }
 
   /** Frees sockets so a finished command can exit. */
@@ -404,20 +411,23 @@ export class KubeClient {
 
   private async send(options: RequestOptions): Promise<http.IncomingMessage> {
     checkRequestPath(options.method ?? 'GET', options.path);
-    const response = await this.sendOnce(options);
-    // Exec-plugin tokens (EKS, GKE) expire within the hour: a long `runs tail` gets a 401 on some re-watch.
-    // Ask the plugin once more and retry; a second 401 is the user's to fix.
-    if (response.statusCode === 401 && this.config.needsClientNode) {
+    await (this.credentialsReady ??= this.prepareCredentials());
+    const used = await this.execSource?.get();
+    const response = await this.sendOnce(options, used);
+    // Exec credentials (EKS, GKE tokens, Teleport certificates) can be revoked or expire early: on a 401 ask the
+    // plugin once more and retry once, as client-go's exec authenticator does; a second 401 is the user's to fix.
+    if (response.statusCode === 401 && (used || this.config.needsClientNode)) {
       response.resume();
+      if (used) return this.sendOnce(options, await this.execSource!.refresh(used));
       this.credentialsReady = undefined;
       this.extraHeaders = {};
+      await (this.credentialsReady ??= this.prepareCredentials());
       return this.sendOnce(options);
     }
     return response;
   }
 
-  private async sendOnce(options: RequestOptions): Promise<http.IncomingMessage> {
-    await (this.credentialsReady ??= this.prepareCredentials());
+  private async sendOnce(options: RequestOptions, exec?: ExecCredential): Promise<http.IncomingMessage> {
     const url = this.urlFor(options);
     const headers: Record<string, string | string[]> = {
       Accept: options.accept ?? 'application/json',
@@ -426,7 +436,7 @@ export class KubeClient {
     };
     this.addImpersonation(headers);
     // Like kubectl, never send credentials over plain http (e.g. to `kubectl proxy`, which adds its own).
-    const token = this.secure ? this.currentToken() : undefined;
+    const token = this.secure ? (exec?.token ?? this.currentToken()) : undefined;
     if (!this.secure) delete headers.Authorization;
     else if (token) headers.Authorization = `Bearer ${token}`;
     else if (this.config.username !== undefined && this.config.password !== undefined) {
@@ -445,7 +455,10 @@ export class KubeClient {
     return new Promise((resolvePromise, reject) => {
       const startedAt = Date.now();
       let responded = false;
-      const request = transport.request(url, { method: options.method ?? 'GET', headers, agent: this.agent }, (response) => {
+      // A plugin's client certificate goes on the request: the agent keys its sockets by cert and key (Node's
+      // Agent.getName), so a refreshed certificate gets new connections rather than a socket made with the old one.
+      const clientCert = exec?.cert && this.secure ? { cert: exec.cert, key: exec.key } : {};
+      const request = transport.request(url, { method: options.method ?? 'GET', headers, agent: this.agent, ...clientCert }, (response) => {
         responded = true;
         response.once('close', () => {
           for (const signal of signals) signal.removeEventListener('abort', onAbort);
@@ -504,8 +517,24 @@ export class KubeClient {
     return undefined;
   }
 
-  /** Exec plugins and auth providers: let client-node produce the headers, then reuse them for every request. */
+  /**
+   * What authenticates this client, resolved now (the exec plugin run if it must be), for port-forward's
+   * client-node connection: so it carries the same identity without client-node running any plugin itself.
+   */
+  async connectionCredentials(): Promise<{ token?: string; cert?: string; key?: string }> {
+    await (this.credentialsReady ??= this.prepareCredentials());
+    const exec = await this.execSource?.get();
+    if (exec) return { token: exec.token, cert: exec.cert, key: exec.key };
+    const header = this.extraHeaders.Authorization;
+    return { token: header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : this.currentToken() };
+  }
+
+  /** Exec plugins get our runner (loaded only for them); auth providers let client-node produce the headers. */
   private async prepareCredentials(): Promise<void> {
+    if (this.config.exec && !this.execSource) {
+      const { ExecCredentialSource } = await import('./exec-plugin.js');
+      this.execSource = new ExecCredentialSource(this.config, this.constructedWith.env ?? process.env);
+    }
     if (!this.config.needsClientNode) return;
     const { credentialHeaders } = await import('./credentials.js');
     this.extraHeaders = await credentialHeaders(this.config);

@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 // js-yaml rather than `yaml` here: this runs on every cluster command, and js-yaml loads and parses a kubeconfig
 // in a third of the time (bench/: ~10 ms of a ~180 ms `key show`). `yaml` stays where positions or comments matter.
 import { load as parseYaml } from 'js-yaml';
@@ -9,8 +9,8 @@ import { CliError, ExitCode } from '../errors.js';
 /**
  * Kubeconfig loading, done here rather than by client-node's KubeConfig because the common cases (token,
  * client certificate, CA, insecure) need only a YAML parser, and loading client-node costs every command ~300 ms
- * (see bench/). Exec plugins, auth providers and in-cluster credentials are handed to client-node in
- * credentials.ts, so every auth method it supports keeps working.
+ * (see bench/). Exec plugins are run by our own exec-plugin.ts (client-node's did not meet the spec: no client
+ * certificates, no terminal, no cluster info); only auth providers are still handed to client-node (credentials.ts).
  */
 
 interface NamedCluster {
@@ -47,9 +47,30 @@ export interface ResolvedKubeConfig {
   password?: string;
   /** Impersonation, from the kubeconfig user or the --as flags (the flags win, as in kubectl). */
   impersonate?: Impersonation;
-  /** Exec plugin or auth-provider: credentials must come from client-node. */
+  /** An exec credential plugin (client.authentication.k8s.io), run by exec-plugin.ts; absent when a token wins. */
+  exec?: ExecPluginConfig;
+  /** The user's `auth-provider` ({name, config}), for client-node; absent when a token wins. */
+  authProvider?: { name: string; config?: Record<string, string> };
+  /** An auth provider: credentials must come from client-node. */
   needsClientNode: boolean;
   inCluster: boolean;
+}
+
+/** The kubeconfig's `exec` section, checked and defaulted as client-go's loader does. */
+export interface ExecPluginConfig {
+  apiVersion: string;
+  /** As written in the kubeconfig, for messages. */
+  command: string;
+  /** What is spawned: a relative path with a separator resolved against the kubeconfig's directory (client-go). */
+  resolvedCommand: string;
+  args: string[];
+  env: { name: string; value: string }[];
+  installHint?: string;
+  provideClusterInfo: boolean;
+  interactiveMode: 'Never' | 'IfAvailable' | 'Always';
+  /** The cluster's extensions["client.authentication.k8s.io/exec"], sent as spec.cluster.config. */
+  clusterConfig?: unknown;
+  proxyUrl?: string;
 }
 
 interface Impersonation {
@@ -199,13 +220,11 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   if (clientCert && !clientKey) throw refuse(`user "${userEntry?.name}" has a client certificate but no client key (client-key or client-key-data)`);
   if (clientKey && !clientCert) throw refuse(`user "${userEntry?.name}" has a client key but no client certificate (client-certificate or client-certificate-data)`);
   const impersonate = impersonationOf(user, options, userEntry?.name ?? '');
-  const exec = user.exec as { apiVersion?: string; interactiveMode?: string } | undefined;
-  if (exec && exec.apiVersion === 'client.authentication.k8s.io/v1' && !exec.interactiveMode && !token && !tokenFile) {
-    throw new CliError(`interactiveMode must be specified for ${userEntry?.name} to use exec authentication plugin`, {
-      hint: 'Add interactiveMode: Never (or IfAvailable, Always) to the exec section of the kubeconfig user; kubectl refuses it too.',
-      exitCode: ExitCode.usage,
-    });
-  }
+  const staticToken = Boolean(token || tokenFile);
+  if (user.exec && user['auth-provider'] && !staticToken) throw refuse(`authProvider cannot be provided in combination with an exec plugin for ${userEntry?.name}`);
+  // A static token beats an exec plugin or auth provider in kubectl: the plugin is then neither checked nor run.
+  const exec = user.exec && !staticToken ? execPluginOf(user.exec as Record<string, unknown>, cluster, userEntry?.name ?? '', userDir) : undefined;
+  const authProvider = user['auth-provider'] && !staticToken ? (user['auth-provider'] as ResolvedKubeConfig['authProvider']) : undefined;
 
   return {
     files: existing,
@@ -226,9 +245,51 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
     username: user.username as string | undefined,
     password: user.password as string | undefined,
     impersonate,
-    // A static token beats an exec plugin or auth provider in kubectl, so client-node is not needed then.
-    needsClientNode: !token && !tokenFile && Boolean(user.exec || user['auth-provider']),
+    exec,
+    authProvider,
+    needsClientNode: Boolean(authProvider),
     inCluster: false,
+  };
+}
+
+const execApiVersions = new Set(['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1']);
+const interactiveModes = new Set(['Never', 'IfAvailable', 'Always']);
+
+/** client-go's validateAuthInfo for exec, its v1beta1 default (IfAvailable), and its resolution of a relative command. */
+function execPluginOf(exec: Record<string, unknown>, cluster: Record<string, unknown>, userName: string, userDir: string): ExecPluginConfig {
+  const invalid = (reason: string) =>
+    new CliError(reason, { hint: 'Fix the exec section of the kubeconfig user (kubectl refuses it too).', exitCode: ExitCode.usage });
+  const command = typeof exec.command === 'string' ? exec.command : '';
+  const apiVersion = typeof exec.apiVersion === 'string' ? exec.apiVersion : '';
+  if (!command) throw invalid(`command must be specified for ${userName} to use exec authentication plugin`);
+  if (!apiVersion) throw invalid(`apiVersion must be specified for ${userName} to use exec authentication plugin`);
+  let mode = typeof exec.interactiveMode === 'string' ? exec.interactiveMode : '';
+  if (!mode && apiVersion === 'client.authentication.k8s.io/v1') {
+    throw new CliError(`interactiveMode must be specified for ${userName} to use exec authentication plugin`, {
+      hint: 'Add interactiveMode: Never (or IfAvailable, Always) to the exec section of the kubeconfig user; kubectl refuses it too.',
+      exitCode: ExitCode.usage,
+    });
+  }
+  mode ||= 'IfAvailable';
+  if (!interactiveModes.has(mode)) throw invalid(`invalid interactiveMode for ${userName}: "${mode}"`);
+  if (!execApiVersions.has(apiVersion)) throw invalid(`exec plugin: invalid apiVersion "${apiVersion}"`);
+  const env = ((exec.env as { name?: unknown; value?: unknown }[] | null | undefined) ?? []).map((entry, index) => {
+    if (typeof entry?.name !== 'string' || !entry.name) throw invalid(`env variable ${index} name must be specified for ${userName} to use exec authentication plugin`);
+    return { name: entry.name, value: String(entry.value ?? '') };
+  });
+  const extensions = cluster.extensions as { name?: string; extension?: unknown }[] | undefined;
+  return {
+    apiVersion,
+    command,
+    // client-go's ResolveLocalPaths resolves exec.command only when it holds a separator: a bare name is PATH's.
+    resolvedCommand: command.includes(sep) && !isAbsolute(command) ? join(userDir, command) : command,
+    args: ((exec.args as unknown[] | null | undefined) ?? []).map(String),
+    env,
+    installHint: typeof exec.installHint === 'string' && exec.installHint ? exec.installHint : undefined,
+    provideClusterInfo: isTrue(exec.provideClusterInfo),
+    interactiveMode: mode as ExecPluginConfig['interactiveMode'],
+    clusterConfig: extensions?.find((entry) => entry?.name === 'client.authentication.k8s.io/exec')?.extension,
+    proxyUrl: typeof cluster['proxy-url'] === 'string' ? cluster['proxy-url'] : undefined,
   };
 }
 

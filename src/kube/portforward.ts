@@ -59,7 +59,8 @@ export async function openPortForward(
     import('@kubernetes/client-node/dist/config.js'),
     import('@kubernetes/client-node/dist/portforward.js'),
   ]);
-  const forward = new PortForward(clientNodeConfig(KubeConfig, kube.config), true);
+  // Our own credentials, the exec plugin's output included: client-node must not run a plugin of its own.
+  const forward = new PortForward(clientNodeConfig(KubeConfig, kube.config, await kube.connectionCredentials()), true);
 
   const sockets = new Set<net.Socket>();
   const webSockets = new Set<{ close(): void }>();
