@@ -174,6 +174,9 @@ export class KubeClient {
   /** The namespace commands use by default: -n, else the context's, else "default". */
   readonly namespace: string;
   private readonly agent: http.Agent;
+  private readonly tlsOptions: https.AgentOptions;
+  /** The agent for an exec plugin's client certificate, replaced when the plugin returns another. */
+  private certAgent?: { cert: string; agent: https.Agent };
   private readonly secure: boolean;
   private readonly baseUrl: URL;
   private readonly out?: DebugLog;
@@ -218,7 +221,8 @@ export class KubeClient {
       rejectUnauthorized: !config.insecureSkipTlsVerify,
       servername: config.tlsServerName,
     };
-    this.agent = this.secure ? new https.Agent({ keepAlive: true, maxSockets: 16, ...tls }) : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.tlsOptions = { keepAlive: true, maxSockets: 16, ...tls };
+    this.agent = this.secure ? new https.Agent(this.tlsOptions) : new http.Agent({ keepAlive: true, maxSockets: 16 });
   }
 
   /** Where this client points, for messages: `context "kind-dev" (https://127.0.0.1:6443)`. */
@@ -237,6 +241,7 @@ export class KubeClient {
   /** Frees sockets so a finished command can exit. */
   close(): void {
     this.agent.destroy();
+    this.certAgent?.agent.destroy();
   }
 
   async get<T = KubeObject>(path: string, query?: RequestOptions['query']): Promise<T> {
@@ -455,10 +460,7 @@ export class KubeClient {
     return new Promise((resolvePromise, reject) => {
       const startedAt = Date.now();
       let responded = false;
-      // A plugin's client certificate goes on the request: the agent keys its sockets by cert and key (Node's
-      // Agent.getName), so a refreshed certificate gets new connections rather than a socket made with the old one.
-      const clientCert = exec?.cert && this.secure ? { cert: exec.cert, key: exec.key } : {};
-      const request = transport.request(url, { method: options.method ?? 'GET', headers, agent: this.agent, ...clientCert }, (response) => {
+      const request = transport.request(url, { method: options.method ?? 'GET', headers, agent: this.agentFor(exec) }, (response) => {
         responded = true;
         response.once('close', () => {
           for (const signal of signals) signal.removeEventListener('abort', onAbort);
@@ -492,6 +494,20 @@ export class KubeClient {
       request.on('error', (error) => reject(error instanceof CliError ? error : connectionError(error, this.config)));
       request.end(payload);
     });
+  }
+
+  /**
+   * A plugin's client certificate needs an agent of its own: Node's Agent lets its own options override a
+   * request's (Agent.addRequest), so a cert passed per request would be dropped. A refreshed certificate replaces
+   * the agent, so no socket made with the old one is reused.
+   */
+  private agentFor(exec: ExecCredential | undefined): http.Agent {
+    if (!exec?.cert || !this.secure) return this.agent;
+    if (this.certAgent?.cert !== exec.cert) {
+      this.certAgent?.agent.destroy();
+      this.certAgent = { cert: exec.cert, agent: new https.Agent({ ...this.tlsOptions, cert: exec.cert, key: exec.key }) };
+    }
+    return this.certAgent.agent;
   }
 
   /** client-go's impersonation headers; extra keys are percent-encoded as kubectl does. */

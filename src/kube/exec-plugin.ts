@@ -71,7 +71,8 @@ export class ExecCredentialSource {
     const { stdout, code, signal, stderrTail } = await this.spawnPlugin(env, interactive);
     if (code !== 0) {
       const how = signal ? `was killed by ${signal}` : `failed with exit code ${code}`;
-      throw this.failure(`the exec plugin ${plugin.command} ${how}`, stderrTail, this.nextStep());
+      const which = plugin.resolvedCommand === plugin.command ? plugin.command : `${plugin.command} (${plugin.resolvedCommand})`;
+      throw this.failure(`the exec plugin ${which} ${how}`, stderrTail, this.nextStep());
     }
     return this.parse(stdout);
   }
