@@ -8,7 +8,8 @@ import { join } from 'node:path';
  * driven by the env entries of the kubeconfig's exec section, that logs every run it makes.
  */
 
-export const haveOpenssl = ['/usr/bin/openssl', '/usr/local/bin/openssl'].some((path) => existsSync(path));
+const opensslPath = ['/usr/bin/openssl', '/usr/local/bin/openssl'].find((path) => existsSync(path));
+export const haveOpenssl = opensslPath !== undefined;
 
 export interface TestCerts {
   ca: string;
@@ -20,7 +21,7 @@ export interface TestCerts {
 }
 
 export function makeCerts(dir: string): TestCerts {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const openssl = (...args: string[]) => execFileSync(opensslPath!, args, { cwd: dir, stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=parity-ca', '-days', '2');
   const sign = (name: string, subject: string, ext: string) => {
