@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runBin } from '../support/bin.js';
+import { binPath, ensureBuilt, runBin } from '../support/bin.js';
+import { spawnPty } from '../support/pty.js';
 import { haveOpenssl, makeCerts, takeRuns, writePlugin, type PluginRun, type TestCerts } from '../support/exec-fixtures.js';
 import { startParityServer, type ParityServer } from '../support/parity-server.js';
 
@@ -237,6 +238,32 @@ describe.skipIf(!kubectl || !haveOpenssl)('exec credential plugins like kubectl'
     expect(run.cli.runs).toHaveLength(0);
     expect(run.cli.identity).toEqual(run.kubectl.identity);
   });
+
+  it('on a terminal, hands the plugin stdin and the prompt (an MFA code typed reaches it), as kubectl does', async () => {
+    const log = join(dir, 'prompt.log');
+    const path = kubeconfig('prompt.yaml', execUser(log, { PLUGIN_MODE: 'prompt' }, 'interactiveMode: IfAvailable'));
+    const typeCode = async (file: string, args: string[]) => {
+      const session = spawnPty(file, args, { env: { ...process.env, NO_COLOR: '1', CI: '1' } });
+      try {
+        await session.waitFor(/MFA code:/);
+        session.write('424242\r');
+        await session.exited(15_000);
+      } finally {
+        session.kill();
+      }
+      const requests = server.requests.splice(0);
+      return { runs: takeRuns(log), last: requests.at(-1) };
+    };
+    server.requests.length = 0;
+    takeRuns(log);
+    const fromKubectl = await typeCode(kubectl!, ['--cache-dir', join(dir, 'cache-pty'), '--kubeconfig', path, 'get', 'pods', '-n', 'default', '-o', 'name']);
+    const fromCli = await typeCode(process.execPath, [binPath, '--kubeconfig', path, 'key', 'show', 'demo', '--reveal']);
+    expect(fromKubectl.last?.authorization).toBe('Bearer 424242');
+    expect(fromCli.last?.authorization).toBe('Bearer 424242');
+    expect(fromCli.last?.status).not.toBe(401);
+    expect(fromKubectl.runs[0]).toMatchObject({ stdinTTY: true, info: { spec: { interactive: true } } });
+    expect(fromCli.runs).toEqual(fromKubectl.runs.slice(0, 1));
+  }, 40_000);
 
   describe('merged kubeconfigs with exec users', () => {
     it('two files defining the same names: the first file wins', async () => {
