@@ -128,7 +128,6 @@ function resolvedConfig(server: string, token: string): ResolvedKubeConfig {
     namespaceFromContext: false,
     insecureSkipTlsVerify: true,
     token,
-    needsClientNode: false,
     inCluster: false,
   };
 }

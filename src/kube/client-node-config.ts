@@ -1,8 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { ResolvedKubeConfig } from './config.js';
 
-// Shared by credentials.ts (auth providers) and portforward.ts, the two places client-node is used; its own module
-// so that neither imports the other.
+// For portforward.ts, the one place client-node is still used (its WebSocket port-forward).
 
 /** What authenticates the connection, already resolved by our client (an exec plugin's output included). */
 export interface ResolvedCredentials {
@@ -14,7 +13,7 @@ export interface ResolvedCredentials {
 /**
  * A client-node KubeConfig holding exactly the cluster, user and context our own loader resolved, built from it
  * rather than by client-node reading the files again: so kubectl's merge rules (first name wins, a file listed
- * twice, an unused incomplete entry) hold here too, and client-node never runs an exec plugin of its own.
+ * twice, an unused incomplete entry) hold here too, and client-node never runs an exec plugin or auth provider.
  */
 export function clientNodeConfig(KubeConfigClass: typeof KubeConfig, config: ResolvedKubeConfig, credentials: ResolvedCredentials = {}): KubeConfig {
   const kc = new KubeConfigClass();
@@ -42,8 +41,6 @@ export function clientNodeConfig(KubeConfigClass: typeof KubeConfig, config: Res
         username: config.username,
         password: config.password,
         impersonateUser: config.impersonate?.user,
-        // Only an auth provider is still client-node's to run (credentials.ts); a copy, as it rewrites the config.
-        authProvider: config.authProvider && !credentials.token ? structuredClone(config.authProvider) : undefined,
       },
     ],
     contexts: [{ name, cluster: name, user: name, namespace: config.namespace }],

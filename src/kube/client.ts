@@ -12,7 +12,7 @@ import type { ExecCredential, ExecCredentialSource } from './exec-plugin.js';
 /**
  * The cluster client every command uses. Requests go over node:http(s) with a keep-alive agent: the simple
  * authenticated GET that most commands need must not pay for loading all of @kubernetes/client-node, which
- * is imported only for auth providers and port-forward. Exec plugins are run by exec-plugin.ts, loaded only for them.
+ * is imported only for port-forward. Exec plugins and auth providers have modules of their own, loaded only for them.
  */
 
 /** `metadata` as every Kubernetes object has it; the domain types narrow it (a stored object has a name). */
@@ -421,7 +421,7 @@ export class KubeClient {
     const response = await this.sendOnce(options, used);
     // Exec credentials (EKS, GKE tokens, Teleport certificates) can be revoked or expire early: on a 401 ask the
     // plugin once more and retry once, as client-go's exec authenticator does; a second 401 is the user's to fix.
-    if (response.statusCode === 401 && (used || this.config.needsClientNode)) {
+    if (response.statusCode === 401 && (used || this.config.authProvider)) {
       response.resume();
       if (used) return this.sendOnce(options, await this.execSource!.refresh(used));
       this.credentialsReady = undefined;
@@ -545,13 +545,13 @@ export class KubeClient {
     return { token: header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : this.currentToken() };
   }
 
-  /** Exec plugins get our runner (loaded only for them); auth providers let client-node produce the headers. */
+  /** Exec plugins get our runner, auth providers credentials.ts; each is loaded only for the kubeconfigs that need it. */
   private async prepareCredentials(): Promise<void> {
     if (this.config.exec && !this.execSource) {
       const { ExecCredentialSource } = await import('./exec-plugin.js');
       this.execSource = new ExecCredentialSource(this.config, this.constructedWith.env ?? process.env);
     }
-    if (!this.config.needsClientNode) return;
+    if (!this.config.authProvider) return;
     const { credentialHeaders } = await import('./credentials.js');
     this.extraHeaders = await credentialHeaders(this.config);
   }

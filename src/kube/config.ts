@@ -10,7 +10,7 @@ import { CliError, ExitCode } from '../errors.js';
  * Kubeconfig loading, done here rather than by client-node's KubeConfig because the common cases (token,
  * client certificate, CA, insecure) need only a YAML parser, and loading client-node costs every command ~300 ms
  * (see bench/). Exec plugins are run by our own exec-plugin.ts (client-node's did not meet the spec: no client
- * certificates, no terminal, no cluster info); only auth providers are still handed to client-node (credentials.ts).
+ * certificates, no terminal, no cluster info); the oidc auth provider is oidc.ts's (client-node's refresh is broken).
  */
 
 interface NamedCluster {
@@ -27,7 +27,7 @@ interface NamedContext {
 }
 
 export interface ResolvedKubeConfig {
-  /** The files it came from, for messages and for client-node when it must take over. */
+  /** The files it came from, for messages. */
   files: string[];
   contextName: string;
   clusterName: string;
@@ -49,10 +49,8 @@ export interface ResolvedKubeConfig {
   impersonate?: Impersonation;
   /** An exec credential plugin (client.authentication.k8s.io), run by exec-plugin.ts; absent when a token wins. */
   exec?: ExecPluginConfig;
-  /** The user's `auth-provider` ({name, config}), for client-node; absent when a token wins. */
-  authProvider?: { name: string; config?: Record<string, string> };
-  /** An auth provider: credentials must come from client-node. */
-  needsClientNode: boolean;
+  /** The user's `auth-provider` ({name, config}) and the file it came from (refreshed tokens go back there). */
+  authProvider?: { name: string; config?: Record<string, string>; file?: string };
   inCluster: boolean;
 }
 
@@ -139,7 +137,7 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   const clusters = new Map<string, NamedCluster>();
   const users = new Map<string, NamedUser>();
   const contexts = new Map<string, NamedContext>();
-  const baseDirOf = new Map<object, string>();
+  const fileOf = new Map<object, string>();
   let currentContext: string | undefined;
   for (const path of existing) {
     let doc: Record<string, unknown>;
@@ -154,13 +152,13 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
     for (const entry of (doc.clusters as NamedCluster[] | undefined) ?? []) {
       if (entry?.name && !clusters.has(entry.name)) {
         clusters.set(entry.name, entry);
-        baseDirOf.set(entry, dirname(path));
+        fileOf.set(entry, path);
       }
     }
     for (const entry of (doc.users as NamedUser[] | undefined) ?? []) {
       if (entry?.name && !users.has(entry.name)) {
         users.set(entry.name, entry);
-        baseDirOf.set(entry, dirname(path));
+        fileOf.set(entry, path);
       }
     }
     for (const entry of (doc.contexts as NamedContext[] | undefined) ?? []) {
@@ -192,8 +190,8 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   const userEntry = users.get(context.context?.user ?? '');
   const cluster = clusterEntry.cluster ?? {};
   const user = userEntry?.user ?? {};
-  const clusterDir = baseDirOf.get(clusterEntry)!;
-  const userDir = userEntry ? baseDirOf.get(userEntry)! : clusterDir;
+  const clusterDir = dirname(fileOf.get(clusterEntry)!);
+  const userDir = userEntry ? dirname(fileOf.get(userEntry)!) : clusterDir;
 
   let server = String(cluster.server ?? '').replace(/\/+$/, '');
   if (!server) {
@@ -224,7 +222,11 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   if (user.exec && user['auth-provider'] && !staticToken) throw refuse(`authProvider cannot be provided in combination with an exec plugin for ${userEntry?.name}`);
   // A static token beats an exec plugin or auth provider in kubectl: the plugin is then neither checked nor run.
   const exec = user.exec && !staticToken ? execPluginOf(user.exec as Record<string, unknown>, cluster, userEntry?.name ?? '', userDir) : undefined;
-  const authProvider = user['auth-provider'] && !staticToken ? (user['auth-provider'] as ResolvedKubeConfig['authProvider']) : undefined;
+  const provider = user['auth-provider'] as { name?: unknown; config?: Record<string, unknown> } | undefined;
+  const authProvider =
+    provider && !staticToken
+      ? { name: String(provider.name ?? ''), config: Object.fromEntries(Object.entries(provider.config ?? {}).map(([key, value]) => [key, String(value ?? '')])), file: fileOf.get(userEntry!) }
+      : undefined;
 
   return {
     files: existing,
@@ -247,7 +249,6 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
     impersonate,
     exec,
     authProvider,
-    needsClientNode: Boolean(authProvider),
     inCluster: false,
   };
 }
@@ -329,7 +330,6 @@ function inClusterConfig(env: NodeJS.ProcessEnv): ResolvedKubeConfig {
     insecureSkipTlsVerify: false,
     // The projected token rotates: read it per request rather than once.
     tokenFile: join(serviceAccountDir, 'token'),
-    needsClientNode: false,
     inCluster: true,
   };
 }

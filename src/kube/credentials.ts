@@ -1,50 +1,30 @@
 import type { ResolvedKubeConfig } from './config.js';
 import { CliError } from '../errors.js';
-import { clientNodeConfig } from './client-node-config.js';
 
 /**
- * Credentials of a kubeconfig `auth-provider` (oidc, and the removed gcp/azure ones client-node still knows),
- * produced by @kubernetes/client-node. Imported lazily by client.ts, so commands on token, certificate or exec
- * kubeconfigs never load it. Exec plugins are exec-plugin.ts's, never client-node's.
+ * Credentials of a kubeconfig `auth-provider`. kubectl v1.26+ keeps only oidc (oidc.ts); gcp and azure were
+ * removed in favour of exec plugins, and kubectl says so: so do we, with its words
+ * (k8s.io/client-go/plugin/pkg/client/auth/{gcp,azure}/*_stub.go). Imported lazily by client.ts.
  */
-export async function credentialHeaders(config: ResolvedKubeConfig): Promise<Record<string, string>> {
-  const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
-  const kc = clientNodeConfig(KubeConfig, config);
-  const options: { headers: Record<string, string> } = { headers: {} };
-  const provider = config.authProvider?.name ?? 'auth-provider';
-  try {
-    await kc.applyToHTTPSOptions(options as never);
-  } catch (error) {
-    throw authProviderFailure(config, provider, error);
-  }
-  return options.headers;
-}
+const removed: Record<string, { plugin: string; see: string }> = {
+  gcp: { plugin: 'gke-gcloud-auth-plugin', see: 'https://cloud.google.com/blog/products/containers-kubernetes/kubectl-auth-changes-in-gke' },
+  azure: { plugin: 'kubelogin', see: 'https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins' },
+};
 
-/** Says which credential failed and why in the user's terms; a refresh that cannot reach the issuer names it. */
-function authProviderFailure(config: ResolvedKubeConfig, provider: string, error: unknown): CliError {
-  const settings = config.authProvider?.config ?? {};
-  const issuer = settings['idp-issuer-url'];
-  const detail = describe(error);
+export async function credentialHeaders(config: ResolvedKubeConfig): Promise<Record<string, string>> {
+  const name = config.authProvider?.name ?? '';
+  if (name === 'oidc') {
+    const { oidcToken } = await import('./oidc.js');
+    return { Authorization: `Bearer ${await oidcToken(config)}` };
+  }
   const prefix = `could not get credentials for context "${config.contextName}"`;
-  if (provider === 'oidc' && issuer) {
-    return new CliError(`${prefix}: the OIDC id-token of user "${config.userName}" has expired and refreshing it at the issuer ${issuer} failed: ${detail}`, {
-      hint: `Check that ${issuer} is reachable from here (VPN?), or log in again with your OIDC login tool to get a fresh id-token.`,
-      cause: error,
+  const gone = removed[name];
+  if (gone) {
+    throw new CliError(`${prefix}: The ${name} auth plugin has been removed. Please use the "${gone.plugin}" kubectl/client-go credential plugin instead.`, {
+      hint: `Install ${gone.plugin} and switch user "${config.userName}" to it (see ${gone.see}); kubectl refuses this kubeconfig too.`,
     });
   }
-  return new CliError(`${prefix}: the ${provider} auth provider of user "${config.userName}" failed: ${detail}`, {
-    hint: 'Log in again with the tool that wrote this kubeconfig user, or switch it to an exec credential plugin.',
-    cause: error,
+  throw new CliError(`${prefix}: no Auth Provider found for name "${name}"`, {
+    hint: `Fix the auth-provider of user "${config.userName}" in the kubeconfig (kubectl knows only oidc), or use an exec credential plugin.`,
   });
-}
-
-/** The root cause of a fetch failure (ECONNREFUSED, ENOTFOUND), not only undici's "fetch failed". */
-function describe(error: unknown): string {
-  const messages: string[] = [];
-  for (let current = error as { message?: string; code?: string; cause?: unknown } | undefined; current && messages.length < 4; current = current.cause as typeof current) {
-    const text = current.code && !current.message?.includes(current.code) ? `${current.message} (${current.code})` : current.message;
-    if (text && !messages.includes(text)) messages.push(text);
-  }
-  // A token never reaches these messages: client-node's errors name the step and the URL, not the token.
-  return messages.join(': ') || String(error);
 }

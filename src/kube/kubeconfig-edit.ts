@@ -65,3 +65,18 @@ export async function removeContext(path: string, name: string): Promise<boolean
   if (removed) writeFileAtomic(path, doc.toString(), { mode: 0o600, overwrite: true, secret: true });
   return removed;
 }
+
+/**
+ * Writes refreshed auth-provider settings (an OIDC id-token and refresh-token) back into the user's entry of the
+ * file it came from, as kubectl's persister does, leaving the rest of the file as it was.
+ */
+export async function persistAuthProviderConfig(path: string, userName: string, updates: Record<string, string>): Promise<void> {
+  const doc = loadKubeconfigDocument(path);
+  const users = doc.get('users');
+  if (!isSeq(users)) return;
+  const entry = users.items.find((item) => isMap(item) && item.get('name') === userName);
+  if (!isMap(entry)) return;
+  for (const [key, value] of Object.entries(updates)) entry.setIn(['user', 'auth-provider', 'config', key], value);
+  // No folding: a token is one long word, and a folded one is hard to read or grep.
+  writeFileAtomic(path, doc.toString({ lineWidth: 0 }), { mode: 0o600, overwrite: true, secret: true });
+}

@@ -75,7 +75,7 @@ describe('loadKubeConfig', () => {
 
   it('an exec plugin is ours to run, not client-node\'s; a relative command is the kubeconfig directory\'s', () => {
     const loaded = loadKubeConfig({ kubeconfig: file('g.yaml', config({ user: '    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: aws\n      interactiveMode: Never' })), env: {} });
-    expect(loaded.needsClientNode).toBe(false);
+    expect(loaded.authProvider).toBeUndefined();
     expect(loaded.exec).toMatchObject({ command: 'aws', resolvedCommand: 'aws', interactiveMode: 'Never', provideClusterInfo: false });
     const relative = loadKubeConfig({ kubeconfig: file('g2.yaml', config({ user: '    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ./bin/plugin' })), env: {} });
     expect(relative.exec).toMatchObject({ resolvedCommand: join(dir, 'bin/plugin'), interactiveMode: 'IfAvailable' });
@@ -119,7 +119,6 @@ ${user}
     expect(both.token).toBeUndefined();
     expect(both.tokenFile).toBe(join(dir, 'tok'));
     const exec = loadKubeConfig({ kubeconfig: file('te.yaml', plain('    token: t\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: x, interactiveMode: Never}')), env: {} });
-    expect(exec.needsClientNode).toBe(false);
     expect(exec.exec).toBeUndefined();
     expect(loadKubeConfig({ kubeconfig: file('yes.yaml', plain('    token: t', '    server: https://k.example.com\n    insecure-skip-tls-verify: yes')), env: {} }).insecureSkipTlsVerify).toBe(true);
   });

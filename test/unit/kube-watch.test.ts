@@ -21,7 +21,7 @@ const describeUpdate = (update: WatchUpdate<Cm>) =>
 beforeAll(async () => {
   server = await startApiServer();
   kube = new KubeClient(
-    { files: [], contextName: 'test', clusterName: 'test', userName: 'test', server: server.httpsUrl, namespace: 'default', namespaceFromContext: false, insecureSkipTlsVerify: true, token: server.token, needsClientNode: false, inCluster: false },
+    { files: [], contextName: 'test', clusterName: 'test', userName: 'test', server: server.httpsUrl, namespace: 'default', namespaceFromContext: false, insecureSkipTlsVerify: true, token: server.token, inCluster: false },
     {},
   );
 });
