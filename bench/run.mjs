@@ -4,6 +4,7 @@
 //   npm run bench -- --rounds 5   fewer rounds
 //   npm run bench -- --only startup,read
 //   npm run bench -- --only proxy  what `sympozium proxy` adds per request (in-process client, no start-up)
+//   npm run bench -- --only exec   `key show` with an exec-plugin kubeconfig vs a token one (bench/exec.bench.mjs)
 //   npm run bench -- --only run    `run --no-wait` against `kubectl create -f` of the same AgentRun
 //   npm run bench -- --only install  what `npm i -g` of the packed tarball puts on disk (size, packages, time)
 //
@@ -54,6 +55,8 @@ function timeCommand(command, commandArgs, { env, first, input, allowFailure } =
       if (code !== 0 && !allowFailure) return reject(new Error(`${command} ${commandArgs.join(' ')} exited ${code}: ${stderr.slice(0, 500)}`));
       resolve({ ms: Number(ended - started) / 1e6, firstMs: firstAt ? Number(firstAt - started) / 1e6 : undefined, stdout });
     });
+    // A command that exits at once (a tiny script, /bin/true) may close stdin before it is written.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
@@ -225,6 +228,7 @@ request.end(${JSON.stringify(body(true))});
   }
 
   if (wanted('proxy')) extra.proxy = await benchProxy(key);
+  if (wanted('exec')) extra.exec = await (await import('./exec.bench.mjs')).benchExec({ work, kubeconfig, env, pair, labelled, cli, run });
 
   if (wanted('dev')) extra.dev = await benchDev();
   if (wanted('tail')) extra.tail = await benchTail();
