@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binPath, ensureBuilt, runBin } from '../support/bin.js';
+import { loadedModules } from '../support/loaded-modules.js';
 import { spawnPty } from '../support/pty.js';
 import { haveOpenssl, makeCerts, takeRuns, writePlugin, type PluginRun, type TestCerts } from '../support/exec-fixtures.js';
 import { startParityServer, type ParityServer } from '../support/parity-server.js';
@@ -264,6 +265,17 @@ describe.skipIf(!kubectl || !haveOpenssl)('exec credential plugins like kubectl'
     expect(fromKubectl.runs[0]).toMatchObject({ stdinTTY: true, info: { spec: { interactive: true } } });
     expect(fromCli.runs).toEqual(fromKubectl.runs.slice(0, 1));
   }, 40_000);
+
+  it('loads the exec module only for a kubeconfig with an exec plugin', async () => {
+    const log = join(dir, 'modules.log');
+    const chunk = (files: string[]) => files.filter((file) => /dist\/chunks\/exec-plugin-/.test(file));
+    const withToken = await loadedModules(['--kubeconfig', kubeconfig('modules-token.yaml', 'token: plugin-token'), 'key', 'show', 'demo', '--reveal']);
+    const withExec = await loadedModules(['--kubeconfig', kubeconfig('modules-exec.yaml', execUser(log, { PLUGIN_MODE: 'token' })), 'key', 'show', 'demo', '--reveal']);
+    expect(withToken.some((file) => file.endsWith('dist/main.js'))).toBe(true);
+    expect(chunk(withToken)).toEqual([]);
+    expect(chunk(withExec)).toHaveLength(1);
+    expect(withExec.filter((file) => file.includes('@kubernetes/client-node'))).toEqual([]);
+  });
 
   describe('merged kubeconfigs with exec users', () => {
     it('two files defining the same names: the first file wins', async () => {
