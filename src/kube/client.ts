@@ -330,7 +330,7 @@ export class KubeClient {
     const started = (response as unknown as { startedAt: number }).startedAt;
     this.out?.debug(`${options.method ?? 'GET'} ${this.urlFor(options).pathname}${this.urlFor(options).search} -> ${response.statusCode} (${Date.now() - started}ms)`);
     const status = response.statusCode ?? 0;
-    if (status >= 400) throw KubeApiError.fromResponse(status, text, this.describe(), options.method ?? 'GET', options.path);
+    if (status >= 400) throw this.apiError(status, text, options.method ?? 'GET', options.path);
     let body: unknown = text;
     if (text && (response.headers['content-type'] ?? '').includes('json')) {
       try {
@@ -351,7 +351,7 @@ export class KubeClient {
   async textStream(path: string, query: RequestOptions['query'], signal?: AbortSignal): Promise<http.IncomingMessage> {
     const response = await this.send({ path, query, signal, timeoutMs: 0, accept: '*/*' });
     const status = response.statusCode ?? 0;
-    if (status >= 400) throw KubeApiError.fromResponse(status, await readBody(response), this.describe(), 'GET', path);
+    if (status >= 400) throw this.apiError(status, await readBody(response), 'GET', path);
     response.setEncoding('utf8');
     return response;
   }
@@ -364,7 +364,7 @@ export class KubeClient {
     const response = await this.send({ path, query: { ...query, watch: 'true' }, signal, timeoutMs: 0 });
     const status = response.statusCode ?? 0;
     if (status >= 400) {
-      throw KubeApiError.fromResponse(status, await readBody(response), this.describe(), 'GET', `${path}?watch=true`);
+      throw this.apiError(status, await readBody(response), 'GET', `${path}?watch=true`);
     }
     response.setEncoding('utf8');
     let buffer = '';
@@ -388,6 +388,21 @@ export class KubeClient {
     } finally {
       response.destroy();
     }
+  }
+
+  /**
+   * The server's refusal as a KubeApiError; a 401 that survived a fresh run of the exec plugin (or auth provider)
+   * says so and names it, since logging in again through that tool is the next step, not a generic one.
+   */
+  private apiError(status: number, text: string, method: string, path: string): KubeApiError {
+    const error = KubeApiError.fromResponse(status, text, this.describe(), method, path);
+    const exec = this.config.exec;
+    if (status !== 401 || !(exec || this.config.authProvider)) return error;
+    const source = exec ? `the exec plugin ${exec.command} (run again after the first 401)` : `the ${this.config.authProvider!.name} auth provider`;
+    const next = exec
+      ? `Run \`${[exec.command, ...exec.args].join(' ')}\` by hand to check whom it logs you in as, log in again with it, or choose another --context.`
+      : 'Log in again with your OIDC login tool, or choose another --context.';
+    return new KubeApiError(`${error.message}: the credentials came from ${source}`, status, error.status, next);
   }
 
   /** One line of a watch stream; anything but a JSON event is the server's fault, and said to be. */

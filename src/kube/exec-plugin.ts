@@ -121,7 +121,7 @@ export class ExecCredentialSource {
       child.on('error', (error: NodeJS.ErrnoException) => reject(this.spawnFailure(error)));
       child.on('close', (code, signal) => {
         const lines = stderr.trimEnd().split('\n').filter(Boolean).slice(-3);
-        resolve({ stdout, code, signal, stderrTail: stderrIsTerminal ? undefined : lines.join('\n') || undefined });
+        resolve({ stdout, code, signal, stderrTail: stderrIsTerminal ? '(its messages are above)' : lines.join('\n') || undefined });
       });
     });
   }
@@ -182,7 +182,7 @@ export class ExecCredentialSource {
 
   /** Every exec failure says it is about credentials, for which context, with the plugin's own last words. */
   private failure(reason: string, stderrTail: string | undefined, hint: string): CliError {
-    const said = stderrTail ? `; its last words on stderr (shown above):\n  ${stderrTail.split('\n').join('\n  ')}` : '';
+    const said = !stderrTail ? '' : stderrTail.startsWith('(') ? ` ${stderrTail}` : `; its last words on stderr (shown above):\n  ${stderrTail.split('\n').join('\n  ')}`;
     return new CliError(`could not get credentials for context "${this.config.contextName}": ${reason}${said}`, { hint });
   }
 }
