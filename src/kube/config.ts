@@ -219,9 +219,10 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   if (clientKey && !clientCert) throw refuse(`user "${userEntry?.name}" has a client key but no client certificate (client-certificate or client-certificate-data)`);
   const impersonate = impersonationOf(user, options, userEntry?.name ?? '');
   const staticToken = Boolean(token || tokenFile);
-  if (user.exec && user['auth-provider'] && !staticToken) throw refuse(`authProvider cannot be provided in combination with an exec plugin for ${userEntry?.name}`);
-  // A static token beats an exec plugin or auth provider in kubectl: the plugin is then neither checked nor run.
-  const exec = user.exec && !staticToken ? execPluginOf(user.exec as Record<string, unknown>, cluster, userEntry?.name ?? '', userDir) : undefined;
+  if (user.exec && user['auth-provider']) throw refuse(`authProvider cannot be provided in combination with an exec plugin for ${userEntry?.name}`);
+  // kubectl checks the exec section even beside a token (validateAuthInfo), but a static token wins: never run then.
+  const execSpec = user.exec ? execPluginOf(user.exec as Record<string, unknown>, cluster, userEntry?.name ?? '', userDir) : undefined;
+  const exec = staticToken ? undefined : execSpec;
   const provider = user['auth-provider'] as { name?: unknown; config?: Record<string, unknown> } | undefined;
   const authProvider =
     provider && !staticToken

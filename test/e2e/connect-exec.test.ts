@@ -278,6 +278,18 @@ describe.skipIf(!kubectl || !haveOpenssl)('exec credential plugins like kubectl'
     expect(withExec.filter((file) => file.includes('@kubernetes/client-node'))).toEqual([]);
   });
 
+  it('checks the exec section even beside a token, refusing what kubectl refuses', async () => {
+    const log = join(dir, 'checked.log');
+    const path = kubeconfig('checked.yaml', `token: plugin-token\nexec: {apiVersion: client.authentication.k8s.io/v1, command: ${plugin}}`);
+    const run = await sideBySide({ path, log });
+    const reason = 'interactiveMode must be specified for u to use exec authentication plugin';
+    expect(run.kubectl.status).not.toBe(0);
+    expect(run.kubectl.stderr).toContain(reason);
+    expect(run.cli.status).toBe(2);
+    expect(run.cli.stderr).toContain(reason);
+    expect(run.cli.statuses).toEqual([]);
+  });
+
   describe('merged kubeconfigs with exec users', () => {
     it('two files defining the same names: the first file wins', async () => {
       const log = join(dir, 'merge.log');
