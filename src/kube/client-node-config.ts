@@ -8,6 +8,8 @@ export interface ResolvedCredentials {
   token?: string;
   cert?: string;
   key?: string;
+  username?: string;
+  password?: string;
 }
 
 /**
@@ -35,11 +37,12 @@ export function clientNodeConfig(KubeConfigClass: typeof KubeConfig, config: Res
     users: [
       {
         name,
-        token: credentials.token ?? config.token,
+        // Only what our client resolved: over http that is nothing (kubectl's rule), and a tokenFile is read by it.
+        token: credentials.token,
         certData: credentials.cert ? Buffer.from(credentials.cert).toString('base64') : config.clientCert?.toString('base64'),
         keyData: credentials.key ? Buffer.from(credentials.key).toString('base64') : config.clientKey?.toString('base64'),
-        username: config.username,
-        password: config.password,
+        username: credentials.username,
+        password: credentials.password,
         impersonateUser: config.impersonate?.user,
       },
     ],

@@ -552,16 +552,20 @@ export class KubeClient {
    * What authenticates this client, resolved now (the exec plugin run if it must be), for port-forward's
    * client-node connection: so it carries the same identity without client-node running any plugin itself.
    */
-  async connectionCredentials(): Promise<{ token?: string; cert?: string; key?: string }> {
+  async connectionCredentials(): Promise<{ token?: string; cert?: string; key?: string; username?: string; password?: string }> {
     await (this.credentialsReady ??= this.prepareCredentials());
+    if (!this.secure) return {};
     const exec = await this.execSource?.get();
     if (exec) return { token: exec.token, cert: exec.cert, key: exec.key };
     const header = this.extraHeaders.Authorization;
-    return { token: header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : this.currentToken() };
+    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : this.currentToken();
+    return token ? { token } : { username: this.config.username, password: this.config.password };
   }
 
   /** Exec plugins get our runner, auth providers credentials.ts; each is loaded only for the kubeconfigs that need it. */
   private async prepareCredentials(): Promise<void> {
+    // Over plain http kubectl sends no credentials, so it never runs the plugin or auth provider either.
+    if (!this.secure) return;
     if (this.config.exec && !this.execSource) {
       const { ExecCredentialSource } = await import('./exec-plugin.js');
       this.execSource = new ExecCredentialSource(this.config, this.constructedWith.env ?? process.env);

@@ -77,6 +77,16 @@ describe.skipIf(!kubectl)('connect like kubectl', () => {
     expect(run.ours).toEqual(run.kubectl);
   });
 
+  it('runs no exec plugin for a plain http server, as kubectl does', async () => {
+    const marker = join(dir, 'exec-ran');
+    const plugin = join(dir, 'marker-plugin.sh');
+    writeFileSync(plugin, `#!/bin/sh\necho ran >> ${marker}\necho '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"token":"x"}}'\n`, { mode: 0o755 });
+    const run = await sideBySide(kubeconfig('http-exec.yaml', `    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: ${plugin}}`));
+    expect(run.kubectlRun.status).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    expect(run.ours).toEqual(run.kubectl);
+  });
+
   it('impersonates from the kubeconfig user like kubectl, extra keys encoded the same', async () => {
     const run = await sideBySide(kubeconfig('as.yaml', '    token: t\n    as: alice\n    as-groups: [devs, ops]\n    as-uid: "42"\n    as-user-extra:\n      scopes.example.com/x y: [a]'));
     expect(run.kubectlRun.status).toBe(0);
