@@ -307,6 +307,12 @@ export class KubeClient {
    */
   async request<T>(options: RequestOptions): Promise<ResponseOf<T>> {
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs ?? 30_000;
+    // Credentials first, outside the deadline: an exec plugin may wait for the user (a device-code login, an MFA
+    // prompt) far longer than the cluster may take to answer, and kubectl does not time its plugin out either.
+    if (this.config.exec || this.config.authProvider) {
+      await (this.credentialsReady ??= this.prepareCredentials());
+      await this.execSource?.get();
+    }
     if (timeoutMs <= 0) return this.requestUnbounded(options);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), timeoutMs);

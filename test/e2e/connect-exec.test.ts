@@ -77,8 +77,8 @@ interface Side {
   statuses: number[];
 }
 
-async function sideBySide(options: { path?: string; env?: NodeJS.ProcessEnv; log: string }): Promise<{ kubectl: Side; cli: Side }> {
-  const flags = options.path ? ['--kubeconfig', options.path] : [];
+async function sideBySide(options: { path?: string; env?: NodeJS.ProcessEnv; log: string; flags?: string[] }): Promise<{ kubectl: Side; cli: Side }> {
+  const flags = [...(options.path ? ['--kubeconfig', options.path] : []), ...(options.flags ?? [])];
   const observe = (status: number | null, stderr: string): Side => {
     const requests = server.requests.splice(0);
     const last = requests.at(-1);
@@ -156,6 +156,15 @@ describe.skipIf(!kubectl || !haveOpenssl)('exec credential plugins like kubectl'
     expect(run.cli.runs.length).toBe(2);
     expect(run.cli.stderr).toContain(`the cluster rejected the credentials of context "c" (${server.url}) (401 Unauthorized): the credentials came from the exec plugin ${plugin}`);
     expect(run.cli.stderr).not.toContain('revoked');
+  });
+
+  it('does not count a slow plugin (a login still going on) against --request-timeout, as kubectl does not', async () => {
+    const log = join(dir, 'slow.log');
+    const run = await sideBySide({ path: kubeconfig('slow.yaml', execUser(log, { PLUGIN_MODE: 'token', PLUGIN_SLEEP_MS: '1500' })), log, flags: ['--request-timeout', '1s'] });
+    expect(run.kubectl.status).toBe(0);
+    expect(authenticated(run.cli)).toBe(true);
+    expect(run.cli.stderr).not.toContain('did not answer');
+    expect(run.cli.identity).toEqual(run.kubectl.identity);
   });
 
   it('runs the plugin again for a request once its credential has expired, as kubectl does', async () => {

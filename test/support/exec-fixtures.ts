@@ -38,7 +38,8 @@ export function makeCerts(dir: string): TestCerts {
 /**
  * The plugin. PLUGIN_LOG gets one JSON line per run (its KUBERNETES_EXEC_INFO and whether stdin was a terminal);
  * PLUGIN_MODE is token, cert, stale-then-fresh (a rejected token on the first run), prompt (reads the token from
- * stdin) or fail (exit PLUGIN_EXIT); PLUGIN_STDERR is written to stderr; PLUGIN_EXPIRES_IN_MS sets the expiry.
+ * stdin) or fail (exit PLUGIN_EXIT); PLUGIN_STDERR is written to stderr; PLUGIN_EXPIRES_IN_MS sets the expiry;
+ * PLUGIN_SLEEP_MS makes it take that long (a login the user is still finishing).
  */
 const pluginSource = `#!/usr/bin/env node
 const fs = require('node:fs');
@@ -47,6 +48,7 @@ const info = JSON.parse(env.KUBERNETES_EXEC_INFO || '{}');
 const runs = env.PLUGIN_LOG && fs.existsSync(env.PLUGIN_LOG) ? fs.readFileSync(env.PLUGIN_LOG, 'utf8').split('\\n').filter(Boolean).length : 0;
 if (env.PLUGIN_LOG) fs.appendFileSync(env.PLUGIN_LOG, JSON.stringify({ info, stdinTTY: Boolean(process.stdin.isTTY) }) + '\\n');
 if (env.PLUGIN_STDERR) process.stderr.write(env.PLUGIN_STDERR + '\\n');
+if (env.PLUGIN_SLEEP_MS) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(env.PLUGIN_SLEEP_MS));
 const reply = (status) => {
   if (env.PLUGIN_EXPIRES_IN_MS) status.expirationTimestamp = new Date(Date.now() + Number(env.PLUGIN_EXPIRES_IN_MS)).toISOString().replace(/\\.\\d+Z$/, 'Z');
   process.stdout.write(JSON.stringify({ kind: 'ExecCredential', apiVersion: info.apiVersion, status }));
