@@ -241,6 +241,22 @@ describe.skipIf(!kubectl || !haveOpenssl)('exec credential plugins like kubectl'
     expect(failing.cli.stderr).toMatch(/Run `.*plugin\.js` by hand/);
   });
 
+  it('refuses a credential the plugin got wrong, with kubectl\'s reason and without quoting it', async () => {
+    const log = join(dir, 'wrong.log');
+    const cases = [
+      ['wrong-version', 'exec plugin is configured to use API version client.authentication.k8s.io/v1, plugin returned version client.authentication.k8s.io/v1beta1'],
+      ['cert-only', 'exec plugin returned only certificate or key, not both'],
+    ] as const;
+    for (const [mode, reason] of cases) {
+      const run = await sideBySide({ path: kubeconfig(`${mode}.yaml`, execUser(log, { PLUGIN_MODE: mode, PLUGIN_CERT: certs.clientCertFile })), log });
+      expect(run.kubectl.status, mode).not.toBe(0);
+      expect(run.kubectl.stderr, mode).toContain(reason);
+      expect(run.cli.status, mode).toBe(1);
+      expect(run.cli.stderr, mode).toContain(`could not get credentials for context "c": ${reason}`);
+      expect(run.cli.stderr, mode).not.toMatch(/plugin-token|BEGIN CERTIFICATE/);
+    }
+  });
+
   it('with both a token and an exec plugin, sends the token and never runs the plugin', async () => {
     const log = join(dir, 'both.log');
     const run = await sideBySide({ path: kubeconfig('both.yaml', `token: plugin-token\n${execUser(log, { PLUGIN_MODE: 'token', PLUGIN_TOKEN: 'from-plugin' })}`), log });

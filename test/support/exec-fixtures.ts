@@ -38,7 +38,7 @@ export function makeCerts(dir: string): TestCerts {
 /**
  * The plugin. PLUGIN_LOG gets one JSON line per run (its KUBERNETES_EXEC_INFO and whether stdin was a terminal);
  * PLUGIN_MODE is token, cert, stale-then-fresh (a rejected token on the first run), prompt (reads the token from
- * stdin) or fail (exit PLUGIN_EXIT); PLUGIN_STDERR is written to stderr; PLUGIN_EXPIRES_IN_MS sets the expiry;
+ * stdin), fail (exit PLUGIN_EXIT), wrong-version (v1beta1 output) or cert-only (no key); PLUGIN_STDERR is written to stderr; PLUGIN_EXPIRES_IN_MS sets the expiry;
  * PLUGIN_SLEEP_MS makes it take that long (a login the user is still finishing).
  */
 const pluginSource = `#!/usr/bin/env node
@@ -56,6 +56,8 @@ const reply = (status) => {
 const mode = env.PLUGIN_MODE || 'token';
 if (mode === 'fail') { process.stderr.write('login failed: no session\\n'); process.exit(Number(env.PLUGIN_EXIT || 1)); }
 if (mode === 'token') reply({ token: env.PLUGIN_TOKEN || 'plugin-token' });
+if (mode === 'wrong-version') { info.apiVersion = 'client.authentication.k8s.io/v1beta1'; reply({ token: 'plugin-token' }); }
+if (mode === 'cert-only') reply({ clientCertificateData: fs.readFileSync(env.PLUGIN_CERT, 'utf8') });
 if (mode === 'stale-then-fresh') reply({ token: runs === 0 ? 'stale-token' : 'fresh-token' });
 if (mode === 'cert') reply({ clientCertificateData: fs.readFileSync(env.PLUGIN_CERT, 'utf8'), clientKeyData: fs.readFileSync(env.PLUGIN_KEY, 'utf8') });
 if (mode === 'prompt') {
