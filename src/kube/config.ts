@@ -275,8 +275,8 @@ function execPluginOf(exec: Record<string, unknown>, cluster: Record<string, unk
   mode ||= 'IfAvailable';
   if (!interactiveModes.has(mode)) throw invalid(`invalid interactiveMode for ${userName}: "${mode}"`);
   if (!execApiVersions.has(apiVersion)) throw invalid(`exec plugin: invalid apiVersion "${apiVersion}"`);
-  const env = ((exec.env as { name?: unknown; value?: unknown }[] | null | undefined) ?? []).map((entry, index) => {
-    if (typeof entry?.name !== 'string' || !entry.name) throw invalid(`env variable ${index} name must be specified for ${userName} to use exec authentication plugin`);
+  const env = ((exec.env as { name?: unknown; value?: unknown }[] | null | undefined) ?? []).map((entry) => {
+    if (typeof entry?.name !== 'string' || !entry.name) throw invalid(`env variable name must be specified for ${userName} to use exec authentication plugin`);
     return { name: entry.name, value: String(entry.value ?? '') };
   });
   const extensions = cluster.extensions as { name?: string; extension?: unknown }[] | undefined;

@@ -315,6 +315,24 @@ describe.skipIf(!kubectl || !haveOpenssl)('exec credential plugins like kubectl'
     expect(run.cli.statuses).toEqual([]);
   });
 
+  it('refuses an invalid exec section with kubectl\'s reasons, running nothing', async () => {
+    const log = join(dir, 'invalid.log');
+    const cases: [string, string][] = [
+      ['{apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never}', 'command must be specified for u to use exec authentication plugin'],
+      [`{command: ${plugin}, interactiveMode: Never}`, 'apiVersion must be specified for u to use exec authentication plugin'],
+      [`{apiVersion: client.authentication.k8s.io/v1, command: ${plugin}, interactiveMode: Sometimes}`, 'invalid interactiveMode for u: "Sometimes"'],
+      [`{apiVersion: client.authentication.k8s.io/v1alpha1, command: ${plugin}}`, 'exec plugin: invalid apiVersion "client.authentication.k8s.io/v1alpha1"'],
+      [`{apiVersion: client.authentication.k8s.io/v1, command: ${plugin}, interactiveMode: Never, env: [{value: a}]}`, 'env variable name must be specified for u to use exec authentication plugin'],
+    ];
+    for (const [index, [exec, reason]] of cases.entries()) {
+      const run = await sideBySide({ path: kubeconfig(`invalid-${index}.yaml`, `exec: ${exec}`), log });
+      expect(run.kubectl.stderr, exec).toContain(reason);
+      expect(run.cli.stderr, exec).toContain(`error: ${reason}`);
+      expect(run.cli.status, exec).toBe(2);
+      expect([...run.kubectl.statuses, ...run.cli.statuses], exec).toEqual([]);
+    }
+  });
+
   describe('merged kubeconfigs with exec users', () => {
     it('two files defining the same names: the first file wins', async () => {
       const log = join(dir, 'merge.log');
