@@ -257,13 +257,17 @@ describe.skipIf(!kubectl || !haveOpenssl)('exec credential plugins like kubectl'
     }
   });
 
-  it('with both a token and an exec plugin, sends the token and never runs the plugin', async () => {
+  it('with both a token (or tokenFile) and an exec plugin, sends the token and never runs the plugin', async () => {
     const log = join(dir, 'both.log');
-    const run = await sideBySide({ path: kubeconfig('both.yaml', `token: plugin-token\n${execUser(log, { PLUGIN_MODE: 'token', PLUGIN_TOKEN: 'from-plugin' })}`), log });
-    expect(run.kubectl.status).toBe(0);
-    expect(run.kubectl.runs).toHaveLength(0);
-    expect(run.cli.runs).toHaveLength(0);
-    expect(run.cli.identity).toEqual(run.kubectl.identity);
+    writeFileSync(join(dir, 'token-file'), 'plugin-token\n');
+    for (const [name, credential] of [['both.yaml', 'token: plugin-token'], ['both-file.yaml', 'tokenFile: token-file']]) {
+      const run = await sideBySide({ path: kubeconfig(name, `${credential}\n${execUser(log, { PLUGIN_MODE: 'token', PLUGIN_TOKEN: 'from-plugin' })}`), log });
+      expect(run.kubectl.status, name).toBe(0);
+      expect(run.kubectl.identity?.authorization, name).toBe('Bearer plugin-token');
+      expect(run.kubectl.runs, name).toHaveLength(0);
+      expect(run.cli.runs, name).toHaveLength(0);
+      expect(run.cli.identity, name).toEqual(run.kubectl.identity);
+    }
   });
 
   it('on a terminal, hands the plugin stdin and the prompt (an MFA code typed reaches it), as kubectl does', async () => {
