@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binPath, ensureBuilt, runBin } from '../support/bin.js';
 import { loadedModules } from '../support/loaded-modules.js';
 import { spawnPty } from '../support/pty.js';
-import { haveOpenssl, makeCerts, takeRuns, writePlugin, type PluginRun, type TestCerts } from '../support/exec-fixtures.js';
+import { haveOpenssl, makeCerts, takeRuns, takeRunsBySide, writePlugin, type PluginRun, type TestCerts } from '../support/exec-fixtures.js';
 import { startParityServer, type ParityServer } from '../support/parity-server.js';
 
 /**
@@ -79,23 +79,27 @@ interface Side {
 
 async function sideBySide(options: { path?: string; env?: NodeJS.ProcessEnv; log: string; flags?: string[] }): Promise<{ kubectl: Side; cli: Side }> {
   const flags = [...(options.path ? ['--kubeconfig', options.path] : []), ...(options.flags ?? [])];
-  const observe = (status: number | null, stderr: string): Side => {
-    const requests = server.requests.splice(0);
-    const last = requests.at(-1);
+  server.requests.length = 0;
+  takeRuns(options.log);
+  // Both at once (half the wall time): the server tells them apart by User-Agent, the plugin by PLUGIN_SIDE.
+  const [k, c] = await Promise.all([
+    runKubectl([...flags, 'get', 'pods', '-n', 'default', '-o', 'name'], { ...options.env, PLUGIN_SIDE: 'kubectl' }),
+    runBin([...flags, 'key', 'show', 'demo', '--reveal'], { env: { ...options.env, PLUGIN_SIDE: 'cli' } }),
+  ]);
+  const requests = server.requests.splice(0);
+  const runs = takeRunsBySide(options.log);
+  const observe = (status: number | null, stderr: string, fromCli: boolean): Side => {
+    const mine = requests.filter((request) => (request.userAgent === 'sympozium-cli') === fromCli);
+    const last = mine.at(-1);
     return {
       status,
       stderr,
-      runs: takeRuns(options.log),
+      runs: runs[fromCli ? 'cli' : 'kubectl'] ?? [],
       identity: last && { authorization: last.authorization, clientCert: last.clientCert },
-      statuses: requests.map((request) => request.status ?? 0),
+      statuses: mine.map((request) => request.status ?? 0),
     };
   };
-  server.requests.length = 0;
-  takeRuns(options.log);
-  const k = await runKubectl([...flags, 'get', 'pods', '-n', 'default', '-o', 'name'], options.env);
-  const fromKubectl = observe(k.status, k.stderr);
-  const c = await runBin([...flags, 'key', 'show', 'demo', '--reveal'], { env: options.env });
-  return { kubectl: fromKubectl, cli: observe(c.code, c.stderr) };
+  return { kubectl: observe(k.status, k.stderr, false), cli: observe(c.code, c.stderr, true) };
 }
 
 /** The CLI got past authentication: the server answered its last request with something other than 401. */

@@ -55,7 +55,7 @@ async function sideBySide(path: string, flags: string[] = []) {
   const fromKubectl = server.requests.splice(0).at(-1);
   const cli = await runBin(['--kubeconfig', path, ...flags, 'key', 'show', 'demo', '--reveal']);
   const fromCli = server.requests.splice(0).at(-1);
-  const strip = (request: typeof fromCli) => request && { ...request, path: undefined, status: undefined };
+  const strip = (request: typeof fromCli) => request && { ...request, path: undefined, status: undefined, userAgent: undefined };
   return { kubectlRun, cli, kubectl: strip(fromKubectl), ours: strip(fromCli) };
 }
 

@@ -45,8 +45,11 @@ const pluginSource = `#!/usr/bin/env node
 const fs = require('node:fs');
 const env = process.env;
 const info = JSON.parse(env.KUBERNETES_EXEC_INFO || '{}');
-const runs = env.PLUGIN_LOG && fs.existsSync(env.PLUGIN_LOG) ? fs.readFileSync(env.PLUGIN_LOG, 'utf8').split('\\n').filter(Boolean).length : 0;
-if (env.PLUGIN_LOG) fs.appendFileSync(env.PLUGIN_LOG, JSON.stringify({ info, stdinTTY: Boolean(process.stdin.isTTY) }) + '\\n');
+// PLUGIN_SIDE comes from the client's own environment (kubectl and the CLI both pass theirs on), so two clients
+// can run at once against one log and still count their own runs.
+const side = env.PLUGIN_SIDE || '';
+const runs = env.PLUGIN_LOG && fs.existsSync(env.PLUGIN_LOG) ? fs.readFileSync(env.PLUGIN_LOG, 'utf8').split('\\n').filter((line) => line && JSON.parse(line).side === side).length : 0;
+if (env.PLUGIN_LOG) fs.appendFileSync(env.PLUGIN_LOG, JSON.stringify({ info, stdinTTY: Boolean(process.stdin.isTTY), side }) + '\\n');
 if (env.PLUGIN_STDERR) process.stderr.write(env.PLUGIN_STDERR + '\\n');
 if (env.PLUGIN_SLEEP_MS) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(env.PLUGIN_SLEEP_MS));
 const reply = (status) => {
@@ -80,12 +83,20 @@ export function writePlugin(path: string): string {
 export interface PluginRun {
   info: { apiVersion?: string; kind?: string; spec?: { interactive?: boolean; cluster?: Record<string, unknown> } };
   stdinTTY: boolean;
+  side: string;
 }
 
-/** The runs logged since the last call, and a fresh log for the next client. */
-export function takeRuns(log: string): PluginRun[] {
+/** The runs logged since the last call (only those of `side`, when given), and a fresh log for the next call. */
+export function takeRuns(log: string, side?: string): PluginRun[] {
   if (!existsSync(log)) return [];
   const runs = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as PluginRun);
   writeFileSync(log, '');
-  return runs;
+  return side === undefined ? runs : runs.filter((run) => run.side === side);
+}
+
+/** takeRuns for two clients at once: each one's runs, by the PLUGIN_SIDE it ran with. */
+export function takeRunsBySide(log: string): Record<string, PluginRun[]> {
+  const bySide: Record<string, PluginRun[]> = {};
+  for (const run of takeRuns(log)) (bySide[run.side] ??= []).push(run);
+  return bySide;
 }

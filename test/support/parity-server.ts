@@ -21,6 +21,8 @@ interface RecordedRequest {
   extra: Record<string, string>;
   /** The status the server answered, 401 included. */
   status?: number;
+  /** Who sent it (kubectl/… or sympozium-cli), so two clients can run at once. */
+  userAgent?: string;
 }
 
 export interface ParityServer {
@@ -55,6 +57,7 @@ export async function startParityServer(options: ParityServerOptions = {}): Prom
       impersonateGroups: groups ? String(groups).split(', ') : [],
       impersonateUid: req.headers['impersonate-uid'] as string | undefined,
       extra,
+      userAgent: req.headers['user-agent'],
     };
     requests.push(recorded);
     const json = (status: number, body: unknown) => {
