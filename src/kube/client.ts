@@ -574,7 +574,7 @@ export class KubeClient {
     if (!this.secure) return;
     if (this.config.exec && !this.execSource) {
       const { ExecCredentialSource } = await import('./exec-plugin.js');
-      this.execSource = new ExecCredentialSource(this.config, this.constructedWith.env ?? process.env);
+      this.execSource = new ExecCredentialSource(this.config, this.constructedWith.env ?? process.env, (message) => this.out?.debug(message));
     }
     if (!this.config.authProvider) return;
     const { credentialHeaders } = await import('./credentials.js');

@@ -30,6 +30,8 @@ export class ExecCredentialSource {
   constructor(
     private readonly config: ResolvedKubeConfig,
     private readonly env: NodeJS.ProcessEnv,
+    /** --verbose: when the plugin ran and for how long (never what it returned). */
+    private readonly debug: (message: string) => void = () => undefined,
   ) {
     this.plugin = config.exec!;
   }
@@ -68,7 +70,9 @@ export class ExecCredentialSource {
     const env: NodeJS.ProcessEnv = { ...this.env };
     for (const { name, value } of plugin.env) env[name] = value;
     env.KUBERNETES_EXEC_INFO = execInfo;
+    const started = Date.now();
     const { stdout, code, signal, stderrTail } = await this.spawnPlugin(env, interactive);
+    this.debug(`exec plugin ${plugin.command} ran in ${Date.now() - started}ms (exit ${code ?? signal}, interactive ${interactive})`);
     if (code !== 0) {
       const how = signal ? `was killed by ${signal}` : `failed with exit code ${code}`;
       const which = plugin.resolvedCommand === plugin.command ? plugin.command : `${plugin.command} (${plugin.resolvedCommand})`;
@@ -173,6 +177,7 @@ export class ExecCredentialSource {
       expiresAt = Date.parse(status.expirationTimestamp);
       if (Number.isNaN(expiresAt)) throw bad(`exec plugin returned an expirationTimestamp that is not a time: ${JSON.stringify(status.expirationTimestamp)}`);
     }
+    this.debug(`exec plugin ${plugin.command} returned ${token ? 'a token' : 'a client certificate'}${expiresAt === undefined ? '' : `, valid until ${new Date(expiresAt).toISOString()}`}`);
     return { token, cert, key, expiresAt };
   }
 

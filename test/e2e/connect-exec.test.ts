@@ -128,6 +128,7 @@ describe.skipIf(!kubectl || !haveOpenssl)('exec credential plugins like kubectl'
     expect(run.cli.runs).toHaveLength(1);
     expect(run.cli.runs[0]!.info).toEqual(run.kubectl.runs[0]!.info);
     expect(run.cli.runs[0]!.info.spec).toEqual({ interactive: false });
+    expect(run.cli.stderr).not.toContain('plugin-token');
   });
 
   it('uses a client certificate a plugin returns for the TLS connection (Teleport-style), running it once', async () => {
