@@ -305,7 +305,8 @@ describe('faults the emulator injects', () => {
     const failing = await runBin(['runs', 'list'], { env: { KUBECONFIG: config, HOME: dir, FAIL_PLUGIN: '1' } });
     expect(failing.code).toBe(1);
     expect(failing.stderr).toContain('could not get credentials for context');
-    expect(failing.stderr).toContain('run it by hand');
+    expect(failing.stderr).toContain('exit code 1');
+    expect(failing.stderr).toMatch(/Run `.*exec-credential.cjs` by hand to see why/);
   });
 
   it('rejected credentials (expired token) say to log in again', async () => {
