@@ -12,7 +12,12 @@ export interface AgentRequest {
 export interface AgentAnswer {
   text: string;
   usage: TokenUsage;
+  /** The ipc-bridge reports result.json before stream-0.json (a race upstream's fsnotify watch can lose). */
+  completionFirst?: boolean;
 }
+
+/** The agent runner dies without writing a result (killed, OOM): the Job fails and the controller says why. */
+export class AgentCrash extends Error {}
 
 /**
  * A model provider. `run` calls `onChunk` with each piece of the answer as it is produced (the web proxy streams

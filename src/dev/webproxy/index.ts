@@ -33,8 +33,10 @@ export interface ProxyDeps {
   /** Which release's proxy to be: v0.10 limits the rate before it checks the key, v0.5.8 after. */
   profile: Pick<ReleaseProfile, 'webProxyV010'>;
   secrets: Informer<Secret>;
+  /** v0.5.8's spec.timeout for the proxy's runs (timings.webRunTimeout, upstream's 10m). */
   runTimeout: string;
-  version: string;
+  /** How long a request waits for its run (timings.proxyTimeoutMs, upstream's 10 minutes). */
+  proxyTimeoutMs: number;
   log: (line: string) => void;
   /** The web-proxy container's own log lines (upstream's `p.log.Info`), kept as the serving pod's logs. */
   containerLog?: (namespace: string, instance: string, message: string, fields: Record<string, string>) => void;
@@ -50,7 +52,7 @@ export class WebProxy {
   constructor(config: ProxyConfig, private readonly deps: ProxyDeps) {
     this.config = config;
     this.bucket = new TokenBucket(config.rpm, config.burst);
-    this.mcp = new McpSessions(deps.version);
+    this.mcp = new McpSessions();
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((error) => {
         deps.log(`web proxy ${this.name}: ${req.method} ${req.url} failed: ${(error as Error).message}`);
@@ -88,7 +90,7 @@ export class WebProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private context(): RouteContext {
+  private context(noteRun: (run: string) => void): RouteContext {
     const { namespace, instance } = this.config;
     const containerLog = this.deps.containerLog;
     return {
@@ -96,8 +98,10 @@ export class WebProxy {
       instance,
       broker: this.deps.broker,
       runTimeout: this.deps.runTimeout,
+      proxyTimeoutMs: this.deps.proxyTimeoutMs,
       log: this.deps.log,
       containerLog: (message, fields) => containerLog?.(namespace, instance, message, fields),
+      noteRun,
     };
   }
 
@@ -117,9 +121,10 @@ export class WebProxy {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
     const started = Date.now();
+    let run: string | undefined;
     // An access log line (no headers, so never a key): what `sympozium dev logs` shows of the proxy.
-    if (url.pathname !== '/health' && url.pathname !== '/healthz') {
-      res.once('finish', () => this.deps.log(`web proxy ${this.name}: ${route} ${res.statusCode} ${Date.now() - started}ms${res.getHeader('x-sympozium-run') ? ` run ${String(res.getHeader('x-sympozium-run'))}` : ''}`));
+    if (url.pathname !== '/healthz') {
+      res.once('finish', () => this.deps.log(`web proxy ${this.name}: ${route} ${res.statusCode} ${Date.now() - started}ms${run ? ` run ${run}` : ''}`));
     }
     // As upstream's Handler (internal/webproxy/proxy.go, v0.5.8 and v0.10.46): only GET /healthz skips the key;
     // everything else, unknown paths included, passes authMiddleware first, then Go's ServeMux, which answers
@@ -149,7 +154,9 @@ export class WebProxy {
       res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', Allow: method === 'GET' ? 'GET, HEAD' : method }).end('Method Not Allowed\n');
       return;
     }
-    const ctx = this.context();
+    const ctx = this.context((name) => {
+      run = name;
+    });
     switch (`${method} ${url.pathname}`) {
       case 'POST /v1/chat/completions':
         return chatCompletions(req, res, ctx);
