@@ -18,12 +18,14 @@ import { AgentCrash, estimateTokens, type AgentAnswer, type AgentProvider, type 
  *   stop chunk and [DONE] with no content (a blocking one still gets the answer, from the completion event);
  * - `[slow:<duration>]` (a Go duration, `[slow:3s]`): the answer takes that long before it starts;
  * - `[hang]`: never answers (until the run's timeout or deletion aborts it);
- * - `[silent]`: succeeds with no text at all (the completion has no response: "(no response)").
+ * - `[silent]`: succeeds with no text at all (the completion has no response: "(no response)");
+ * - `[verbatim]`: answers the task itself, without the marker and the echo prefix (an answer of the test's choosing).
  */
 export const echoPrefix = 'This is the local echo model of `sympozium dev` (no LLM was called). You asked:';
 const failMarker = '[fail]';
 export const hangMarker = '[hang]';
 const silentMarker = '[silent]';
+const verbatimMarker = '[verbatim]';
 const crashMarker = '[crash]';
 const completionFirstMarker = '[completion-first]';
 const slowMarker = /\[slow:([0-9.]+(?:ns|us|µs|ms|s|m|h)(?:[0-9.]+(?:ns|us|µs|ms|s|m|h))*)\]/;
@@ -51,7 +53,7 @@ export class EchoProvider implements AgentProvider {
       await this.pause(request.signal);
       throw new Error(`echo model: failing on purpose because the task contains ${failMarker}`);
     }
-    const text = request.task.includes(silentMarker) ? '' : `${echoPrefix} ${request.task}`;
+    const text = request.task.includes(silentMarker) ? '' : request.task.includes(verbatimMarker) ? request.task.replace(verbatimMarker, '').trim() : `${echoPrefix} ${request.task}`;
     for (const chunk of splitIntoChunks(text, Math.max(4, Math.ceil((text.match(/\S+/g)?.length ?? 0) / maxChunks)))) {
       await this.pause(request.signal);
       if (request.signal.aborted) throw abortError(request.signal);
