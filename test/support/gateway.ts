@@ -16,12 +16,12 @@ import type { AddressInfo, Socket } from 'node:net';
  *   reads as space), no `[DONE]`, delivered in 7-byte pieces that cut through CRLFs and multi-byte characters.
  */
 
-export type GatewayFault = { path?: string } & (
+type GatewayFault = { path?: string } & (
   | { kind: 'status'; status: number; body?: string; contentType?: string; retryAfter?: string }
   | { kind: 'reset' | 'hang' | 'forward-then-503' | 'forward-then-hang' | 'reframe-sse' }
 );
 
-export interface GatewayRequest {
+interface GatewayRequest {
   method: string;
   path: string;
   headers: http.IncomingHttpHeaders;
