@@ -208,6 +208,13 @@ describe.each(releases)('the web proxy of %s', (release) => {
     },
   );
 
+  test(v010 ? "the run's spec.timeout is the Agent's agents.default.runTimeout (ParseRunTimeout), none when unset" : "the run's spec.timeout is always 10m", async () => {
+    const timed = await servingInstance(plane, 'timed', v010 ? { agents: { default: { model: 'gpt-4.1', runTimeout: '45s' } } } : {});
+    const completion = (await (await fetch(`${timed.baseURL}/chat/completions`, { method: 'POST', headers: { Authorization: `Bearer ${timed.key}` }, body: JSON.stringify({ messages: [{ role: 'user', content: 'timed' }] }) })).json()) as Obj;
+    const run = await plane.api.get(paths.runs('default', completion.id.slice('chatcmpl-'.length)));
+    expect(run.spec.timeout).toBe(v010 ? '45s' : '10m');
+  });
+
   test('auth: only /healthz is open; the rest, unknown paths included, needs the key before Go mux 404/405', async () => {
     const health = await fetch(`${base()}/healthz`);
     expect([health.status, await health.text()]).toEqual([200, 'ok']);
