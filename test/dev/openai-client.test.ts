@@ -230,6 +230,10 @@ describe.each(releases)('the web proxy of %s', (release) => {
     expect([wrongMethod.status, wrongMethod.headers.get('allow'), await wrongMethod.text()]).toEqual([405, 'POST', 'Method Not Allowed\n']);
     const postModels = await fetch(`${endpoint.baseURL}/models`, { method: 'POST', headers: auth });
     expect([postModels.status, postModels.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    // A path that is not clean is a 301 to the clean one, once past the key.
+    const unclean = await fetch(`${base()}/v1/./models?x=1`.replace('/v1/./', '/v1//'), { headers: auth, redirect: 'manual' });
+    expect([unclean.status, unclean.headers.get('location'), await unclean.text()]).toEqual([301, '/v1/models?x=1', '<a href="/v1/models?x=1">Moved Permanently</a>.\n\n']);
+    expect((await fetch(`${base()}//v1/models`, { redirect: 'manual' })).status).toBe(401);
   });
 
   test(`the rate limit: no Retry-After; ${v010 ? 'checked before the key, so wrong keys spend it' : 'checked after the key, so wrong keys do not spend it'}; MCP requests count`, async () => {

@@ -118,7 +118,11 @@ export class WebProxy {
 
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // The path as Go's r.URL.Path has it (a `//` prefix is a path here, not a host).
+    const raw = req.url ?? '/';
+    const query = raw.indexOf('?');
+    const url = new URL(`http://localhost${query < 0 ? '' : raw.slice(query)}`);
+    url.pathname = decodePath(query < 0 ? raw : raw.slice(0, query));
     const route = `${req.method} ${url.pathname}`;
     const started = Date.now();
     let run: string | undefined;
@@ -134,7 +138,7 @@ export class WebProxy {
       return;
     }
     const limited = () => {
-      if (this.bucket.take().ok) return false;
+      if (this.bucket.allow()) return false;
       sendError(res, 429, 'rate limit exceeded');
       return true;
     };
@@ -143,6 +147,15 @@ export class WebProxy {
       const auth = this.authorized(req);
       if (!auth.ok) return sendError(res, 401, auth.message);
       if (!this.deps.profile.webProxyV010 && limited()) return;
+    }
+    // ServeMux answers a path that is not clean (`//`, `.`, `..`) with a 301 to the clean one (net/http server.go
+    // cleanPath, Redirect), after the middleware.
+    const clean = cleanPath(url.pathname);
+    if (clean !== url.pathname) {
+      const location = `${clean}${url.search}`;
+      const page = req.method === 'GET' || req.method === 'HEAD' ? `<a href="${location}">Moved Permanently</a>.\n\n` : '';
+      res.writeHead(301, { Location: location, ...(page ? { 'Content-Type': 'text/html; charset=utf-8' } : {}) }).end(page);
+      return;
     }
     const routes: Record<string, string> = { '/v1/chat/completions': 'POST', '/v1/models': 'GET', '/sse': 'GET', '/message': 'POST', '/healthz': 'GET' };
     const method = routes[url.pathname];
@@ -218,4 +231,25 @@ export class ProxyManager {
     this.proxies.clear();
     await Promise.all(all.map((proxy) => proxy.close()));
   }
+}
+
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path) || '/';
+  } catch {
+    return path || '/';
+  }
+}
+
+/** net/http cleanPath: path.Clean (no `//`, `.`, `..`), keeping a trailing slash. */
+function cleanPath(path: string): string {
+  const rooted = path.startsWith('/') ? path : `/${path}`;
+  const parts: string[] = [];
+  for (const part of rooted.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  const cleaned = `/${parts.join('/')}`;
+  return rooted.endsWith('/') && cleaned !== '/' ? `${cleaned}/` : cleaned;
 }
