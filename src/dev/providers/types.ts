@@ -20,9 +20,9 @@ export interface AgentAnswer {
 export class AgentCrash extends Error {}
 
 /**
- * A model provider. `run` calls `onChunk` with each piece of the answer as it is produced (the web proxy streams
- * them to the client) and resolves with the whole answer, or rejects with an Error whose message is the
- * provider's own (it becomes the run's status.error).
+ * A model provider. `run` calls `onChunk` with each piece of the answer as it is produced (the agent's log shows
+ * them) and resolves with the whole answer, which is what the web proxy gets, or rejects with an Error whose
+ * message is the provider's own (it becomes the run's status.error).
  */
 export interface AgentProvider {
   readonly name: string;
