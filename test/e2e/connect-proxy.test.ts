@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runBin } from '../support/bin.js';
+import { ensureBuilt, repoRoot, runBin } from '../support/bin.js';
 import { startParityServer, type ParityServer } from '../support/parity-server.js';
 import { startHttpProxy, startSocksProxy, type TestProxy } from '../support/proxy-servers.js';
 import { makeTestPki, openssl, type TestPki } from '../support/test-pki.js';
@@ -272,5 +272,32 @@ describe.skipIf(skip)('TLS trust', () => {
     expect(result.cli.ok).toBe(false);
     expect(result.cli.stderr).toMatch(/TLS: the certificate of .* is signed by an unknown authority/);
     expect(result.cli.reachedServer).toBe(false);
+  });
+});
+
+describe.skipIf(skip)('start-up: the proxy modules load only when a proxy applies', () => {
+  /**
+   * A module hook (NODE_OPTIONS=--import, Node's module.register) appends the URL of every module the CLI
+   * loads to a file; the bundle's chunks that hold a proxy agent are found by their content.
+   */
+  const loadedModules = async (kubeconfigPath: string): Promise<string[]> => {
+    const log = join(dir, `modules-${(counter += 1)}.log`);
+    writeFileSync(log, '');
+    const hooks = `import { appendFileSync } from 'node:fs'; export async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }`;
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+    const result = await runBin(['--kubeconfig', kubeconfigPath, 'key', 'show', 'demo', '--reveal'], {
+      env: cleanEnv({ NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}` }),
+    });
+    expect(result.stderr).not.toMatch(/TLS:|proxy|cannot reach/);
+    return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  };
+  const isProxyAgent = (url: string) => url.includes('/dist/') && /Proxy-Authorization|SocksClient/.test(readFileSync(new URL(url), 'utf8'));
+
+  it('a plain token kubeconfig loads no proxy agent; a proxy-url one loads it', async () => {
+    const direct = await loadedModules(kubeconfig({ server: server.url }));
+    expect(direct.some((url) => url.startsWith(`file://${repoRoot}dist/`))).toBe(true);
+    expect(direct.filter(isProxyAgent)).toEqual([]);
+    const proxied = await loadedModules(kubeconfig({ server: server.url, cluster: `    proxy-url: ${proxy.url}` }));
+    expect(proxied.filter(isProxyAgent).length).toBeGreaterThan(0);
   });
 });
