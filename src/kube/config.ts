@@ -34,6 +34,8 @@ export interface ResolvedKubeConfig {
   clusterName: string;
   userName: string;
   server: string;
+  /** The kubeconfig's server as written when it had no scheme (then `server` is http:// in front of it). */
+  serverWithoutScheme?: string;
   namespace: string;
   /** True when the namespace came from the context rather than the "default" fallback. */
   namespaceFromContext: boolean;
@@ -186,9 +188,11 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   const ca = dataOrFile(cluster['certificate-authority-data'], cluster['certificate-authority'], clusterDir);
   const clientCert = dataOrFile(user['client-certificate-data'], user['client-certificate'], userDir);
   const clientKey = dataOrFile(user['client-key-data'], user['client-key'], userDir);
-  // client-go's DefaultServerURL: a bare host:port is https only when TLS material says so, else http.
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(server)) server = `${ca || clientCert ? 'https' : 'http'}://${server}`;
   const insecure = isTrue(cluster['insecure-skip-tls-verify']);
+  // A bare host:port is http:// to kubectl v1.32, whatever TLS material the kubeconfig has (checked with -v=6:
+  // `server: 127.0.0.1:6443` with a CA, a client certificate or insecure all GET http://127.0.0.1:6443).
+  const serverWithoutScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? undefined : server;
+  if (serverWithoutScheme) server = `http://${server}`;
   const refuse = (reason: string) =>
     new CliError(`kubeconfig context "${contextName}" is invalid: ${reason}`, { hint: 'Fix the kubeconfig: kubectl refuses it for the same reason.', exitCode: ExitCode.usage });
   if (insecure && ca && server.startsWith('https://')) {
@@ -224,6 +228,7 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
     clusterName: clusterEntry.name,
     userName: userEntry?.name ?? '',
     server,
+    serverWithoutScheme,
     namespace: context.context?.namespace || 'default',
     namespaceFromContext: Boolean(context.context?.namespace),
     ca,

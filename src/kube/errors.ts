@@ -137,9 +137,20 @@ const nameMismatch = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH
  * Turns a socket-level failure into one line that says which part failed (TLS, the network, the proxy) and
  * names the cluster, with a hint that says what to check. A TLS failure is never reported as "cannot reach".
  */
-export function connectionError(error: Error, config: Pick<ResolvedKubeConfig, 'server' | 'contextName'>, proxy?: { url: URL; source: string }): CliError {
+export function connectionError(
+  error: Error,
+  config: Pick<ResolvedKubeConfig, 'server' | 'contextName' | 'serverWithoutScheme'>,
+  proxy?: { url: URL; source: string },
+): CliError {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const where = `${config.server} (context "${config.contextName}")`;
+  // http:// to a TLS port: the server drops the connection (kubectl says "EOF"). Say where the http came from.
+  if (config.serverWithoutScheme && (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up/.test(error.message))) {
+    return new CliError(`cannot talk to the cluster at ${where}: the connection was closed (${error.message})`, {
+      hint: `The kubeconfig's server "${config.serverWithoutScheme}" has no scheme, so it is read as http://, as kubectl reads it; if the API server speaks TLS (most do), write https://${config.serverWithoutScheme} in the kubeconfig.`,
+      cause: error,
+    });
+  }
   if (unknownAuthority.has(code)) {
     return new CliError(`TLS: the certificate of ${where} is signed by an unknown authority (${code}: ${error.message})`, {
       hint: "The kubeconfig's certificate-authority does not match the server: fetch fresh credentials for this cluster, or check certificate-authority(-data) in the kubeconfig.",

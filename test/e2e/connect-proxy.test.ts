@@ -42,7 +42,7 @@ function runKubectl(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: n
 }
 
 let counter = 0;
-function kubeconfig(options: { server: string; cluster?: string; ca?: string }): string {
+function kubeconfig(options: { server: string; cluster?: string; ca?: string; user?: string }): string {
   const path = join(dir, `kubeconfig-${(counter += 1)}`);
   const ca = options.ca ?? pki.intermediateCert;
   writeFileSync(
@@ -62,7 +62,7 @@ contexts:
 users:
 - name: u
   user:
-    token: sekret-token
+${options.user ?? '    token: sekret-token'}
 `,
   );
   return path;
@@ -299,5 +299,51 @@ describe.skipIf(skip)('start-up: the proxy modules load only when a proxy applie
     expect(direct.filter(isProxyAgent)).toEqual([]);
     const proxied = await loadedModules(kubeconfig({ server: server.url, cluster: `    proxy-url: ${proxy.url}` }));
     expect(proxied.filter(isProxyAgent).length).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(skip)('kubeconfig and credentials: what kubectl refuses, and why', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+  it('a client certificate without its key: both refuse with client-go\'s reason, before any connection', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, user: `    client-certificate-data: ${b64(pki.clientCert)}` }));
+    const reason = 'client-key-data or client-key must be specified for u to use the clientCert authentication method';
+    expect(result.kubectl.stderr).toContain(reason);
+    expect(result.cli.stderr).toContain(`kubeconfig context "c" is invalid: ${reason}`);
+    expect(result.kubectl.reachedServer || result.cli.reachedServer).toBe(false);
+  });
+
+  it('a key that does not belong to the certificate: both fail, the CLI names the credentials, not the cluster', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, user: `    client-certificate-data: ${b64(pki.clientCert)}\n    client-key-data: ${b64(pki.strayKey)}` }));
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.kubectl.stderr).toContain('tls: private key does not match public key');
+    expect(result.cli.stderr).toContain('kubeconfig user "u": the client key does not match the client certificate (tls: private key does not match public key)');
+    expect(result.cli.stderr).not.toMatch(/bug|expired|cannot reach/);
+    expect(result.kubectl.reachedServer || result.cli.reachedServer).toBe(false);
+  });
+
+  it('a server without a scheme is http:// to both (kubectl v1.32 too, CA or not): both fail on the TLS port, the CLI says why', async () => {
+    const bare = server.url.replace('https://', '');
+    const result = await sideBySide(kubeconfig({ server: bare }));
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.kubectl.stderr).toContain('EOF');
+    expect(result.cli.ok).toBe(false);
+    expect(result.cli.stderr).toContain(`cannot talk to the cluster at http://${bare} (context "c"): the connection was closed`);
+    expect(result.cli.stderr).toContain(`has no scheme, so it is read as http://, as kubectl reads it; if the API server speaks TLS (most do), write https://${bare} in the kubeconfig`);
+    expect(result.cli.stderr).not.toMatch(/bug|sekret/);
+  });
+
+  it('insecure-skip-tls-verify with a CA, and token with basic auth: both refuse with kubectl\'s reason', async () => {
+    const insecure = await sideBySide(kubeconfig({ server: server.url, cluster: '    insecure-skip-tls-verify: true' }));
+    expect(insecure.kubectl.stderr).toContain('specifying a root certificates file with the insecure flag is not allowed');
+    expect(insecure.cli.stderr).toContain('specifying a root certificates file with the insecure flag is not allowed');
+    const both = await sideBySide(kubeconfig({ server: server.url, user: '    token: t\n    username: a\n    password: b' }));
+    const reason = 'more than one authentication method found for u; found [token basicAuth], only one is allowed';
+    expect(both.kubectl.stderr).toContain(reason);
+    expect(both.cli.stderr).toContain(reason);
+    for (const result of [insecure, both]) {
+      expect(result.cli.reachedServer || result.kubectl.reachedServer).toBe(false);
+      expect(result.cli.stderr).not.toMatch(/bug/);
+    }
   });
 });
