@@ -7,6 +7,7 @@ import { loadKubeConfig, type ResolvedKubeConfig } from './config.js';
 import { createConnector, type Connector } from './connector.js';
 import { KubeApiError, connectionError } from './errors.js';
 import { requireName, requirePathSegment } from './names.js';
+import { maskProxyUrl } from './proxy-env.js';
 
 /**
  * The cluster client every command uses. Requests go over node:http(s) with a keep-alive agent: the simple
@@ -547,13 +548,16 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   const { globals } = options;
   const config = loadKubeConfig({ kubeconfig: globals.kubeconfig, context: globals.context, as: globals.as, asGroups: globals.asGroups, asUid: globals.asUid, env: options.env });
   options.out?.debug(`using ${`context "${config.contextName}" (${config.server})`}, namespace ${options.globals.namespace ?? config.namespace}`);
-  return new KubeClient(config, {
+  const client = new KubeClient(config, {
     env: options.env,
     namespace: options.globals.namespace,
     out: options.out,
     signal: options.signal,
     requestTimeoutMs: options.globals.requestTimeoutMs,
   });
+  const proxy = client.connector.proxy;
+  if (proxy) options.out?.debug(`connecting through the proxy ${maskProxyUrl(proxy.url)} (${proxy.source})`);
+  return client;
 }
 
 /** 30s, 1.5s: the limit as the user wrote it. */
