@@ -4,9 +4,10 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { CliError, ExitCode, InterruptedError } from '../errors.js';
 import { loadKubeConfig, type ResolvedKubeConfig } from './config.js';
+import { createConnector, type Connector } from './connector.js';
 import { KubeApiError, connectionError } from './errors.js';
 import { requireName, requirePathSegment } from './names.js';
-import { defaultTrustedCAs } from './trust.js';
+import { maskProxyUrl } from './proxy-env.js';
 
 /**
  * The cluster client every command uses. Requests go over node:http(s) with a keep-alive agent: the simple
@@ -172,7 +173,8 @@ export class KubeClient {
   readonly config: ResolvedKubeConfig;
   /** The namespace commands use by default: -n, else the context's, else "default". */
   readonly namespace: string;
-  private readonly agent: http.Agent;
+  /** The one connection layer (proxy, TLS trust, client certificate) for every request and WebSocket. */
+  readonly connector: Connector;
   private readonly secure: boolean;
   private readonly baseUrl: URL;
   private readonly out?: DebugLog;
@@ -203,15 +205,7 @@ export class KubeClient {
     this.requestTimeoutMs = options.requestTimeoutMs;
     this.baseUrl = new URL(config.server);
     this.secure = this.baseUrl.protocol === 'https:';
-    const tls = {
-      // Without a CA in the kubeconfig, trust the OS store as kubectl does, not only Node's bundled list.
-      ca: config.ca ?? (this.secure && !config.insecureSkipTlsVerify ? defaultTrustedCAs(options.env ?? {}) : undefined),
-      cert: config.clientCert,
-      key: config.clientKey,
-      rejectUnauthorized: !config.insecureSkipTlsVerify,
-      servername: config.tlsServerName,
-    };
-    this.agent = this.secure ? new https.Agent({ keepAlive: true, maxSockets: 16, ...tls }) : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.connector = createConnector(config, options.env ?? {});
   }
 
   /** Where this client points, for messages: `context "kind-dev" (https://127.0.0.1:6443)`. */
@@ -229,7 +223,16 @@ export class KubeClient {
 
   /** Frees sockets so a finished command can exit. */
   close(): void {
-    this.agent.destroy();
+    this.connector.close();
+  }
+
+  /**
+   * What a WebSocket to the API server needs (port-forward): the same agent and the same identity headers as
+   * every other request, so a proxy, the TLS trust and the credentials apply to it alike.
+   */
+  async upgradeOptions(): Promise<{ agent: http.Agent; headers: Record<string, string | string[]> }> {
+    await (this.credentialsReady ??= this.prepareCredentials());
+    return { agent: await this.connector.agent(), headers: this.identityHeaders() };
   }
 
   async get<T = KubeObject>(path: string, query?: RequestOptions['query']): Promise<T> {
@@ -418,20 +421,13 @@ export class KubeClient {
 
   private async sendOnce(options: RequestOptions): Promise<http.IncomingMessage> {
     await (this.credentialsReady ??= this.prepareCredentials());
+    const agent = await this.connector.agent();
     const url = this.urlFor(options);
     const headers: Record<string, string | string[]> = {
       Accept: options.accept ?? 'application/json',
       'User-Agent': 'sympozium-cli',
-      ...this.extraHeaders,
+      ...this.identityHeaders(),
     };
-    this.addImpersonation(headers);
-    // Like kubectl, never send credentials over plain http (e.g. to `kubectl proxy`, which adds its own).
-    const token = this.secure ? this.currentToken() : undefined;
-    if (!this.secure) delete headers.Authorization;
-    else if (token) headers.Authorization = `Bearer ${token}`;
-    else if (this.config.username !== undefined && this.config.password !== undefined) {
-      headers.Authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}`;
-    }
     let payload: string | undefined;
     if (options.body !== undefined) {
       payload = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
@@ -445,7 +441,7 @@ export class KubeClient {
     return new Promise((resolvePromise, reject) => {
       const startedAt = Date.now();
       let responded = false;
-      const request = transport.request(url, { method: options.method ?? 'GET', headers, agent: this.agent }, (response) => {
+      const request = transport.request(url, { method: options.method ?? 'GET', headers, agent }, (response) => {
         responded = true;
         response.once('close', () => {
           for (const signal of signals) signal.removeEventListener('abort', onAbort);
@@ -476,9 +472,23 @@ export class KubeClient {
       request.once('close', () => {
         if (!responded) cleanup();
       });
-      request.on('error', (error) => reject(error instanceof CliError ? error : connectionError(error, this.config)));
+      request.on('error', (error) => reject(error instanceof CliError ? error : connectionError(error, this.config, this.connector.proxy)));
       request.end(payload);
     });
+  }
+
+  /** Credentials and impersonation, as every request and WebSocket to the cluster carries them. */
+  private identityHeaders(): Record<string, string | string[]> {
+    const headers: Record<string, string | string[]> = { ...this.extraHeaders };
+    this.addImpersonation(headers);
+    // Like kubectl, never send credentials over plain http (e.g. to `kubectl proxy`, which adds its own).
+    const token = this.secure ? this.currentToken() : undefined;
+    if (!this.secure) delete headers.Authorization;
+    else if (token) headers.Authorization = `Bearer ${token}`;
+    else if (this.config.username !== undefined && this.config.password !== undefined) {
+      headers.Authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}`;
+    }
+    return headers;
   }
 
   /** client-go's impersonation headers; extra keys are percent-encoded as kubectl does. */
@@ -538,13 +548,16 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   const { globals } = options;
   const config = loadKubeConfig({ kubeconfig: globals.kubeconfig, context: globals.context, as: globals.as, asGroups: globals.asGroups, asUid: globals.asUid, env: options.env });
   options.out?.debug(`using ${`context "${config.contextName}" (${config.server})`}, namespace ${options.globals.namespace ?? config.namespace}`);
-  return new KubeClient(config, {
+  const client = new KubeClient(config, {
     env: options.env,
     namespace: options.globals.namespace,
     out: options.out,
     signal: options.signal,
     requestTimeoutMs: options.globals.requestTimeoutMs,
   });
+  const proxy = client.connector.proxy;
+  if (proxy) options.out?.debug(`connecting through the proxy ${maskProxyUrl(proxy.url)} (${proxy.source})`);
+  return client;
 }
 
 /** 30s, 1.5s: the limit as the user wrote it. */

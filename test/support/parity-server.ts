@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -21,9 +22,10 @@ export interface ParityServer {
   close(): Promise<void>;
 }
 
-export async function startParityServer(): Promise<ParityServer> {
+/** With `tls`, an https server presenting that certificate (chain) instead of plain http. */
+export async function startParityServer(options: { tls?: { cert: string; key: string } } = {}): Promise<ParityServer> {
   const requests: RecordedRequest[] = [];
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const extra: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -50,12 +52,17 @@ export async function startParityServer(): Promise<ParityServer> {
     }
     if (path === '/api/v1/namespaces/default/pods') return json(200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] });
     json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${path} not found` });
-  });
+  };
+  const server = options.tls ? https.createServer({ ...options.tls }, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
