@@ -7,7 +7,6 @@ import { HeldManifests } from '../sympozium/held-manifests.js';
 import { eachManifestFile, type ManifestDocument, type Problem } from '../sympozium/manifests.js';
 import { reclaimMemory } from '../sympozium/reclaim.js';
 import { formatProblem, placeholderAnnotation, sortProblems, validateDocuments } from '../sympozium/validate.js';
-import type { ApplyOptions } from './apply.js';
 
 /**
  * apply's validation pass, one file at a time: each file is parsed, checked (bundled schemas, the cluster's
@@ -20,6 +19,15 @@ import type { ApplyOptions } from './apply.js';
 const reclaimEveryBytes = 1024 * 1024;
 
 const sourceOf = (document: Pick<ManifestDocument, 'source' | 'line'>) => `${document.source}:${document.line}`;
+
+/** `sympozium apply`'s options (src/cli/manifests.ts); the read passes use the paths and the dry-run mode. */
+export interface ApplyOptions {
+  paths: string[];
+  dryRun?: 'client' | 'server';
+  forceConflicts: boolean;
+  wait: boolean;
+  timeoutMs: number;
+}
 
 /** What a client dry run without a cluster prints of each document. */
 interface Identity {
@@ -39,7 +47,7 @@ export interface ReadForApply {
   identities: Identity[];
 }
 
-export async function readForApply(options: ApplyOptions, ctx: Context): Promise<ReadForApply> {
+export async function readForApply(options: Pick<ApplyOptions, 'paths' | 'dryRun'>, ctx: Context): Promise<ReadForApply> {
   const held = new HeldManifests();
   const problems: Problem[] = [];
   const firstDefinition = new Map<string, string>();

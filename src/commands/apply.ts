@@ -17,15 +17,8 @@ import { instancePath } from '../sympozium/kinds.js';
 import type { SympoziumInstance } from '../sympozium/types.js';
 import { shortDuration } from '../duration.js';
 import { startSpinner } from '../ui/spinner.js';
-import { readForApply } from './apply-read.js';
+import { readForApply, type ApplyOptions } from './apply-read.js';
 
-export interface ApplyOptions {
-  paths: string[];
-  dryRun?: 'client' | 'server';
-  forceConflicts: boolean;
-  wait: boolean;
-  timeoutMs: number;
-}
 
 /**
  * `sympozium apply -f ...`: read and validate everything (bundled schemas plus the cluster's CRDs), and send
