@@ -7,6 +7,7 @@
 //   npm run bench -- --only exec   `key show` with an exec-plugin kubeconfig vs a token one (bench/exec.bench.mjs)
 //   npm run bench -- --only run    `run --no-wait` against `kubectl create -f` of the same AgentRun
 //   npm run bench -- --only install  what `npm i -g` of the packed tarball puts on disk (size, packages, time)
+//   npm run bench -- --only connect  key show through an http CONNECT proxy against a bare Node script through it
 //
 // Each pair runs side by side (A B A B ...) against the same local control plane so that machine noise hits
 // both sides alike; the table shows medians and the ratio A/B. Results are also written to
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importSource } from './bundle-source.mjs';
+import { benchConnect } from './connect.bench.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'sympozium.js');
@@ -229,6 +231,7 @@ request.end(${JSON.stringify(body(true))});
 
   if (wanted('proxy')) extra.proxy = await benchProxy(key);
   if (wanted('exec')) extra.exec = await (await import('./exec.bench.mjs')).benchExec({ work, kubeconfig, env, pair, labelled, cli, run });
+  if (wanted('connect')) extra.connect = await benchConnect({ plane, work, kubeconfigYaml: plane.kubeconfigYaml(), secretName, run, pair, labelled, env });
 
   if (wanted('dev')) extra.dev = await benchDev();
   if (wanted('tail')) extra.tail = await benchTail();

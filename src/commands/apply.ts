@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
-import { CliError, ExitCode, usageError } from '../errors.js';
-import type { KubeClient, KubeObject } from '../kube/client.js';
+import { CliError, usageError } from '../errors.js';
+import type { KubeClient } from '../kube/client.js';
 import { resourcePath } from '../kube/client.js';
 import { watchUntil } from '../kube/watch.js';
 import {
@@ -8,101 +8,51 @@ import {
   describeConflict,
   inParallel,
   displayName,
-  planObject,
   type AppliedObject,
+  type BodyLoader,
   type FailedObject,
   type PlannedObject,
 } from '../sympozium/apply.js';
 import { instancePath } from '../sympozium/kinds.js';
-import { readManifests, type ManifestDocument, type Problem } from '../sympozium/manifests.js';
 import type { SympoziumInstance } from '../sympozium/types.js';
-import { formatProblem, placeholderAnnotation, sortProblems, validateDocuments } from '../sympozium/validate.js';
 import { shortDuration } from '../duration.js';
 import { startSpinner } from '../ui/spinner.js';
+import { readForApply, type ApplyOptions } from './apply-read.js';
 
-export interface ApplyOptions {
-  paths: string[];
-  dryRun?: 'client' | 'server';
-  forceConflicts: boolean;
-  wait: boolean;
-  timeoutMs: number;
-}
-
-const sourceOf = (document: ManifestDocument) => `${document.source}:${document.line}`;
 
 /**
  * `sympozium apply -f ...`: read and validate everything (bundled schemas plus the cluster's CRDs), and send
- * nothing unless every document is valid, every kind is served and every namespace exists; then server-side
- * apply tier by tier.
+ * nothing unless every document is valid, every kind is served and every namespace exists, and the server
+ * accepts every one in a dry run; then server-side apply tier by tier. Files are read one at a time in each
+ * pass and read again for each write pass (refused if changed), so memory follows the largest file.
  */
 export async function apply(options: ApplyOptions, ctx: Context): Promise<void> {
   if (options.paths.length === 0) throw usageError('nothing to apply', 'Pass -f <file|directory|->, e.g. sympozium apply -f demo.yaml.');
-  const read = await readManifests(options.paths, { cwd: ctx.cwd, stdin: ctx.stdin });
-  if (read.documents.length === 0 && read.problems.length === 0) {
-    throw usageError(`no manifests found in ${options.paths.join(', ')}`, 'Files must end in .yaml, .yml or .json; directories are searched recursively.');
-  }
-
-  let kube: KubeClient | undefined;
-  const problems: Problem[] = [...read.problems];
-  let extraSchemas: Map<string, unknown> | undefined;
-  try {
-    kube = await ctx.kube();
-    const { checkWithCluster } = await import('../sympozium/cluster-checks.js');
-    // A document of the other Sympozium generation than the cluster's is refused: nothing sent would work.
-    const checked = await checkWithCluster(read.documents, kube, { mismatch: 'error' });
-    extraSchemas = checked.schemas;
-    problems.push(...checked.problems);
-    for (const note of checked.notes) ctx.out.debug(note);
-  } catch (error) {
-    // A client dry run is a validation: it may go on without a cluster. Everything else needs one.
-    if (options.dryRun !== 'client') throw error;
-    ctx.out.warn(`the cluster could not be checked (${error instanceof Error ? error.message : String(error)}); validated against the bundled schemas only`);
-    kube = undefined;
-  }
-  problems.push(...validateDocuments(read.documents, { extraSchemas }));
-  problems.push(...duplicates(read.documents));
-  problems.push(...namespaceMismatches(read.documents, ctx.globals.namespace));
-  const errors = sortProblems(problems).filter((problem) => problem.severity === 'error');
-  if (errors.length > 0) {
-    for (const problem of errors) ctx.out.stderr.write(`${formatProblem(problem)}\n`);
-    const files = new Set(errors.map((problem) => problem.source)).size;
-    throw new CliError(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}: nothing was applied`, {
-      exitCode: ExitCode.usage,
-      hint: 'Fix them and apply again; `sympozium validate -f <path>` checks without a cluster.',
-    });
-  }
-
-  for (const note of sortProblems(problems).filter((problem) => problem.severity === 'note')) ctx.out.warn(formatProblem(note));
-  // A Secret `init` wrote without the key would put a placeholder on the cluster (or overwrite the real key).
-  const documents = read.documents.filter((document) => {
-    const object = document.object as KubeObject;
-    const placeholder = object.kind === 'Secret' && object.metadata?.annotations?.[placeholderAnnotation] === 'true';
-    if (placeholder) {
-      ctx.out.warn(`not applying secret/${object.metadata.name} (${sourceOf(document)}): it holds a placeholder, not a key. Put the key in it and remove the ${placeholderAnnotation} annotation, or create it with kubectl create secret generic.`);
-    }
-    return !placeholder;
-  });
+  const { held, kube, planned, identities } = await readForApply(options, ctx);
   // -o json|yaml print one document of the same shape as a real apply's, -o name the names.
   const machine = ctx.out.format === 'json' || ctx.out.format === 'yaml';
   if (!kube) {
-    const items = documents.map((document) => document.object as KubeObject);
     if (machine) {
       const outcome = 'valid (cluster not checked)';
-      ctx.out.document({ items: items.map((object) => ({ apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata?.namespace ?? null, name: object.metadata?.name, outcome })), dryRun: 'client' });
+      ctx.out.document({ items: identities.map((identity) => ({ ...identity, outcome })), dryRun: 'client' });
       return;
     }
-    for (const object of items) {
-      const name = `${String(object.kind).toLowerCase()}/${object.metadata?.name}`;
+    for (const object of identities) {
+      const name = `${String(object.kind).toLowerCase()}/${object.name}`;
       ctx.out.result(ctx.out.format === 'name' ? name : `${name} valid (dry run, cluster not checked)`);
     }
     return;
   }
 
-  const planned = await plan(kube, documents, ctx);
   await checkNamespaces(kube, planned);
 
   if (options.dryRun === 'client') {
-    const results = (await Promise.all(planned.map(async (item) => ({ item, exists: Boolean(await kube!.getOrUndefined(item.path)) })))).sort((a, b) => a.item.tier - b.item.tier);
+    // Bounded like the writes: thousands of objects must not mean thousands of requests at once.
+    const found = await inParallel(planned, 16, async (item) => Boolean(await kube.getOrUndefined(item.path)));
+    const results = planned.map((item, index) => ({ item, exists: found[index]!.status === 'fulfilled' ? (found[index] as PromiseFulfilledResult<boolean>).value : false }));
+    const failed = found.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    results.sort((a, b) => a.item.tier - b.item.tier);
     if (machine) {
       ctx.out.document({ items: results.map(({ item, exists }) => ({ ...identity(item), outcome: exists ? 'configured' : 'created' })), dryRun: 'client' });
       return;
@@ -112,12 +62,13 @@ export async function apply(options: ApplyOptions, ctx: Context): Promise<void> 
   }
 
   const dryRun = options.dryRun === 'server';
-  if (!dryRun) await rehearse(kube, planned, options.forceConflicts, ctx);
+  if (!dryRun) await rehearse(kube, planned, held.load, options.forceConflicts, ctx);
   const suffix = dryRun ? ' (server dry run)' : '';
   const started = Date.now();
   const outcome = await applyInTiers(kube, planned, {
     force: options.forceConflicts,
     dryRun,
+    load: held.load,
     onTier: (applied) => {
       if (machine) return;
       for (const item of applied) {
@@ -143,60 +94,7 @@ export async function apply(options: ApplyOptions, ctx: Context): Promise<void> 
 }
 
 function identity(planned: PlannedObject) {
-  return { apiVersion: planned.object.apiVersion, kind: planned.resource.kind, namespace: planned.namespace ?? null, name: planned.name };
-}
-
-/** The same object twice would race within a tier; it is almost always a copy-paste mistake. */
-function duplicates(documents: ManifestDocument[]): Problem[] {
-  const seen = new Map<string, ManifestDocument>();
-  const problems: Problem[] = [];
-  for (const document of documents) {
-    const object = document.object as KubeObject;
-    if (!object.kind || !object.metadata?.name) continue;
-    const key = `${object.apiVersion}/${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
-    const first = seen.get(key);
-    if (first) {
-      problems.push({
-        source: document.source,
-        line: document.line,
-        column: document.column,
-        path: 'metadata.name',
-        message: `${object.kind} ${object.metadata.name} is defined twice (first at ${sourceOf(first)})`,
-        severity: 'error',
-      });
-    } else seen.set(key, document);
-  }
-  return problems;
-}
-
-/** Like kubectl: an explicit -n that contradicts a document's own namespace is a mistake, not a choice. */
-function namespaceMismatches(documents: ManifestDocument[], flag: string | undefined): Problem[] {
-  if (!flag) return [];
-  return documents.flatMap((document) => {
-    const namespace = (document.object as KubeObject).metadata?.namespace;
-    if (!namespace || namespace === flag) return [];
-    const position = document.locate?.position(['metadata', 'namespace'], 'value') ?? { line: document.line, column: document.column };
-    return [{
-      source: document.source,
-      ...position,
-      path: 'metadata.namespace',
-      message: `the document says namespace "${namespace}" but -n says "${flag}": drop -n, or change metadata.namespace`,
-      severity: 'error' as const,
-    }];
-  });
-}
-
-async function plan(kube: KubeClient, documents: ManifestDocument[], ctx: Context): Promise<PlannedObject[]> {
-  const results = await Promise.allSettled(documents.map((document) => planObject(kube, sourceOf(document), document.object as KubeObject, kube.namespace)));
-  const failures = results.flatMap((result, index) => (result.status === 'rejected' ? [{ document: documents[index]!, error: result.reason }] : []));
-  if (failures.length > 0) {
-    const first = failures[0]!;
-    for (const { document, error } of failures) ctx.out.stderr.write(`${sourceOf(document)}: ${error instanceof Error ? error.message : String(error)}\n`);
-    throw new CliError(`${failures.length} document${failures.length === 1 ? '' : 's'} cannot be applied to this cluster: nothing was applied`, {
-      hint: first.error instanceof CliError ? first.error.hint : 'Run `sympozium doctor` to see what the cluster serves.',
-    });
-  }
-  return results.map((result) => (result as PromiseFulfilledResult<PlannedObject>).value);
+  return { apiVersion: planned.apiVersion, kind: planned.resource.kind, namespace: planned.namespace ?? null, name: planned.name };
 }
 
 /** Every namespace an object goes into must exist already or be created by this apply. */
@@ -222,12 +120,18 @@ async function checkNamespaces(kube: KubeClient, planned: PlannedObject[]): Prom
  * the apply before its first real write. Objects in a namespace this apply creates cannot be rehearsed (the
  * namespace does not exist yet); they are left to the real write, and -v says so.
  */
-async function rehearse(kube: KubeClient, planned: PlannedObject[], force: boolean, ctx: Context): Promise<void> {
+async function rehearse(kube: KubeClient, planned: PlannedObject[], load: BodyLoader, force: boolean, ctx: Context): Promise<void> {
   const creating = new Set(planned.filter((item) => item.resource.kind === 'Namespace' && !item.resource.group).map((item) => item.name));
   const items = planned.filter((item) => !item.namespace || !creating.has(item.namespace));
   if (items.length < planned.length) ctx.out.debug(`server dry run: ${planned.length - items.length} objects go into namespaces this apply creates and are not rehearsed`);
-  const results = await inParallel(items, 16, (item) => kube.apply(item.path, item.object, { force, dryRun: true }));
-  const failed = results.flatMap((result, index) => (result.status === 'rejected' ? [{ planned: items[index]!, error: result.reason }] : []));
+  const failed: FailedObject[] = [];
+  // A batch of files at a time, the responses dropped: a file that changed since it was validated stops it here.
+  for await (const batch of load(items)) {
+    const results = await inParallel(batch, 16, async ({ planned: item, body }) => void (await kube.apply(item.path, body, { force, dryRun: true })));
+    results.forEach((result, index) => {
+      if (result.status === 'rejected') failed.push({ planned: batch[index]!.planned, error: result.reason });
+    });
+  }
   if (failed.length === 0) return;
   printFailures(failed, ctx);
   throw new CliError(`the cluster refused ${failed.length} of ${planned.length} document${planned.length === 1 ? '' : 's'} in a server-side dry run: nothing was applied`, {

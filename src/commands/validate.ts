@@ -34,6 +34,9 @@ export async function validate(options: ValidateOptions, ctx: Context): Promise<
   let parsedBytes = 0;
   let clusterFailure: unknown;
   let clusterWhere: string | undefined;
+  // What each document defines, so that a note about an object another file defines can be dropped at the end.
+  const inBatch = new Set<string>();
+  let answeredNotes: ((problems: Problem[], inBatch: Set<string>) => Problem[]) | undefined;
   for await (const file of eachManifestFile(options.paths, { cwd: ctx.cwd, stdin: ctx.stdin })) {
     problems.push(...file.problems);
     for (const source of [...file.documents.map((document) => document.source), ...file.problems.map((problem) => problem.source)]) files.add(source);
@@ -45,6 +48,11 @@ export async function validate(options: ValidateOptions, ctx: Context): Promise<
         extraSchemas = checked.schemas;
         clusterWhere = checked.where;
         problems.push(...checked.problems);
+        answeredNotes = checked.answeredNotes;
+        for (const document of file.documents) {
+          const key = checked.batchKey(document.object, checked.namespace);
+          if (key) inBatch.add(key);
+        }
       } catch (error) {
         clusterFailure = error;
       }
@@ -58,7 +66,7 @@ export async function validate(options: ValidateOptions, ctx: Context): Promise<
       reclaimMemory();
     }
   }
-  const sorted = sortProblems(problems);
+  const sorted = sortProblems(answeredNotes ? answeredNotes(problems, inBatch) : problems);
 
   if (ctx.out.format === 'json' || ctx.out.format === 'yaml') ctx.out.document(sorted);
   else for (const problem of sorted) ctx.out.result(formatProblem(problem));
@@ -97,10 +105,10 @@ function plural(count: number, noun: string): string {
 }
 
 async function checkAgainstCluster(documents: ManifestDocument[], ctx: Context) {
-  const [{ checkWithCluster }, kube] = await Promise.all([import('../sympozium/cluster-checks.js'), ctx.kube()]);
+  const [{ checkWithCluster, answeredNotes, batchKey }, kube] = await Promise.all([import('../sympozium/cluster-checks.js'), ctx.kube()]);
   ctx.out.debug(`validate: checking custom kinds against ${kube.describe()}`);
   // Rules upstream's CRDs do not have are notes (exit 0), a document of the other generation included.
   const checked = await checkWithCluster(documents, kube, { mismatch: 'note' });
   for (const note of checked.notes) ctx.out.warn(note);
-  return { ...checked, where: kube.describe() };
+  return { ...checked, where: kube.describe(), namespace: kube.namespace, answeredNotes, batchKey };
 }

@@ -4,9 +4,10 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { CliError, ExitCode, InterruptedError } from '../errors.js';
 import { loadKubeConfig, type ResolvedKubeConfig } from './config.js';
+import { createConnector, type Connector } from './connector.js';
 import { KubeApiError, connectionError } from './errors.js';
 import { requireName, requirePathSegment } from './names.js';
-import { defaultTrustedCAs } from './trust.js';
+import { maskProxyUrl } from './proxy-env.js';
 import type { ExecCredential, ExecCredentialSource } from './exec-plugin.js';
 
 /**
@@ -173,10 +174,8 @@ export class KubeClient {
   readonly config: ResolvedKubeConfig;
   /** The namespace commands use by default: -n, else the context's, else "default". */
   readonly namespace: string;
-  private readonly agent: http.Agent;
-  private readonly tlsOptions: https.AgentOptions;
-  /** The agent for an exec plugin's client certificate, replaced when the plugin returns another. */
-  private certAgent?: { cert: string; agent: https.Agent };
+  /** The one connection layer (proxy, TLS trust, client certificate) for every request and WebSocket. */
+  readonly connector: Connector;
   private readonly secure: boolean;
   private readonly baseUrl: URL;
   private readonly out?: DebugLog;
@@ -213,16 +212,7 @@ export class KubeClient {
     this.requestTimeoutMs = options.requestTimeoutMs;
     this.baseUrl = new URL(config.server);
     this.secure = this.baseUrl.protocol === 'https:';
-    const tls = {
-      // Without a CA in the kubeconfig, trust the OS store as kubectl does, not only Node's bundled list.
-      ca: config.ca ?? (this.secure && !config.insecureSkipTlsVerify ? defaultTrustedCAs(options.env ?? {}) : undefined),
-      cert: config.clientCert,
-      key: config.clientKey,
-      rejectUnauthorized: !config.insecureSkipTlsVerify,
-      servername: config.tlsServerName,
-    };
-    this.tlsOptions = { keepAlive: true, maxSockets: 16, ...tls };
-    this.agent = this.secure ? new https.Agent(this.tlsOptions) : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.connector = createConnector(config, options.env ?? {});
   }
 
   /** Where this client points, for messages: `context "kind-dev" (https://127.0.0.1:6443)`. */
@@ -240,8 +230,17 @@ export class KubeClient {
 
   /** Frees sockets so a finished command can exit. */
   close(): void {
-    this.agent.destroy();
-    this.certAgent?.agent.destroy();
+    this.connector.close();
+  }
+
+  /**
+   * What a WebSocket to the API server needs (port-forward): the same agent and the same identity headers as
+   * every other request, so a proxy, the TLS trust and the credentials (an exec plugin's included) apply to it alike.
+   */
+  async upgradeOptions(): Promise<{ agent: http.Agent; headers: Record<string, string | string[]> }> {
+    await (this.credentialsReady ??= this.prepareCredentials());
+    const exec = await this.execSource?.get();
+    return { agent: await this.connector.agent(exec), headers: this.identityHeaders(exec) };
   }
 
   async get<T = KubeObject>(path: string, query?: RequestOptions['query']): Promise<T> {
@@ -454,20 +453,14 @@ export class KubeClient {
   }
 
   private async sendOnce(options: RequestOptions, exec?: ExecCredential): Promise<http.IncomingMessage> {
+    // A plugin's client certificate gets an agent of its own (connector.ts), the rest share one.
+    const agent = await this.connector.agent(exec);
     const url = this.urlFor(options);
     const headers: Record<string, string | string[]> = {
       Accept: options.accept ?? 'application/json',
       'User-Agent': 'sympozium-cli',
-      ...this.extraHeaders,
+      ...this.identityHeaders(exec),
     };
-    this.addImpersonation(headers);
-    // Like kubectl, never send credentials over plain http (e.g. to `kubectl proxy`, which adds its own).
-    const token = this.secure ? (exec?.token ?? this.currentToken()) : undefined;
-    if (!this.secure) delete headers.Authorization;
-    else if (token) headers.Authorization = `Bearer ${token}`;
-    else if (this.config.username !== undefined && this.config.password !== undefined) {
-      headers.Authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}`;
-    }
     let payload: string | undefined;
     if (options.body !== undefined) {
       payload = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
@@ -481,7 +474,7 @@ export class KubeClient {
     return new Promise((resolvePromise, reject) => {
       const startedAt = Date.now();
       let responded = false;
-      const request = transport.request(url, { method: options.method ?? 'GET', headers, agent: this.agentFor(exec) }, (response) => {
+      const request = transport.request(url, { method: options.method ?? 'GET', headers, agent }, (response) => {
         responded = true;
         response.once('close', () => {
           for (const signal of signals) signal.removeEventListener('abort', onAbort);
@@ -512,23 +505,23 @@ export class KubeClient {
       request.once('close', () => {
         if (!responded) cleanup();
       });
-      request.on('error', (error) => reject(error instanceof CliError ? error : connectionError(error, this.config)));
+      request.on('error', (error) => reject(error instanceof CliError ? error : connectionError(error, this.config, this.connector.proxy)));
       request.end(payload);
     });
   }
 
-  /**
-   * A plugin's client certificate needs an agent of its own: Node's Agent lets its own options override a
-   * request's (Agent.addRequest), so a cert passed per request would be dropped. A refreshed certificate replaces
-   * the agent, so no socket made with the old one is reused.
-   */
-  private agentFor(exec: ExecCredential | undefined): http.Agent {
-    if (!exec?.cert || !this.secure) return this.agent;
-    if (this.certAgent?.cert !== exec.cert) {
-      this.certAgent?.agent.destroy();
-      this.certAgent = { cert: exec.cert, agent: new https.Agent({ ...this.tlsOptions, cert: exec.cert, key: exec.key }) };
+  /** Credentials and impersonation, as every request and WebSocket to the cluster carries them. */
+  private identityHeaders(exec?: ExecCredential): Record<string, string | string[]> {
+    const headers: Record<string, string | string[]> = { ...this.extraHeaders };
+    this.addImpersonation(headers);
+    // Like kubectl, never send credentials over plain http (e.g. to `kubectl proxy`, which adds its own).
+    const token = this.secure ? (exec?.token ?? this.currentToken()) : undefined;
+    if (!this.secure) delete headers.Authorization;
+    else if (token) headers.Authorization = `Bearer ${token}`;
+    else if (this.config.username !== undefined && this.config.password !== undefined) {
+      headers.Authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}`;
     }
-    return this.certAgent.agent;
+    return headers;
   }
 
   /** client-go's impersonation headers; extra keys are percent-encoded as kubectl does. */
@@ -552,20 +545,6 @@ export class KubeClient {
       }
     }
     return undefined;
-  }
-
-  /**
-   * What authenticates this client, resolved now (the exec plugin run if it must be), for port-forward's
-   * client-node connection: so it carries the same identity without client-node running any plugin itself.
-   */
-  async connectionCredentials(): Promise<{ token?: string; cert?: string; key?: string; username?: string; password?: string }> {
-    await (this.credentialsReady ??= this.prepareCredentials());
-    if (!this.secure) return {};
-    const exec = await this.execSource?.get();
-    if (exec) return { token: exec.token, cert: exec.cert, key: exec.key };
-    const header = this.extraHeaders.Authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : this.currentToken();
-    return token ? { token } : { username: this.config.username, password: this.config.password };
   }
 
   /** Exec plugins get our runner, auth providers credentials.ts; each is loaded only for the kubeconfigs that need it. */
@@ -608,13 +587,16 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   const { globals } = options;
   const config = loadKubeConfig({ kubeconfig: globals.kubeconfig, context: globals.context, as: globals.as, asGroups: globals.asGroups, asUid: globals.asUid, env: options.env });
   options.out?.debug(`using ${`context "${config.contextName}" (${config.server})`}, namespace ${options.globals.namespace ?? config.namespace}`);
-  return new KubeClient(config, {
+  const client = new KubeClient(config, {
     env: options.env,
     namespace: options.globals.namespace,
     out: options.out,
     signal: options.signal,
     requestTimeoutMs: options.globals.requestTimeoutMs,
   });
+  const proxy = client.connector.proxy;
+  if (proxy) options.out?.debug(`connecting through the proxy ${maskProxyUrl(proxy.url)} (${proxy.source})`);
+  return client;
 }
 
 /** 30s, 1.5s: the limit as the user wrote it. */

@@ -5,6 +5,7 @@ import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 // in a third of the time (bench/: ~10 ms of a ~180 ms `key show`). `yaml` stays where positions or comments matter.
 import { load as parseYaml } from 'js-yaml';
 import { CliError, ExitCode } from '../errors.js';
+import { parseProxyUrl } from './proxy-env.js';
 
 /**
  * Kubeconfig loading, done here rather than by client-node's KubeConfig because the common cases (token,
@@ -33,12 +34,16 @@ export interface ResolvedKubeConfig {
   clusterName: string;
   userName: string;
   server: string;
+  /** The kubeconfig's server as written when it had no scheme (then `server` is http:// in front of it). */
+  serverWithoutScheme?: string;
   namespace: string;
   /** True when the namespace came from the context rather than the "default" fallback. */
   namespaceFromContext: boolean;
   ca?: Buffer;
   insecureSkipTlsVerify: boolean;
   tlsServerName?: string;
+  /** The cluster's `proxy-url`: every request to it goes through this proxy, whatever the environment says. */
+  proxyUrl?: URL;
   clientCert?: Buffer;
   clientKey?: Buffer;
   token?: string;
@@ -202,21 +207,31 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
   const ca = dataOrFile(cluster['certificate-authority-data'], cluster['certificate-authority'], clusterDir);
   const clientCert = dataOrFile(user['client-certificate-data'], user['client-certificate'], userDir);
   const clientKey = dataOrFile(user['client-key-data'], user['client-key'], userDir);
-  // client-go's DefaultServerURL: a bare host:port is https only when TLS material says so, else http.
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(server)) server = `${ca || clientCert ? 'https' : 'http'}://${server}`;
   const insecure = isTrue(cluster['insecure-skip-tls-verify']);
+  // A bare host:port is http:// to kubectl v1.32, whatever TLS material the kubeconfig has (checked with -v=6:
+  // `server: 127.0.0.1:6443` with a CA, a client certificate or insecure all GET http://127.0.0.1:6443).
+  const serverWithoutScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? undefined : server;
+  if (serverWithoutScheme) server = `http://${server}`;
   const refuse = (reason: string) =>
-    new CliError(`kubeconfig context "${contextName}" is invalid: ${reason}`, { hint: 'Fix the kubeconfig (kubectl refuses it too).', exitCode: ExitCode.usage });
+    new CliError(`kubeconfig context "${contextName}" is invalid: ${reason}`, { hint: 'Fix the kubeconfig: kubectl refuses it for the same reason.', exitCode: ExitCode.usage });
   if (insecure && ca && server.startsWith('https://')) {
     throw refuse('specifying a root certificates file with the insecure flag is not allowed');
   }
   const token = typeof user.token === 'string' && user.token ? user.token : undefined;
   const tokenFile = user.tokenFile ? resolveFrom(userDir, String(user.tokenFile)) : undefined;
+  // kubectl's wording (client-go's validateAuthInfo), so the message can be searched for.
+  const userName = userEntry?.name ?? '';
   if ((token || tokenFile) && (user.username !== undefined || user.password !== undefined)) {
-    throw refuse('username/password or bearer token may be set, but not both');
+    throw refuse(`more than one authentication method found for ${userName}; found [token basicAuth], only one is allowed`);
   }
-  if (clientCert && !clientKey) throw refuse(`user "${userEntry?.name}" has a client certificate but no client key (client-key or client-key-data)`);
-  if (clientKey && !clientCert) throw refuse(`user "${userEntry?.name}" has a client key but no client certificate (client-certificate or client-certificate-data)`);
+  if (clientCert && !clientKey) throw refuse(`client-key-data or client-key must be specified for ${userName} to use the clientCert authentication method`);
+  if (clientKey && !clientCert) throw refuse(`client-certificate-data or client-certificate must be specified for ${userName} to use the clientCert authentication method`);
+  let proxyUrl: URL | undefined;
+  if (typeof cluster['proxy-url'] === 'string' && cluster['proxy-url']) {
+    const parsed = parseProxyUrl(cluster['proxy-url'], clusterEntry.name);
+    if (!(parsed instanceof URL)) throw refuse(parsed.error);
+    proxyUrl = parsed;
+  }
   const impersonate = impersonationOf(user, options, userEntry?.name ?? '');
   const staticToken = Boolean(token || tokenFile);
   if (user.exec && user['auth-provider']) throw refuse(`authProvider cannot be provided in combination with an exec plugin for ${userEntry?.name}`);
@@ -235,11 +250,13 @@ export function loadKubeConfig(options: LoadOptions): ResolvedKubeConfig {
     clusterName: clusterEntry.name,
     userName: userEntry?.name ?? '',
     server,
+    serverWithoutScheme,
     namespace: context.context?.namespace || 'default',
     namespaceFromContext: Boolean(context.context?.namespace),
     ca,
     insecureSkipTlsVerify: insecure,
-    tlsServerName: cluster['tls-server-name'] as string | undefined,
+    tlsServerName: (cluster['tls-server-name'] as string | undefined) || undefined,
+    proxyUrl,
     clientCert,
     clientKey,
     // kubectl sends the token file's content when both are set: the file is the one that rotates.

@@ -1,5 +1,6 @@
 import { CliError, ExitCode } from '../errors.js';
 import type { ResolvedKubeConfig } from './config.js';
+import { maskProxyUrl } from './proxy-env.js';
 
 /** The `metav1.Status` body a Kubernetes API server sends with every error. */
 export interface KubeStatus {
@@ -117,20 +118,68 @@ export function isConflict(error: unknown): boolean {
   return error instanceof KubeApiError && error.code === 409 && error.reason === 'Conflict';
 }
 
-/** Turns a socket-level failure into one line that names the cluster and says what to check. */
-export function connectionError(error: Error, config: Pick<ResolvedKubeConfig, 'server' | 'contextName'>): CliError {
+/** OpenSSL's and Node's verification codes, by what a user can do about them. */
+const unknownAuthority = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+]);
+const expired = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+const nameMismatch = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
+
+/**
+ * Turns a socket-level failure into one line that says which part failed (TLS, the network, the proxy) and
+ * names the cluster, with a hint that says what to check. A TLS failure is never reported as "cannot reach".
+ */
+export function connectionError(
+  error: Error,
+  config: Pick<ResolvedKubeConfig, 'server' | 'contextName' | 'serverWithoutScheme'>,
+  proxy?: { url: URL; source: string },
+): CliError {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const where = `${config.server} (context "${config.contextName}")`;
-  const tlsCodes = ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'];
-  if (tlsCodes.includes(code)) {
-    return new CliError(`cannot verify the TLS certificate of ${where}: ${error.message}`, {
-      hint: "The kubeconfig's certificate-authority does not match the server. Fetch fresh credentials for this cluster.",
+  // http:// to a TLS port: the server drops the connection (kubectl says "EOF"). Say where the http came from.
+  if (config.serverWithoutScheme && (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up/.test(error.message))) {
+    return new CliError(`cannot talk to the cluster at ${where}: the connection was closed (${error.message})`, {
+      hint: `The kubeconfig's server "${config.serverWithoutScheme}" has no scheme, so it is read as http://, as kubectl reads it; if the API server speaks TLS (most do), write https://${config.serverWithoutScheme} in the kubeconfig.`,
+      cause: error,
+    });
+  }
+  if (unknownAuthority.has(code)) {
+    return new CliError(`TLS: the certificate of ${where} is signed by an unknown authority (${code}: ${error.message})`, {
+      hint: "The kubeconfig's certificate-authority does not match the server: fetch fresh credentials for this cluster, or check certificate-authority(-data) in the kubeconfig.",
+      cause: error,
+    });
+  }
+  if (expired.has(code)) {
+    return new CliError(`TLS: the certificate of ${where} is outside its validity dates (${error.message})`, {
+      hint: "Check this machine's clock; if it is right, the cluster's certificate has to be renewed by its administrator.",
+      cause: error,
+    });
+  }
+  if (nameMismatch.has(code)) {
+    return new CliError(`TLS: the certificate of ${where} is not valid for this name (${error.message})`, {
+      hint: 'The server address in the kubeconfig does not match its certificate: use the name the certificate is for, or set tls-server-name in the kubeconfig cluster.',
+      cause: error,
+    });
+  }
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.startsWith('ERR_OSSL_') || /alert|handshake/i.test(error.message)) {
+    return new CliError(`TLS: the connection to ${where} failed during the TLS handshake: ${error.message}`, {
+      hint: 'The server refused the TLS handshake (it may require a client certificate the kubeconfig does not have, or not speak TLS at all): check the server address and the kubeconfig credentials.',
       cause: error,
     });
   }
   const reason = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'host not found' : code === 'ETIMEDOUT' ? 'timed out' : error.message;
-  return new CliError(`cannot reach the cluster at ${where}: ${reason}`, {
-    hint: 'Is the cluster running and is this the right context? Check with `sympozium doctor`, or `kubectl config get-contexts`. For a local one: `sympozium dev up`.',
+  return new CliError(`cannot reach the cluster at ${where}${proxy ? ` through the proxy ${maskProxyUrl(proxy.url)}` : ''}: ${reason}`, {
+    hint: proxy
+      ? `The proxy (${proxy.source}) accepted the connection but the cluster did not answer through it: check that the proxy can reach the cluster, or that the cluster is up.`
+      : 'Is the cluster running and is this the right context? Check with `sympozium doctor`, or `kubectl config get-contexts`. For a local one: `sympozium dev up`.',
     cause: error,
   });
 }

@@ -2,14 +2,14 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import { CliError } from '../errors.js';
 import type { KubeClient } from './client.js';
-import { clientNodeConfig } from './client-node-config.js';
 import { isNotFound } from './errors.js';
 
 /**
  * `kubectl port-forward` for one command: a listener on 127.0.0.1 whose every connection is carried to a pod
  * port through the API server (the WebSocket portforward subresource, spoken by client-node's PortForward).
  * client-node is imported only here and only when a forward is really opened, so commands that reach an
- * endpoint directly never pay for loading it.
+ * endpoint directly never pay for loading it. Its WebSockets are opened with the KubeClient's own agent and
+ * identity headers (connector.ts), so a proxy, the TLS trust and the credentials are those of every request.
  */
 
 export interface PortForwardTarget {
@@ -55,12 +55,22 @@ export async function openPortForward(
   let current = await resolveTarget(kube, target);
   // The two modules by their own paths: the package's index would also load every generated API client,
   // about eight times as much code, for nothing a port-forward uses.
-  const [{ KubeConfig }, { PortForward }] = await Promise.all([
-    import('@kubernetes/client-node/dist/config.js'),
+  const [{ PortForward }, { WebSocketHandler }] = await Promise.all([
     import('@kubernetes/client-node/dist/portforward.js'),
+    import('@kubernetes/client-node/dist/web-socket-handler.js'),
   ]);
-  // Our own credentials, the exec plugin's output included: client-node must not run a plugin of its own.
-  const forward = new PortForward(clientNodeConfig(KubeConfig, kube.config, await kube.connectionCredentials()), true);
+  // WebSocketHandler asks its config for two things only (web-socket-handler.js connect()): the server URL and
+  // the options of the WebSocket (ws: agent, headers). Ours answer both, so client-node's KubeConfig, its own
+  // kubeconfig reading and its own proxy handling (proxy-url only, no NO_PROXY) never run. Asked per
+  // WebSocket, so a refreshed exec token is the one each new connection carries.
+  const socketConfig = {
+    getCurrentCluster: () => ({ server: kube.config.server }),
+    applyToHTTPSOptions: async (options: Record<string, unknown>) => {
+      const { agent, headers } = await kube.upgradeOptions();
+      Object.assign(options, { agent, headers });
+    },
+  };
+  const forward = new PortForward(socketConfig as never, true, new WebSocketHandler(socketConfig as never));
 
   const sockets = new Set<net.Socket>();
   const webSockets = new Set<{ close(): void }>();

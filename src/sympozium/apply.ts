@@ -1,17 +1,27 @@
-import type { KubeClient, KubeObject } from '../kube/client.js';
+import { createHash } from 'node:crypto';
+import type { KubeClient, KubeList, KubeObject } from '../kube/client.js';
 import { objectPath, resolveResource, type ResolvedResource } from '../kube/discovery.js';
 import { KubeApiError } from '../kube/errors.js';
 
 /**
  * The cluster side of `apply`: objects grouped into dependency tiers (what others refer to goes first), each
  * tier applied in parallel over the client's one connection pool with server-side apply, and each outcome
- * told apart as created (201), configured (resourceVersion moved) or unchanged.
+ * told apart as created (201), configured (resourceVersion moved) or unchanged. A planned object holds no
+ * body: each write pass fetches the bodies again, one file at a time (held-manifests.ts), so memory follows the
+ * largest file rather than the sum of them.
  */
 
+/** Which document of which file read for this apply: the file's place in the read order, the document's in it. */
+export interface DocumentRef {
+  file: number;
+  index: number;
+}
+
 export interface PlannedObject {
-  /** Where it came from, for messages: "demo.yaml#1". */
+  /** Where it came from, for messages: "demo.yaml:3". */
   source: string;
-  object: KubeObject;
+  ref: DocumentRef;
+  apiVersion: string;
   resource: ResolvedResource;
   namespace?: string;
   name: string;
@@ -24,8 +34,13 @@ type Outcome = 'created' | 'configured' | 'unchanged';
 export interface AppliedObject {
   planned: PlannedObject;
   outcome: Outcome;
-  object: KubeObject;
 }
+
+/**
+ * The bodies of planned objects, fetched again in batches (one file's worth each, in the order of the files):
+ * the body to send is the document's object with the namespace apply decided on (see bodyOf).
+ */
+export type BodyLoader = (items: PlannedObject[]) => AsyncIterable<{ planned: PlannedObject; body: KubeObject }[]>;
 
 export interface FailedObject {
   planned: PlannedObject;
@@ -62,39 +77,61 @@ export function displayName(planned: Pick<PlannedObject, 'resource' | 'name'>): 
   return `${planned.resource.group ? `${kind}.${planned.resource.group}` : kind}/${planned.name}`;
 }
 
-export async function planObject(kube: KubeClient, source: string, object: KubeObject, defaultNamespace: string): Promise<PlannedObject> {
+export async function planObject(kube: KubeClient, source: string, ref: DocumentRef, object: KubeObject, defaultNamespace: string): Promise<PlannedObject> {
   const resource = await resolveResource(kube, String(object.apiVersion), String(object.kind));
   const name = String(object.metadata?.name ?? '');
   const namespace = resource.namespaced ? (object.metadata?.namespace as string | undefined) || defaultNamespace : undefined;
-  // Server-side apply needs the namespace in the body to match the path.
-  const body = resource.namespaced ? { ...object, metadata: { ...object.metadata, namespace } } : object;
-  return { source, object: body, resource, namespace, name, path: objectPath(resource, namespace, name), tier: tierOf(resource.kind) };
+  return { source, ref, apiVersion: String(object.apiVersion), resource, namespace, name, path: objectPath(resource, namespace, name), tier: tierOf(resource.kind) };
 }
 
-/** Fields that change on every write or belong to the server; ignored when comparing for a dry run. */
-function comparable(object: KubeObject | undefined): string {
-  if (!object) return '';
+/** What is sent for a planned object: server-side apply needs the namespace in the body to match the path. */
+export function bodyOf(planned: PlannedObject, object: KubeObject): KubeObject {
+  return planned.namespace ? { ...object, metadata: { ...object.metadata, namespace: planned.namespace } } : object;
+}
+
+/** What is known of an object before it is applied: enough to tell the outcomes apart, not the object itself. */
+interface Before {
+  resourceVersion?: string;
+  /** A hash of its comparable form, for dry runs (where the resourceVersion does not move). */
+  fingerprint: string;
+}
+
+/** Fields that change on every write or belong to the server are ignored; a hash, so no copy is kept. */
+function fingerprint(object: KubeObject): string {
   const { metadata, status: _status, ...rest } = object as KubeObject & { status?: unknown };
   const { resourceVersion: _rv, managedFields: _mf, generation: _g, creationTimestamp: _c, uid: _u, ...meta } = metadata ?? {};
-  return JSON.stringify({ ...rest, metadata: meta });
+  return createHash('sha256').update(JSON.stringify({ ...rest, metadata: meta })).digest('base64');
 }
+
+function before(object: KubeObject): Before {
+  return { resourceVersion: object.metadata?.resourceVersion, fingerprint: fingerprint(object) };
+}
+
+/** Pages of a list, as kubectl reads them (500 at a time), so a large collection is never one response in memory. */
+const listPage = 500;
 
 /**
  * What exists before applying, to tell created, configured and unchanged apart: one list per collection that
  * holds several of the objects (200 files of Secrets and instances cost two lists, not 200 GETs); collections
- * with one or two objects are left to a GET each.
+ * with one or two objects are left to a GET each. Only a resourceVersion and a hash are kept per object.
  */
-async function prefetchExisting(kube: KubeClient, planned: PlannedObject[]): Promise<Map<string, Map<string, KubeObject>>> {
+async function prefetchExisting(kube: KubeClient, planned: PlannedObject[]): Promise<Map<string, Map<string, Before>>> {
   const groups = new Map<string, number>();
   for (const item of planned) {
     const collection = objectPath(item.resource, item.namespace);
     groups.set(collection, (groups.get(collection) ?? 0) + 1);
   }
-  const existing = new Map<string, Map<string, KubeObject>>();
+  const existing = new Map<string, Map<string, Before>>();
   await Promise.all(
     [...groups].filter(([, count]) => count >= 3).map(async ([collection]) => {
-      const list = await kube.list<KubeObject>(collection);
-      existing.set(collection, new Map(list.items.map((item) => [String(item.metadata.name), item])));
+      const found = new Map<string, Before>();
+      let token: string | undefined;
+      do {
+        const list: KubeList<KubeObject> = await kube.list<KubeObject>(collection, { limit: listPage, continue: token });
+        for (const item of list.items) found.set(String(item.metadata.name), before(item));
+        token = list.metadata?.continue || undefined;
+      } while (token);
+      existing.set(collection, found);
     }),
   );
   return existing;
@@ -103,17 +140,19 @@ async function prefetchExisting(kube: KubeClient, planned: PlannedObject[]): Pro
 async function applyOne(
   kube: KubeClient,
   planned: PlannedObject,
-  options: { force: boolean; dryRun: boolean; existing?: Map<string, Map<string, KubeObject>> },
+  body: KubeObject,
+  options: { force: boolean; dryRun: boolean; existing?: Map<string, Map<string, Before>> },
 ): Promise<AppliedObject> {
   const listed = options.existing?.get(objectPath(planned.resource, planned.namespace));
-  const before = listed ? listed.get(planned.name) : await kube.getOrUndefined<KubeObject>(planned.path);
-  const response = await kube.apply<KubeObject>(planned.path, planned.object, { force: options.force, dryRun: options.dryRun });
+  const fetched = listed ? undefined : await kube.getOrUndefined<KubeObject>(planned.path);
+  const was = listed ? listed.get(planned.name) : fetched && before(fetched);
+  const response = await kube.apply<KubeObject>(planned.path, body, { force: options.force, dryRun: options.dryRun });
   const after = response.body;
   let outcome: Outcome;
-  if (response.status === 201 || !before) outcome = 'created';
-  else if (options.dryRun) outcome = comparable(before) === comparable(after) ? 'unchanged' : 'configured';
-  else outcome = before.metadata.resourceVersion === after.metadata?.resourceVersion ? 'unchanged' : 'configured';
-  return { planned, outcome, object: after };
+  if (response.status === 201 || !was) outcome = 'created';
+  else if (options.dryRun) outcome = was.fingerprint === fingerprint(after) ? 'unchanged' : 'configured';
+  else outcome = was.resourceVersion === after.metadata?.resourceVersion ? 'unchanged' : 'configured';
+  return { planned, outcome };
 }
 
 /** Runs `work` over `items` with at most `limit` in flight, keeping results in input order. */
@@ -136,15 +175,21 @@ export async function inParallel<T, R>(items: T[], limit: number, work: (item: T
 
 /**
  * Applies tier by tier; stops after the first tier with a failure (later tiers depend on earlier ones), and
- * reports what was applied, what failed and what was never sent.
+ * reports what was applied, what failed and what was never sent. Within a tier the bodies come from `load` a
+ * file at a time; if loading fails (a file changed since it was validated), what that file held of the tier
+ * failed with that error and nothing more is sent.
  */
 export async function applyInTiers(
   kube: KubeClient,
   planned: PlannedObject[],
-  options: { force: boolean; dryRun: boolean; concurrency?: number; onTier?: (applied: AppliedObject[], failed: FailedObject[]) => void },
+  options: { force: boolean; dryRun: boolean; load: BodyLoader; concurrency?: number; onTier?: (applied: AppliedObject[], failed: FailedObject[]) => void },
 ): Promise<{ applied: AppliedObject[]; failed: FailedObject[]; skipped: PlannedObject[] }> {
   const tiers = new Map<number, PlannedObject[]>();
-  for (const item of planned) tiers.set(item.tier, [...(tiers.get(item.tier) ?? []), item]);
+  for (const item of planned) {
+    const tier = tiers.get(item.tier);
+    if (tier) tier.push(item);
+    else tiers.set(item.tier, [item]);
+  }
   const order = [...tiers.keys()].sort((a, b) => a - b);
   const applied: AppliedObject[] = [];
   const failed: FailedObject[] = [];
@@ -156,13 +201,28 @@ export async function applyInTiers(
       continue;
     }
     const existing = await prefetchExisting(kube, items);
-    const results = await inParallel(items, options.concurrency ?? 16, (item) => applyOne(kube, item, { ...options, existing }));
     const tierApplied: AppliedObject[] = [];
     const tierFailed: FailedObject[] = [];
-    results.forEach((result, index) => {
-      if (result.status === 'fulfilled') tierApplied.push(result.value);
-      else tierFailed.push({ planned: items[index]!, error: result.reason });
-    });
+    const sent = new Set<PlannedObject>();
+    try {
+      for await (const batch of options.load(items)) {
+        const results = await inParallel(batch, options.concurrency ?? 16, ({ planned: item, body }) => applyOne(kube, item, body, { ...options, existing }));
+        results.forEach((result, index) => {
+          const item = batch[index]!.planned;
+          sent.add(item);
+          if (result.status === 'fulfilled') tierApplied.push(result.value);
+          else tierFailed.push({ planned: item, error: result.reason });
+        });
+      }
+    } catch (error) {
+      // The file that could not be loaded again: its objects of this tier failed; the rest were never sent.
+      const unsent = items.filter((item) => !sent.has(item));
+      const file = unsent[0]?.ref.file;
+      for (const item of unsent) {
+        if (item.ref.file === file) tierFailed.push({ planned: item, error });
+        else skipped.push(item);
+      }
+    }
     applied.push(...tierApplied);
     failed.push(...tierFailed);
     options.onTier?.(tierApplied, tierFailed);

@@ -68,6 +68,22 @@ export function failsEveryRun(note: Problem): boolean {
   return !note.path.includes('skillPackRef');
 }
 
+const keyOf = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
+
+/** An object's key for the reference notes' "in the same set of documents" (kind, namespace, name). */
+export function batchKey(object: Record<string, unknown>, defaultNamespace: string): string | undefined {
+  const { kind, metadata } = object as InstanceLike;
+  return typeof kind === 'string' && metadata?.name ? keyOf(kind, metadata.namespace ?? defaultNamespace, metadata.name) : undefined;
+}
+
+/**
+ * The problems less the reference notes that an object among all the documents answers (see Problem.refersTo),
+ * without that field: for commands that check files one at a time and learn the whole set only at the end.
+ */
+export function answeredNotes(problems: Problem[], inBatch: Set<string>): Problem[] {
+  return problems.flatMap(({ refersTo, ...problem }) => (refersTo?.some((key) => inBatch.has(key)) ? [] : [problem]));
+}
+
 interface InstanceLike {
   kind?: string;
   metadata?: { name?: string; namespace?: string };
@@ -85,12 +101,9 @@ const systemNamespace = 'sympozium-system';
  */
 export async function referenceNotes(documents: ManifestDocument[], kube: KubeClient): Promise<Problem[]> {
   const inBatch = new Set<string>();
-  const keyOf = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
   for (const document of documents) {
-    const object = document.object as InstanceLike;
-    if (typeof object.kind === 'string' && object.metadata?.name) {
-      inBatch.add(keyOf(object.kind, object.metadata.namespace ?? kube.namespace, object.metadata.name));
-    }
+    const key = batchKey(document.object, kube.namespace);
+    if (key) inBatch.add(key);
   }
   const lookups = new Map<string, Promise<boolean>>();
   const exists = (kind: string, path: string, namespace: string, name: string): Promise<boolean> => {
@@ -117,9 +130,9 @@ export async function referenceNotes(documents: ManifestDocument[], kube: KubeCl
     if (object.kind !== 'SympoziumInstance' && object.kind !== 'Agent') continue;
     const namespace = object.metadata?.namespace ?? kube.namespace;
     const ns = encodeURIComponent(namespace);
-    const note = (path: PathSegment[], message: string) => {
+    const note = (path: PathSegment[], message: string, refersTo: string[]) => {
       const position = document.locate?.position(path, 'value') ?? { line: document.line, column: document.column };
-      notes.push({ source: document.source, ...position, path: formatPath(path), message, severity: 'note' });
+      notes.push({ source: document.source, ...position, path: formatPath(path), message, severity: 'note', refersTo });
     };
     const spec = object.spec ?? {};
     const checks: Promise<void>[] = [];
@@ -128,7 +141,7 @@ export async function referenceNotes(documents: ManifestDocument[], kube: KubeCl
       checks.push(
         exists('SympoziumPolicy', `/apis/${group}/v1alpha1/namespaces/${ns}/sympoziumpolicies/${encodeURIComponent(name)}`, namespace, name).then((found) => {
           if (!found) {
-            note(['spec', 'policyRef'], `no SympoziumPolicy "${name}" in namespace ${namespace}: upstream looks only there and fails every run without it; apply a policy of that name there (upstream's presets: permissive, restrictive, network-isolated) or drop policyRef`);
+            note(['spec', 'policyRef'], `no SympoziumPolicy "${name}" in namespace ${namespace}: upstream looks only there and fails every run without it; apply a policy of that name there (upstream's presets: permissive, restrictive, network-isolated) or drop policyRef`, [keyOf('SympoziumPolicy', namespace, name)]);
           }
         }),
       );
@@ -138,7 +151,7 @@ export async function referenceNotes(documents: ManifestDocument[], kube: KubeCl
       const name = ref.secret;
       checks.push(
         exists('Secret', `/api/v1/namespaces/${ns}/secrets/${encodeURIComponent(name)}`, namespace, name).then((found) => {
-          if (!found) note(['spec', 'authRefs', index, 'secret'], `no Secret "${name}" in namespace ${namespace}: the agent would have no provider key; create it first (kubectl create secret generic ${name} -n ${namespace} --from-literal=...)`);
+          if (!found) note(['spec', 'authRefs', index, 'secret'], `no Secret "${name}" in namespace ${namespace}: the agent would have no provider key; create it first (kubectl create secret generic ${name} -n ${namespace} --from-literal=...)`, [keyOf('Secret', namespace, name)]);
         }),
       );
     });
@@ -148,7 +161,7 @@ export async function referenceNotes(documents: ManifestDocument[], kube: KubeCl
       const path = (where: string) => `/apis/${group}/v1alpha1/namespaces/${encodeURIComponent(where)}/skillpacks/${encodeURIComponent(name)}`;
       checks.push(
         Promise.all([exists('SkillPack', path(namespace), namespace, name), exists('SkillPack', path(systemNamespace), systemNamespace, name)]).then(([here, system]) => {
-          if (!here && !system) note(['spec', 'skills', index, 'skillPackRef'], `no SkillPack "${name}" in ${namespace} or ${systemNamespace}: upstream skips it without a word (no skill, no sidecar); check the name with kubectl get skillpacks -A`);
+          if (!here && !system) note(['spec', 'skills', index, 'skillPackRef'], `no SkillPack "${name}" in ${namespace} or ${systemNamespace}: upstream skips it without a word (no skill, no sidecar); check the name with kubectl get skillpacks -A`, [keyOf('SkillPack', namespace, name), keyOf('SkillPack', systemNamespace, name)]);
         }),
       );
     });

@@ -44,4 +44,10 @@ export interface Problem {
   release?: string;
   /** Set when the document is well-formed YAML but not a Kubernetes object (a list, a scalar). */
   code?: 'not-an-object';
+  /**
+   * For a note that an object the document names is missing from the cluster: the objects (batchKey) any one
+   * of which, found among the documents of the same command, answers it. Read files one at a time, a later file
+   * can still hold it; answeredNotes() drops such notes at the end and this field with them.
+   */
+  refersTo?: string[];
 }

@@ -29,6 +29,11 @@ export interface ManifestFile {
   relative?: string;
   /** The permission bits of a regular file. */
   mode?: number;
+  /**
+   * The absolute path of a regular file, which can be read again (apply's write passes do, checking that it
+   * is unchanged); absent for stdin and for devices and pipes, which cannot.
+   */
+  absolute?: string;
 }
 
 const manifestExtensions = new Set(['.yaml', '.yml', '.json']);
@@ -91,7 +96,8 @@ function statOrError(absolute: string): Stats | NodeJS.ErrnoException {
   }
 }
 
-async function readManifestFile(absolute: string, shown: string): Promise<ManifestFile> {
+/** One file read and parsed (again), under the same size cap and with the same Problems as the first time. */
+export async function readManifestFile(absolute: string, shown: string): Promise<ManifestFile> {
   try {
     const info = statSync(absolute);
     if (!info.isFile()) {
@@ -101,7 +107,7 @@ async function readManifestFile(absolute: string, shown: string): Promise<Manife
       return { source: shown, ...parseManifests(read.buffer, shown), bytes: read.bytes };
     }
     if (info.size > limits.fileBytes) return { source: shown, documents: [], problems: [fileProblem(shown, tooLargeMessage(info.size, false))], bytes: 0 };
-    return { source: shown, ...parseManifests(readFileSync(absolute), shown), bytes: info.size, mode: info.mode & 0o777 };
+    return { source: shown, ...parseManifests(readFileSync(absolute), shown), bytes: info.size, mode: info.mode & 0o777, absolute };
   } catch (error) {
     return { source: shown, documents: [], problems: [fileProblem(shown, `cannot read: ${(error as Error).message}`)], bytes: 0 };
   }

@@ -107,10 +107,18 @@ export function instanceManifest(name: string, spec: Obj = {}): Obj {
   };
 }
 
+/** The instance collection of the plane's release: SympoziumInstance at v0.5.8, Agent at v0.10.46. */
+function releaseInstances(plane: Plane, ns = 'default', name?: string): string {
+  const plural = plane.release === 'v0.10.46' ? 'agents' : 'sympoziuminstances';
+  return `/apis/sympozium.ai/v1alpha1/namespaces/${ns}/${plural}${name ? `/${name}` : ''}`;
+}
+
 /** Creates an instance with the web endpoint on and waits until it serves; returns the proxy's base URL and key. */
 export async function servingInstance(plane: Plane & { api: Api }, name: string, spec: Obj = {}, params?: Record<string, string>): Promise<{ baseURL: string; key: string }> {
-  await plane.api.create(paths.instances(), instanceManifest(name, { skills: [{ skillPackRef: 'web-endpoint', ...(params ? { params } : {}) }], ...spec }));
-  await waitFor(async () => (await plane.api.get(paths.instances('default', name)))?.status?.phase === 'Serving', `${name} Serving`);
+  const manifest = instanceManifest(name, { skills: [{ skillPackRef: 'web-endpoint', ...(params ? { params } : {}) }], ...spec });
+  if (plane.release === 'v0.10.46') manifest.kind = 'Agent';
+  await plane.api.create(releaseInstances(plane), manifest);
+  await waitFor(async () => (await plane.api.get(releaseInstances(plane, 'default', name)))?.status?.phase === 'Serving', `${name} Serving`);
   const port = plane.proxyPort('default', name);
   if (!port) throw new Error(`no proxy port for ${name}`);
   return { baseURL: `http://127.0.0.1:${port}/v1`, key: await plane.api.apiKey(name) };

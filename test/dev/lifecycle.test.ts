@@ -97,7 +97,11 @@ describe('the local control plane', () => {
     expect(response.status).toBe(200);
     const completion = (await response.json()) as Obj;
     expect(completion.choices[0].message.content).toBe(`${echoPrefix} what is up?`);
-    const chatRun = await get(paths.runs('default', completion.id.replace(/^chatcmpl-/, '')));
+    // The proxy answered on the agent's completion event; the run turns Succeeded once its Job has ended.
+    const chatRun = await waitFor(async () => {
+      const run = await get(paths.runs('default', completion.id.replace(/^chatcmpl-/, '')));
+      return run?.status?.phase === 'Succeeded' ? run : undefined;
+    }, 'the chat run Succeeded');
     expect(chatRun.metadata.name).toMatch(/^life-web-/);
     expect(chatRun.metadata.labels).toMatchObject({ 'sympozium.ai/instance': 'life', 'sympozium.ai/source': 'web-proxy' });
     expect(chatRun.spec).toMatchObject({ agentId: 'primary', task: 'what is up?', systemPrompt: 'Be brief.', timeout: '10m', skills: [{ skillPackRef: 'k8s-ops' }] });
@@ -109,7 +113,9 @@ describe('the local control plane', () => {
     const job = await get(`/apis/batch/v1/namespaces/default/jobs/${chatRun.metadata.name}`);
     expect(job.status).toMatchObject({ succeeded: 1, active: 0 });
     expect(Date.parse(job.status.completionTime)).toBeLessThanOrEqual(Date.parse(chatRun.status.completedAt));
-    expect(chatRun.status.tokenUsage.totalTokens).toBe(completion.usage.total_tokens);
+    // Upstream's chat answer has no usage; the run's tokenUsage has it.
+    expect(completion.usage).toBeUndefined();
+    expect(chatRun.status.tokenUsage.totalTokens).toBeGreaterThan(0);
     // Upstream never writes status.totalAgentRuns.
     expect((await get(paths.instances('default', 'life')))?.status?.totalAgentRuns).toBeUndefined();
 

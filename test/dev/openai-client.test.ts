@@ -1,40 +1,47 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { echoPrefix } from '../../src/dev/index.js';
+import type { Release } from '../../src/sympozium/releases.js';
 import { paths, servingInstance, startPlane, waitFor, type Obj } from './helpers.js';
 
 /**
- * The web proxy through a client we did not write: the `openai` npm package (retries off, so every status is
- * seen as the proxy sent it), plus raw HTTP for the wire details the SDK hides.
+ * The web proxy of each release through a client we did not write (the `openai` package, retries off, so every
+ * status is seen as the proxy sent it) and raw HTTP for the wire details the SDK hides. What it must match is
+ * upstream's internal/webproxy/openai.go and proxy.go at v0.5.8 (4a6f5f1) and v0.10.46 (8b74fa0).
  */
 
-let plane: Awaited<ReturnType<typeof startPlane>>;
-let endpoint: { baseURL: string; key: string };
-let client: OpenAI;
+const releases: Release[] = ['v0.5.8', 'v0.10.46'];
+/** The proxy's own timeout, shortened from upstream's 10 minutes; jobEndMs long enough to see the answer first. */
+const timings = { proxyTimeoutMs: 1500, jobEndMs: 400, echoChunkMs: 20 };
 
-beforeAll(async () => {
-  plane = await startPlane();
-  endpoint = await servingInstance(plane, 'chatty', { memory: { enabled: true, systemPrompt: 'You are the chatty agent.' } }, { rate_limit_rpm: '6000', rate_limit_burst: '100' });
-  client = new OpenAI({ baseURL: endpoint.baseURL, apiKey: endpoint.key, maxRetries: 0 });
-});
-afterAll(async () => {
-  await plane?.stop();
-});
+describe.each(releases)('the web proxy of %s', (release) => {
+  let plane: Awaited<ReturnType<typeof startPlane>>;
+  let endpoint: { baseURL: string; key: string };
+  let client: OpenAI;
+  const v010 = release === 'v0.10.46';
 
-const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-  fetch(`${endpoint.baseURL.replace(/\/v1$/, '')}${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${endpoint.key}`, 'Content-Type': 'application/json', ...headers },
-    body,
+  beforeAll(async () => {
+    plane = await startPlane({ release, timings });
+    endpoint = await servingInstance(plane, 'chatty', { memory: { enabled: true, systemPrompt: 'You are the chatty agent.' } }, { rate_limit_rpm: '6000', rate_limit_burst: '200' });
+    client = new OpenAI({ baseURL: endpoint.baseURL, apiKey: endpoint.key, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await plane?.stop();
   });
 
-describe('OpenAI-compatible API', () => {
+  const base = () => endpoint.baseURL.replace(/\/v1$/, '');
+  const post = (body: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+    fetch(`${base()}/v1/chat/completions`, { method: 'POST', headers: { Authorization: `Bearer ${endpoint.key}`, 'Content-Type': 'application/json', ...headers }, body, signal });
+  const ask = (content: string, stream = false) => post(JSON.stringify({ model: 'x', stream, messages: [{ role: 'user', content }] }));
+  const webRuns = async (task: string) => (await plane.api.list(paths.runs(), 'sympozium.ai/source=web-proxy')).filter((run: Obj) => run.spec.task === task);
+  const events = (text: string) => text.split('\n\n').filter(Boolean);
+
   test('models.list names the instance model', async () => {
     const models = await client.models.list();
     expect(models.data).toEqual([expect.objectContaining({ id: 'gpt-4.1', object: 'model', owned_by: 'sympozium' })]);
   });
 
-  test('chat.completions.create (blocking) answers from a Succeeded task run', async () => {
+  test('blocking: the body upstream writes (no usage), sent on the completion event, before the run is Succeeded', async () => {
     const completion = await client.chat.completions.create({
       model: 'ignored',
       messages: [
@@ -42,128 +49,211 @@ describe('OpenAI-compatible API', () => {
         { role: 'user', content: 'Hello from the openai package' },
       ],
     });
-    expect(completion.object).toBe('chat.completion');
-    expect(completion.model).toBe('gpt-4.1');
-    expect(completion.choices[0]!.message.content).toBe(`${echoPrefix} Hello from the openai package`);
-    expect(completion.choices[0]!.finish_reason).toBe('stop');
-    expect(completion.id).toMatch(/^chatcmpl-chatty-web-[a-z0-9]{5}$/);
-    const run = await plane.api.get(paths.runs('default', completion.id.slice('chatcmpl-'.length)));
-    expect(run.status.phase).toBe('Succeeded');
+    const runName = completion.id.slice('chatcmpl-'.length);
+    // The agent's result reached the proxy through its ipc-bridge; the Job has not ended, so the run is Running.
+    expect((await plane.api.get(paths.runs('default', runName))).status.phase).toBe('Running');
+    expect(completion).toEqual({
+      id: expect.stringMatching(/^chatcmpl-chatty-web-[a-z0-9]{5}$/),
+      object: 'chat.completion',
+      created: expect.any(Number),
+      model: 'gpt-4.1',
+      choices: [{ index: 0, message: { role: 'assistant', content: `${echoPrefix} Hello from the openai package` }, finish_reason: 'stop' }],
+    });
+    const run = await waitFor(async () => {
+      const current = await plane.api.get(paths.runs('default', runName));
+      return current.status.phase === 'Succeeded' ? current : undefined;
+    }, 'the run Succeeded after its Job');
     expect(run.spec.systemPrompt).toBe('You are the chatty agent.\n\nAnswer in French.');
-    expect(completion.usage).toEqual({
-      prompt_tokens: run.status.tokenUsage.inputTokens,
-      completion_tokens: run.status.tokenUsage.outputTokens,
-      total_tokens: run.status.tokenUsage.totalTokens,
-    });
+    expect(run.spec.timeout).toBe(v010 ? undefined : '10m');
+    expect(run.spec.sessionKey).toMatch(/^web-chatty-\d{19}$/);
+    expect(run.status.tokenUsage.totalTokens).toBeGreaterThan(0);
   });
 
-  test('chat.completions.create with stream: true delivers several chunks, a stop chunk and usage', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'ignored',
-      messages: [{ role: 'user', content: 'stream me a reasonably long answer please' }],
-      stream: true,
-      stream_options: { include_usage: true },
-    });
+  test('stream: the whole answer in one chunk (model ""), a stop chunk with an empty role and content, [DONE]', async () => {
+    const response = await ask('stream me a reasonably long answer please', true);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const [content, stop, done, ...rest] = events(await response.text());
+    expect(rest).toEqual([]);
+    expect(done).toBe('data: [DONE]');
+    const chunk = JSON.parse(content!.slice('data: '.length));
+    expect(chunk).toEqual({ id: expect.stringMatching(/^chatcmpl-chatty-web-/), object: 'chat.completion.chunk', created: expect.any(Number), model: '', choices: [{ index: 0, delta: { role: 'assistant', content: `${echoPrefix} stream me a reasonably long answer please` }, finish_reason: null }] });
+    expect(JSON.parse(stop!.slice('data: '.length))).toEqual({ id: chunk.id, object: 'chat.completion.chunk', created: expect.any(Number), model: '', choices: [{ index: 0, delta: { role: '', content: '' }, finish_reason: 'stop' }] });
+
+    const stream = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'through the SDK' }], stream: true, stream_options: { include_usage: true } });
     const contents: string[] = [];
-    const finishes: (string | null)[] = [];
-    const ids = new Set<string>();
-    let usage: Obj;
-    for await (const chunk of stream) {
-      ids.add(chunk.id);
-      if (chunk.usage) usage = chunk.usage;
-      const choice = chunk.choices[0];
-      if (!choice) continue;
-      if (choice.delta.content) contents.push(choice.delta.content);
-      finishes.push(choice.finish_reason);
+    let usage: unknown;
+    for await (const piece of stream) {
+      if (piece.usage) usage = piece.usage;
+      if (piece.choices[0]?.delta.content) contents.push(piece.choices[0].delta.content);
     }
-    expect(contents.length).toBeGreaterThan(2);
-    expect(contents.join('')).toBe(`${echoPrefix} stream me a reasonably long answer please`);
-    expect(finishes.at(-1)).toBe('stop');
-    expect(ids.size).toBe(1);
-    expect(usage.total_tokens).toBeGreaterThan(0);
+    expect(contents).toEqual([`${echoPrefix} through the SDK`]);
+    expect(usage).toBeUndefined();
   });
 
-  test('the raw stream ends with a stop chunk with an empty delta, then [DONE]', async () => {
-    const response = await post('/v1/chat/completions', JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'raw' }] }));
-    expect(response.headers.get('content-type')).toContain('text/event-stream');
-    const events = (await response.text()).split('\n\n').filter(Boolean);
-    expect(events.at(-1)).toBe('data: [DONE]');
-    const stop = JSON.parse(events.at(-2)!.slice('data: '.length));
-    expect(stop).toMatchObject({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
-  });
-
-  test('a wrong key is a 401 AuthenticationError; a missing key is a 401 with the contract error body', async () => {
-    const wrong = new OpenAI({ baseURL: endpoint.baseURL, apiKey: 'sk-wrong', maxRetries: 0 });
-    await expect(wrong.models.list()).rejects.toMatchObject({ status: 401 });
-    await expect(wrong.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
-    // upstream's authMiddleware texts (internal/webproxy/proxy.go).
-    const response = await fetch(`${endpoint.baseURL}/models`);
-    expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: { message: 'missing or invalid Authorization header', type: 'error' } });
-    const wrongKey = await fetch(`${endpoint.baseURL}/models`, { headers: { Authorization: 'Bearer sk-wrong' } });
-    expect(await wrongKey.json()).toEqual({ error: { message: 'invalid API key', type: 'error' } });
-  });
-
-  test('bad bodies are 400s with a message', async () => {
+  test('bodies Go cannot decode are 400s with Go\'s own error text; the rest of a body is ignored', async () => {
     const cases: [string, string][] = [
-      ['{not json', 'invalid JSON'],
-      ['{}', 'messages'],
-      [JSON.stringify({ messages: [] }), 'messages'],
-      [JSON.stringify({ messages: [{ role: 'system', content: 'only system' }] }), 'no user message'],
-      [JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'parts' }] }] }), 'content must be a string'],
+      ['', 'invalid request: EOF'],
+      ['  {"messages": [', 'invalid request: unexpected EOF'],
+      ['{not json', "invalid request: invalid character 'n' looking for beginning of object key string"],
+      ['{"messages": x}', "invalid request: invalid character 'x' looking for beginning of value"],
+      ['{"messages": [] "stream": true}', `invalid request: invalid character '"' after object key:value pair`],
+      ['[]', 'invalid request: json: cannot unmarshal array into Go value of type webproxy.ChatCompletionRequest'],
+      ['{"messages": "hi"}', 'invalid request: json: cannot unmarshal string into Go struct field ChatCompletionRequest.messages of type []webproxy.ChatMessage'],
+      [JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'parts' }] }] }), 'invalid request: json: cannot unmarshal array into Go struct field ChatMessage.messages.content of type string'],
+      [JSON.stringify({ stream: 'yes', messages: [{ role: 'user', content: 'hi' }] }), 'invalid request: json: cannot unmarshal string into Go struct field ChatCompletionRequest.stream of type bool'],
+      ['{}', 'messages array is required'],
+      [JSON.stringify({ messages: null }), 'messages array is required'],
+      [JSON.stringify({ messages: [{ role: 'system', content: 'only system' }] }), 'no user message found'],
+      [JSON.stringify({ messages: [{ role: 'user', content: 'first' }, { role: 'user', content: '' }] }), 'no user message found'],
     ];
     for (const [body, message] of cases) {
-      const response = await post('/v1/chat/completions', body);
+      const response = await post(body);
       expect(response.status, body).toBe(400);
-      const parsed = (await response.json()) as Obj;
-      expect(parsed.error.type).toBe('error');
-      expect(parsed.error.message).toContain(message);
+      expect(await response.text(), body).toBe(`${JSON.stringify({ error: { message, type: 'error' } })}\n`);
     }
     await expect(client.chat.completions.create({ model: 'x', messages: [] })).rejects.toMatchObject({ status: 400 });
+    // Field names match case-insensitively, unknown fields and whatever follows the value are ignored.
+    const loose = await post(`${JSON.stringify({ Messages: [{ ROLE: 'user', Content: 'loose', name: 'n' }], temperature: 2 })} trailing`);
+    expect(((await loose.json()) as Obj).choices[0].message.content).toBe(`${echoPrefix} loose`);
   });
 
-  test('a failed run is a 500 with the run error (blocking) and an agent_error event without [DONE] (stream)', async () => {
-    const error = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'please [fail]' }] }).catch((caught) => caught);
-    expect(error).toBeInstanceOf(OpenAI.InternalServerError);
-    expect(error.message).toContain('[fail]');
-    const runs = await plane.api.list(paths.runs(), 'sympozium.ai/source=web-proxy');
-    expect(runs.some((run: Obj) => run.spec.task === 'please [fail]' && run.status.phase === 'Failed')).toBe(true);
+  test('the runner fails ([fail]): 200 "(no response)", a stream with no content; the run then fails', async () => {
+    const completion = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'please [fail]' }] });
+    expect(completion.choices[0]!.message.content).toBe('(no response)');
+    const streamed = events(await (await ask('stream [fail]', true)).text());
+    expect(streamed).toHaveLength(2);
+    expect(JSON.parse(streamed[0]!.slice(6)).choices[0]).toEqual({ index: 0, delta: { role: '', content: '' }, finish_reason: 'stop' });
+    expect(streamed[1]).toBe('data: [DONE]');
+    const [run] = await waitFor(async () => {
+      const runs = await webRuns('please [fail]');
+      return runs[0]?.status?.phase === 'Failed' ? runs : undefined;
+    }, 'the [fail] run Failed');
+    expect(run.status.error).toBe('echo model: failing on purpose because the task contains [fail]');
+    expect((await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'nothing [silent]' }] })).choices[0]!.message.content).toBe('(no response)');
+  });
 
-    const stream = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'stream [fail]' }], stream: true });
-    await expect((async () => {
-      for await (const _chunk of stream) {
-        // drain
+  test('the completion before the chunk ([completion-first]): an empty stream; blocking still has the answer', async () => {
+    const streamed = events(await (await ask('race [completion-first]', true)).text());
+    expect(streamed.map((event) => (event === 'data: [DONE]' ? event : JSON.parse(event.slice(6)).choices[0].finish_reason))).toEqual(['stop', 'data: [DONE]']);
+    // Another task: on v0.10 the same one would reuse the first run until its phase is Succeeded, and that
+    // run's completion has been published already, so the request would wait out the timeout (as upstream's).
+    const completion = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'blocking race [completion-first]' }] });
+    expect(completion.choices[0]!.message.content).toBe(`${echoPrefix} blocking race [completion-first]`);
+  });
+
+  test(
+    v010
+      ? 'the controller fails the run ([crash]): 500 "agent run failed: Job failed", an agent_error event and no [DONE]'
+      : 'the controller fails the run ([crash]): no failure event in v0.5.8, so the request waits out the proxy timeout (504)',
+    async () => {
+      const started = Date.now();
+      const blocking = await post(JSON.stringify({ messages: [{ role: 'user', content: 'die [crash]' }] }));
+      const text = await blocking.text();
+      if (v010) {
+        expect(blocking.status).toBe(500);
+        expect(text).toBe(`${JSON.stringify({ error: { message: 'agent run failed: Job failed', type: 'error' } })}\n`);
+        expect(await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'sdk [crash]' }] }).catch((error) => error)).toBeInstanceOf(OpenAI.InternalServerError);
+        const streamed = events(await (await ask('stream [crash]', true)).text());
+        expect(streamed).toEqual([`data: ${JSON.stringify({ error: { message: 'Job failed', type: 'agent_error' } })}`]);
+      } else {
+        expect(blocking.status).toBe(504);
+        expect(text).toBe(`${JSON.stringify({ error: { message: 'agent run timed out', type: 'error' } })}\n`);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(timings.proxyTimeoutMs - 50);
+        const [run] = await webRuns('die [crash]');
+        expect(run.status).toMatchObject({ phase: 'Failed', error: 'Job failed' });
+        // The stream's headers came at once; the timeout ends it with nothing in it.
+        const stream = await ask('stream [crash]', true);
+        expect(stream.status).toBe(200);
+        expect(await stream.text()).toBe('');
       }
-    })()).rejects.toThrow(/\[fail\]/);
+    },
+  );
 
-    const raw = await (await post('/v1/chat/completions', JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'raw [fail]' }] }))).text();
-    expect(raw).toContain('"type":"agent_error"');
-    expect(raw).not.toContain('[DONE]');
+  test('a slow answer ([slow:300ms]) takes that long; 10 KB of input echoes quickly', async () => {
+    let started = Date.now();
+    expect(((await (await ask('take your time [slow:300ms]')).json()) as Obj).choices[0].message.content).toContain('take your time');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    const long = Array.from({ length: 2000 }, (_, index) => `w${index % 10}xyz`).join(' ');
+    expect(long.length).toBeGreaterThan(10_000);
+    started = Date.now();
+    const completion = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: long }] });
+    expect(completion.choices[0]!.message.content).toBe(`${echoPrefix} ${long}`);
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 
-  test("v0.5.8's proxy ignores Idempotency-Key: the same request twice is two runs", async () => {
-    const body = JSON.stringify({ messages: [{ role: 'user', content: 'only once' }] });
-    const first = (await (await post('/v1/chat/completions', body, { 'Idempotency-Key': 'abc-1' })).json()) as Obj;
-    const second = (await (await post('/v1/chat/completions', body, { 'Idempotency-Key': 'abc-1' })).json()) as Obj;
-    expect(second.id).not.toBe(first.id);
-    const runs = await plane.api.list(paths.runs(), 'sympozium.ai/source=web-proxy');
-    expect(runs.filter((run: Obj) => run.spec.task === 'only once')).toHaveLength(2);
+  test(
+    v010 ? 'Idempotency-Key (v0.10.17+): a repeat reuses the unfinished run; a finished one is never reused' : 'v0.5.8 has no Idempotency-Key and no reuse: every request is a run',
+    async () => {
+      const abort = new AbortController();
+      try {
+        const first = await post(JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'keyed one [hang]' }] }), { 'Idempotency-Key': 'key-1' }, abort.signal);
+        expect(first.status).toBe(200);
+        await waitFor(async () => (await webRuns('keyed one [hang]')).length === 1, 'the first keyed run');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const second = await post(JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'keyed two [hang]' }] }), { 'Idempotency-Key': ' key-1 ' }, abort.signal);
+        expect(second.status).toBe(200);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect((await webRuns('keyed two [hang]')).length).toBe(v010 ? 0 : 1);
+      } finally {
+        abort.abort();
+      }
+      const body = JSON.stringify({ messages: [{ role: 'user', content: 'only once' }] });
+      const one = (await (await post(body, { 'Idempotency-Key': 'abc-1' })).json()) as Obj;
+      await waitFor(async () => (await webRuns('only once'))[0]?.status?.phase === 'Succeeded', 'the first run Succeeded');
+      const two = (await (await post(body, { 'Idempotency-Key': 'abc-1' })).json()) as Obj;
+      expect(two.id).not.toBe(one.id);
+      const runs = await webRuns('only once');
+      expect(runs).toHaveLength(2);
+      for (const run of runs) expect(run.metadata.labels['sympozium.ai/request-hash']).toEqual(v010 ? expect.stringMatching(/^[0-9a-f]{16}$/) : undefined);
+    },
+  );
+
+  test(v010 ? "the run's spec.timeout is the Agent's agents.default.runTimeout (ParseRunTimeout), none when unset" : "the run's spec.timeout is always 10m", async () => {
+    const timed = await servingInstance(plane, 'timed', v010 ? { agents: { default: { model: 'gpt-4.1', runTimeout: '45s' } } } : {});
+    const completion = (await (await fetch(`${timed.baseURL}/chat/completions`, { method: 'POST', headers: { Authorization: `Bearer ${timed.key}` }, body: JSON.stringify({ messages: [{ role: 'user', content: 'timed' }] }) })).json()) as Obj;
+    const run = await plane.api.get(paths.runs('default', completion.id.slice('chatcmpl-'.length)));
+    expect(run.spec.timeout).toBe(v010 ? '45s' : '10m');
   });
 
-  test('only GET /healthz needs no key; /health and unknown paths are behind it, then Go mux 404/405', async () => {
-    const base = endpoint.baseURL.replace(/\/v1$/, '');
-    const health = await fetch(`${base}/healthz`);
-    expect(health.status).toBe(200);
-    expect(await health.text()).toBe('ok');
-    expect((await fetch(`${base}/health`)).status).toBe(401);
+  test('auth: only /healthz is open; the rest, unknown paths included, needs the key before Go mux 404/405', async () => {
+    const health = await fetch(`${base()}/healthz`);
+    expect([health.status, await health.text()]).toEqual([200, 'ok']);
+    const anonymous = await fetch(`${base()}/health`);
+    expect([anonymous.status, await anonymous.text()]).toEqual([401, `${JSON.stringify({ error: { message: 'missing or invalid Authorization header', type: 'error' } })}\n`]);
+    const wrongKey = await fetch(`${endpoint.baseURL}/models`, { headers: { Authorization: 'Bearer sk-wrong' } });
+    expect([wrongKey.status, await wrongKey.json()]).toEqual([401, { error: { message: 'invalid API key', type: 'error' } }]);
+    await expect(new OpenAI({ baseURL: endpoint.baseURL, apiKey: 'sk-wrong', maxRetries: 0 }).models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     const auth = { Authorization: `Bearer ${endpoint.key}` };
-    const unknown = await fetch(`${base}/health`, { headers: auth });
-    expect(unknown.status).toBe(404);
-    expect(await unknown.text()).toBe('404 page not found\n');
-    const wrongMethod = await fetch(`${base}/v1/chat/completions`, { headers: auth });
-    expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('POST');
-    expect(await wrongMethod.text()).toBe('Method Not Allowed\n');
+    const unknown = await fetch(`${base()}/health`, { headers: auth });
+    expect([unknown.status, unknown.headers.get('content-type'), await unknown.text()]).toEqual([404, 'text/plain; charset=utf-8', '404 page not found\n']);
+    const wrongMethod = await fetch(`${base()}/v1/chat/completions`, { headers: auth });
+    expect([wrongMethod.status, wrongMethod.headers.get('allow'), await wrongMethod.text()]).toEqual([405, 'POST', 'Method Not Allowed\n']);
+    const postModels = await fetch(`${endpoint.baseURL}/models`, { method: 'POST', headers: auth });
+    expect([postModels.status, postModels.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    // A path that is not clean is a 301 to the clean one, once past the key.
+    const unclean = await fetch(`${base()}/v1/./models?x=1`.replace('/v1/./', '/v1//'), { headers: auth, redirect: 'manual' });
+    expect([unclean.status, unclean.headers.get('location'), await unclean.text()]).toEqual([301, '/v1/models?x=1', '<a href="/v1/models?x=1">Moved Permanently</a>.\n\n']);
+    expect((await fetch(`${base()}//v1/models`, { redirect: 'manual' })).status).toBe(401);
+  });
+
+  test(`the rate limit: no Retry-After; ${v010 ? 'checked before the key, so wrong keys spend it' : 'checked after the key, so wrong keys do not spend it'}; MCP requests count`, async () => {
+    const limited = await servingInstance(plane, 'limited', {}, { rate_limit_rpm: '1', rate_limit_burst: '2' });
+    const models = (key: string) => fetch(`${limited.baseURL}/models`, { headers: { Authorization: `Bearer ${key}` } });
+    expect((await models('sk-wrong')).status).toBe(v010 ? 401 : 401);
+    expect((await models('sk-wrong')).status).toBe(401);
+    expect((await models('sk-wrong')).status).toBe(v010 ? 429 : 401);
+    if (!v010) {
+      const sse = new AbortController();
+      expect((await fetch(`${limited.baseURL.replace(/\/v1$/, '')}/sse`, { headers: { Authorization: `Bearer ${limited.key}` }, signal: sse.signal })).status).toBe(200);
+      sse.abort();
+      expect((await models(limited.key)).status).toBe(200);
+    }
+    const refused = await models(limited.key);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBeNull();
+    expect(await refused.text()).toBe(`${JSON.stringify({ error: { message: 'rate limit exceeded', type: 'error' } })}\n`);
+    await expect(new OpenAI({ baseURL: limited.baseURL, apiKey: limited.key, maxRetries: 0 }).models.list()).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    expect((await fetch(`${limited.baseURL.replace(/\/v1$/, '')}/healthz`)).status).toBe(200);
   });
 
   test('a rotated key works at once, without restarting the proxy', async () => {
@@ -176,45 +266,5 @@ describe('OpenAI-compatible API', () => {
     expect(plane.proxyPort('default', 'chatty')).toBe(port);
     endpoint = { ...endpoint, key: rotated };
     client = fresh;
-  });
-});
-
-describe('rate limit', () => {
-  test('429 without Retry-After (upstream sends none) once the burst is spent; new params reconfigure the running proxy', async () => {
-    const limited = await servingInstance(plane, 'limited', {}, { rate_limit_rpm: '1', rate_limit_burst: '2' });
-    const sdk = new OpenAI({ baseURL: limited.baseURL, apiKey: limited.key, maxRetries: 0 });
-    await sdk.models.list();
-    await sdk.models.list();
-    const error = await sdk.models.list().catch((caught) => caught);
-    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
-    const response = await fetch(`${limited.baseURL}/models`, { headers: { Authorization: `Bearer ${limited.key}` } });
-    expect(response.status).toBe(429);
-    expect(response.headers.get('retry-after')).toBeNull();
-    expect((await response.json()) as Obj).toEqual({ error: { message: 'rate limit exceeded', type: 'error' } });
-
-    const port = plane.proxyPort('default', 'limited');
-    await plane.api.patch(paths.instances('default', 'limited'), { spec: { skills: [{ skillPackRef: 'web-endpoint', params: { rate_limit_rpm: '6000', rate_limit_burst: '50' } }] } });
-    await waitFor(() => sdk.models.list().then(() => true, () => false), 'requests allowed again after raising the limit');
-    expect(plane.proxyPort('default', 'limited')).toBe(port);
-    const run = await plane.api.get(paths.runs('default', 'limited-web-endpoint'));
-    expect(run.spec.skills[0].params).toMatchObject({ rate_limit_rpm: '6000', rate_limit_burst: '50' });
-  });
-});
-
-describe('timeouts', () => {
-  test('a run that outlives the proxy run timeout fails with "timeout" and the request gets a 504', async () => {
-    const short = await startPlane({ timings: { webRunTimeout: '300ms' } });
-    try {
-      const served = await servingInstance(short, 'slow');
-      const sdk = new OpenAI({ baseURL: served.baseURL, apiKey: served.key, maxRetries: 0 });
-      const error = await sdk.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'never answer [hang]' }] }).catch((caught) => caught);
-      expect(error).toBeInstanceOf(OpenAI.APIError);
-      expect(error.status).toBe(504);
-      const runs = await short.api.list(paths.runs(), 'sympozium.ai/source=web-proxy');
-      expect(runs[0].spec.timeout).toBe('300ms');
-      expect(runs[0].status).toMatchObject({ phase: 'Failed', error: 'timeout' });
-    } finally {
-      await short.stop();
-    }
   });
 });

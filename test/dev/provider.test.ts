@@ -2,12 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { paths, servingInstance, startPlane, type Obj } from './helpers.js';
+import { paths, servingInstance, startPlane, waitFor, type Obj } from './helpers.js';
 
 /**
  * A real OpenAI-compatible endpoint as the instance's provider (agents.default.baseURL), played by a small local
- * HTTP server that streams like Ollama or vLLM: the key from the authRefs Secret reaches it, its chunks reach
- * the client one by one, and its errors become Failed runs carrying its message.
+ * HTTP server that streams like Ollama or vLLM: the key from the authRefs Secret reaches it, its chunks reach the
+ * agent's log as they come, and the client gets the whole answer in one chunk when the agent is done (upstream's
+ * agent runner writes one stream-0.json); its errors become Failed runs carrying its message, while the request
+ * gets upstream's 200 "(no response)" (the runner's error result is a completion with no response).
  */
 
 let plane: Awaited<ReturnType<typeof startPlane>>;
@@ -67,29 +69,35 @@ describe('an OpenAI-compatible provider', () => {
     const client = new OpenAI({ baseURL: served.baseURL, apiKey: served.key, maxRetries: 0 });
     const stream = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'please wait' }], stream: true });
     const pieces: string[] = [];
-    for await (const chunk of stream) {
-      const content = chunk.choices[0]?.delta.content;
-      if (!content) continue;
-      pieces.push(content);
-      if (pieces.length === 1) releaseSecondChunk();
-    }
-    expect(pieces).toEqual(['Hello ', 'from upstream']);
+    const reading = (async () => {
+      for await (const chunk of stream) {
+        const content = chunk.choices[0]?.delta.content;
+        if (content) pieces.push(content);
+      }
+    })();
+    // The provider has sent its first piece and holds the second: the client has nothing yet.
+    await waitFor(() => seen.some((request) => request.body.messages.at(-1).content === 'please wait'), 'the provider called');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(pieces).toEqual([]);
+    releaseSecondChunk();
+    await reading;
+    expect(pieces).toEqual(['Hello from upstream']);
     expect(seen.at(-1)).toMatchObject({ authorization: 'Bearer sk-upstream-secret', body: { model: 'llama3.2', stream: true } });
 
     const completion = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'blocking' }] });
     expect(completion.choices[0]!.message.content).toBe('Hello from upstream');
-    expect(completion.usage).toEqual({ prompt_tokens: 11, completion_tokens: 3, total_tokens: 14 });
+    expect(completion.usage).toBeUndefined();
+    const blockingRun = await waitFor(async () => (await plane.api.list(paths.runs(), 'sympozium.ai/source=web-proxy')).find((item: Obj) => item.spec.task === 'blocking' && item.status?.phase === 'Succeeded'), 'the blocking run Succeeded');
+    expect(blockingRun.status.tokenUsage).toMatchObject({ inputTokens: 11, outputTokens: 3, totalTokens: 14 });
   });
 
   test("a provider error fails the run with the provider's message", async () => {
     const served = await plane.api.get(paths.secrets('default', 'up-web-proxy-key'));
     const key = Buffer.from(served.data['api-key'], 'base64').toString();
     const client = new OpenAI({ baseURL: `http://127.0.0.1:${plane.proxyPort('default', 'up')}/v1`, apiKey: key, maxRetries: 0 });
-    const error = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'overloaded?' }] }).catch((caught) => caught);
-    expect(error.status).toBe(500);
-    expect(error.message).toContain('model is overloaded, try later');
-    const run = await plane.api.get(paths.runs('default', (await plane.api.list(paths.runs(), 'sympozium.ai/source=web-proxy')).find((item: Obj) => item.spec.task === 'overloaded?').metadata.name));
-    expect(run.status.phase).toBe('Failed');
+    const completion = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'overloaded?' }] });
+    expect(completion.choices[0]!.message.content).toBe('(no response)');
+    const run = await waitFor(async () => (await plane.api.list(paths.runs(), 'sympozium.ai/source=web-proxy')).find((item: Obj) => item.spec.task === 'overloaded?' && item.status?.phase === 'Failed'), 'the run Failed');
     expect(run.status.error).toContain('503');
     expect(run.status.error).toContain('model is overloaded, try later');
   });
@@ -99,8 +107,7 @@ describe('an OpenAI-compatible provider', () => {
     const key = Buffer.from(served.data['api-key'], 'base64').toString();
     const client = new OpenAI({ baseURL: `http://127.0.0.1:${plane.proxyPort('default', 'up')}/v1`, apiKey: key, maxRetries: 0 });
     await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'a bad key' }] }).catch(() => undefined);
-    const run = await plane.api.get(paths.runs('default', (await plane.api.list(paths.runs(), 'sympozium.ai/source=web-proxy')).find((item: Obj) => item.spec.task === 'a bad key').metadata.name));
-    expect(run.status.phase).toBe('Failed');
+    const run = await waitFor(async () => (await plane.api.list(paths.runs(), 'sympozium.ai/source=web-proxy')).find((item: Obj) => item.spec.task === 'a bad key' && item.status?.phase === 'Failed'), 'the run Failed');
     expect(run.status.error).toContain('Incorrect API key provided');
     expect(run.status.error).not.toContain('sk-upstream-secret');
     expect(run.status.error).toContain('…cret');

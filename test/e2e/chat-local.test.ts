@@ -10,7 +10,7 @@ import { openPortForward } from '../../src/kube/portforward.js';
 import { startLocalControlPlane, echoPrefix, type LocalControlPlane } from '../../src/dev/index.js';
 import type { AgentRun } from '../../src/sympozium/types.js';
 import { binPath, ensureBuilt, repoRoot, runBin } from '../support/bin.js';
-import { startFaultyFront, type FaultyFront } from '../support/upstream-proxy.js';
+import { startGateway, type Gateway } from '../support/gateway.js';
 import { spawnPty, type PtySession } from '../support/pty.js';
 
 /**
@@ -117,9 +117,11 @@ describe('chat through the cluster (port-forward, key from the Secret)', () => {
     expect(blocking.code).toBe(1);
     expect(blocking.stderr).toMatch(/failing on purpose/);
     expect(blocking.stderr).toMatch(/sympozium runs get demo-web-[a-z0-9]+/);
+    // Upstream's runner failure is a completion with no response: the stream has no content at all, and the run
+    // fails once its Job has ended.
     const streamed = await chat(['demo', '-m', 'please [fail] again', '--stream']);
     expect(streamed.code).toBe(1);
-    expect(streamed.stderr).toContain('the agent failed while answering');
+    expect(streamed.stderr).toContain('the agent gave no answer');
     expect(streamed.stderr).toMatch(/failing on purpose/);
   });
 
@@ -151,9 +153,9 @@ describe('retries never start a second run', () => {
   });
 
   it('a 503 after the proxy started the run: not retried on v0.5.8, which ignores Idempotency-Key; one run', async () => {
-    const front: FaultyFront = await startFaultyFront(`http://127.0.0.1:${plane.proxyPort('default', 'demo')}`);
+    const front: Gateway = await startGateway(`http://127.0.0.1:${plane.proxyPort('default', 'demo')}`);
     try {
-      front.enqueue('forward-then-503');
+      front.enqueue({ kind: 'forward-then-503' });
       const result = await chat(['demo', '-m', 'retry through a flaky gateway', '--no-stream', '--url', front.url]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('Not retried: the request may have started a run');
@@ -169,10 +171,18 @@ describe('retries never start a second run', () => {
 });
 
 describe('watching the run', () => {
+  it("v0.5.8: a run the controller failed gets no failure event, so the proxy waits; chat reports it from the run", async () => {
+    const started = Date.now();
+    const result = await chat(['demo', '-m', 'dies [crash]', '--no-stream', '--timeout', '2m']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the agent run failed before the web endpoint answered: run demo-web-[a-z0-9]+ failed: Job failed/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it('a run that failed while the endpoint says nothing is reported without waiting for the timeout', async () => {
-    const front: FaultyFront = await startFaultyFront(`http://127.0.0.1:${plane.proxyPort('default', 'demo')}`);
+    const front: Gateway = await startGateway(`http://127.0.0.1:${plane.proxyPort('default', 'demo')}`);
     try {
-      front.enqueue('forward-then-hang');
+      front.enqueue({ kind: 'forward-then-hang' });
       const result = await chat(['demo', '-m', 'stuck [fail]', '--no-stream', '--url', front.url, '--timeout', '2m']);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/the agent run failed before the web endpoint answered: run demo-web-[a-z0-9]+ failed: echo model: failing on purpose/);

@@ -1,64 +1,55 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runBin } from '../support/bin.js';
-import { startUpstreamProxy, type UpstreamProxy } from '../support/upstream-proxy.js';
+import { startGateway, type Gateway } from '../support/gateway.js';
+import { servingInstance, startPlane } from '../dev/helpers.js';
 
 /**
- * The proxy's token bucket is shared by every client and one MCP call is several requests, so a user hits 429
- * easily: `mcp` must wait and try again as `chat` does. A streaming front answers the first N requests of a
- * path with 429 and passes everything else through to the fake upstream proxy.
+ * The proxy's token bucket is shared by every client and one MCP call is several requests (the stream and each
+ * POST count, internal/webproxy/proxy.go), so a user hits 429 easily: `mcp` must wait and try again as `chat`
+ * does. A gateway in front of dev's proxy refuses the first requests of a path with 429 (a gateway's rate
+ * limiter, with Retry-After, which the proxy itself never sends) and passes everything else through.
  */
-let proxy: UpstreamProxy;
-let front: http.Server;
-let frontUrl: string;
+let plane: Awaited<ReturnType<typeof startPlane>>;
+let gateway: Gateway;
+let key: string;
 let home: string;
-const limited = new Map<string, number>();
-const seen: string[] = [];
 
 beforeAll(async () => {
   ensureBuilt();
   home = mkdtempSync(join(tmpdir(), 'sympozium-mcp-retry-'));
-  proxy = await startUpstreamProxy();
-  front = http.createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://front').pathname.startsWith('/message') ? '/message' : new URL(req.url ?? '/', 'http://front').pathname;
-    seen.push(`${req.method} ${path}`);
-    const left = limited.get(path) ?? 0;
-    if (left > 0) {
-      limited.set(path, left - 1);
-      req.resume();
-      res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '0' }).end(JSON.stringify({ error: { message: 'rate limit exceeded', type: 'error' } }));
-      return;
-    }
-    const upstream = http.request(new URL(req.url ?? '/', proxy.url), { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  plane = await startPlane();
+  const served = await servingInstance(plane, 'demo', {}, { rate_limit_rpm: '6000', rate_limit_burst: '200' });
+  key = served.key;
+  gateway = await startGateway(served.baseURL.replace(/\/v1$/, ''));
 });
 
 afterAll(async () => {
-  front.closeAllConnections();
-  await new Promise((resolve) => front.close(resolve));
-  await proxy.stop();
+  await gateway?.stop();
+  await plane?.stop();
   rmSync(home, { recursive: true, force: true });
 });
 
 describe('mcp under a rate limit', () => {
   it('waits and tries again when opening the stream and posting are refused with 429', async () => {
-    limited.set('/sse', 2);
-    limited.set('/message', 1);
-    seen.length = 0;
-    const result = await runBin(['mcp', 'demo', 'tools', '--url', frontUrl, '--key', proxy.apiKey], { env: { HOME: home, KUBECONFIG: '' } });
+    const refused = { kind: 'status' as const, status: 429, retryAfter: '0', contentType: 'application/json', body: '{"error":{"message":"rate limit exceeded","type":"error"}}' };
+    gateway.enqueue({ ...refused, path: '/sse' }, { ...refused, path: '/sse' }, { ...refused, path: '/message' });
+    const result = await runBin(['mcp', 'demo', 'tools', '--url', gateway.url, '--key', key], { env: { HOME: home, KUBECONFIG: '' } });
     expect(result.stderr).toContain('GET /sse: HTTP 429 (rate limited), trying again');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('ask_agent');
-    expect(seen.filter((line) => line === 'GET /sse')).toHaveLength(3);
+    expect(gateway.seen.filter((r) => r.method === 'GET' && r.path === '/sse')).toHaveLength(3);
+    expect(gateway.seen.filter((r) => r.path === '/message' && r.fault === 'status')).toHaveLength(1);
   });
+
+  it("the proxy's own 429 (no Retry-After) on the stream is waited out too", async () => {
+    const limited = await servingInstance(plane, 'limited', {}, { rate_limit_rpm: '60', rate_limit_burst: '1' });
+    expect((await fetch(`${limited.baseURL}/models`, { headers: { Authorization: `Bearer ${limited.key}` } })).status).toBe(200);
+    const result = await runBin(['mcp', 'limited', 'tools', '--url', limited.baseURL.replace(/\/v1$/, ''), '--key', limited.key], { env: { HOME: home, KUBECONFIG: '' } });
+    expect(result.stderr).toContain('GET /sse: HTTP 429 (rate limited), trying again');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Send a task to the limited agent');
+  }, 30_000);
 });

@@ -1,14 +1,15 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Release } from '../../src/sympozium/releases.js';
-import { runBin } from '../support/bin.js';
+import { binPath, runBin } from '../support/bin.js';
 import { startDevCluster, type DevCluster } from '../support/dev-cluster.js';
 
 /**
  * The new user's whole path on each upstream release dev can be (issue 13's "tried as a new user would"): init,
- * apply --wait, enable (10 requests a minute, burst 2), key show, chat, runs, key rotate while other chats take
+ * apply --wait, enable (10 requests a minute, burst 2), key show, chat under a runs tail, runs, key rotate while other chats take
  * the tokens, disable, doctor. After every step, what the CLI said is compared with what the cluster shows, so no
  * step can report something that is not so.
  */
@@ -36,7 +37,7 @@ for (const release of ['v0.5.8', 'v0.10.46'] as Release[]) {
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
-    it('init -> apply --wait -> enable -> key show -> chat -> runs -> key rotate under load -> disable, each claim true', async () => {
+    it('init -> apply --wait -> enable -> key show -> chat under runs tail -> runs -> key rotate under load -> disable, each claim true', async () => {
       const init = await cli(['init', 'demo', '--api-key-env', 'OPENAI_API_KEY', '--yes', '--out', join(work, 'demo.yaml')]);
       expect(init.code, init.stderr).toBe(0);
       const applied = await cli(['apply', '-f', join(work, 'demo.yaml'), '--wait']);
@@ -58,6 +59,10 @@ for (const release of ['v0.5.8', 'v0.10.46'] as Release[]) {
       expect(shown.stdout).toContain(key.slice(-4));
       expect(shown.stdout + shown.stderr).not.toContain(key);
 
+      // A runs tail started before the chat sees its run through to the phase the cluster ends with.
+      const tail = spawn(process.execPath, [binPath, 'runs', 'tail', 'demo', '-o', 'json'], { cwd: work, env: { ...process.env, ...cluster.env() } });
+      let tailed = '';
+      tail.stdout.setEncoding('utf8').on('data', (chunk) => (tailed += chunk));
       const chat = await cli(['chat', 'demo', 'hello there']);
       expect(chat.code, chat.stderr).toBe(0);
       expect(chat.stdout).toContain('You asked: hello there');
@@ -68,6 +73,14 @@ for (const release of ['v0.5.8', 'v0.10.46'] as Release[]) {
       expect(run.status?.phase).toBe(named![2]);
       if (named![3]) expect(run.status?.tokenUsage?.totalTokens).toBe(Number(named![3]));
       expect(run.spec[release === 'v0.5.8' ? 'instanceRef' : 'agentRef']).toBe('demo');
+
+      const lines = async () => (tailed.trim() ? tailed.trim().split('\n').map((line) => JSON.parse(line) as { run: string; phase: string; tokens?: number }) : []);
+      for (let i = 0; i < 100 && !(await lines()).some((line) => line.run === named![1] && line.phase === run.status?.phase); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      tail.kill('SIGINT');
+      const seen = (await lines()).filter((line) => line.run === named![1]);
+      expect(seen.at(-1), tailed).toMatchObject({ phase: run.status?.phase, ...(run.status?.tokenUsage?.totalTokens ? { tokens: run.status.tokenUsage.totalTokens } : {}) });
+      const done = await cli(['runs', 'tail', '--run', named![1]!, '--until-done', '--timeout', '20s']);
+      expect(done.code, done.stderr).toBe(run.status?.phase === 'Succeeded' ? 0 : 1);
 
       const listed = await cli(['runs', 'list', '--instance', 'demo', '-o', 'json']);
       expect(listed.code, listed.stderr).toBe(0);

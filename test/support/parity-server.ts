@@ -32,7 +32,8 @@ export interface ParityServer {
 }
 
 export interface ParityServerOptions {
-  tls?: { key: string | Buffer; cert: string | Buffer; ca: string | Buffer };
+  /** An https server presenting this certificate (chain) instead of plain http; with `ca`, client certificates it signed are verified. */
+  tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer };
   /** Bearer tokens the server accepts; others, and requests without a verified certificate, get 401. */
   acceptTokens?: string[];
 }
@@ -78,7 +79,7 @@ export async function startParityServer(options: ParityServerOptions = {}): Prom
     json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${path} not found` });
   };
   const server = options.tls
-    ? https.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: false }, handler)
+    ? https.createServer({ ...options.tls, ...(options.tls.ca ? { requestCert: true, rejectUnauthorized: false } : {}) }, handler)
     : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

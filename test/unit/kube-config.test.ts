@@ -129,13 +129,16 @@ ${user}
   });
 
   it('refuses what kubectl refuses, with its reason and exit 2', () => {
-    expect(() => loadKubeConfig({ kubeconfig: file('tb.yaml', plain('    token: t\n    username: a\n    password: b')), env: {} })).toThrow(/username\/password or bearer token may be set, but not both/);
+    expect(() => loadKubeConfig({ kubeconfig: file('tb.yaml', plain('    token: t\n    username: a\n    password: b')), env: {} })).toThrow(/more than one authentication method found for u; found \[token basicAuth\], only one is allowed/);
     const caInsecure = plain('    token: t', '    server: https://k.example.com\n    insecure-skip-tls-verify: true\n    certificate-authority-data: Q0E=');
     expect(() => loadKubeConfig({ kubeconfig: file('ci.yaml', caInsecure), env: {} })).toThrow(/root certificates file with the insecure flag/);
-    expect(() => loadKubeConfig({ kubeconfig: file('nokey.yaml', plain('    client-certificate-data: Q0E=')), env: {} })).toThrow(/client certificate but no client key/);
+    expect(() => loadKubeConfig({ kubeconfig: file('nokey.yaml', plain('    client-certificate-data: Q0E=')), env: {} })).toThrow(/client-key-data or client-key must be specified for u to use the clientCert authentication method/);
   });
 
-  it('adds a scheme to a bare server address as client-go does', () => {
+  it('adds http:// to a bare server address as kubectl v1.32 does, with TLS material or without', () => {
     expect(loadKubeConfig({ kubeconfig: file('bare.yaml', plain('    token: t', '    server: 127.0.0.1:8001')), env: {} }).server).toBe('http://127.0.0.1:8001');
+    const withCa = loadKubeConfig({ kubeconfig: file('bare-ca.yaml', plain('    token: t', '    server: 127.0.0.1:6443\n    certificate-authority-data: Q0E=')), env: {} });
+    expect(withCa.server).toBe('http://127.0.0.1:6443');
+    expect(withCa.serverWithoutScheme).toBe('127.0.0.1:6443');
   });
 });

@@ -1,6 +1,6 @@
 import type { KubeClient, KubeObject } from '../../kube/client.js';
 import type { AgentRun, SympoziumInstance } from '../../sympozium/types.js';
-import type { RunStreams } from '../providers/streams.js';
+import type { AgentEventBus } from '../providers/streams.js';
 import type { ProxyManager } from '../webproxy/index.js';
 import type { Informer } from './informer.js';
 import type { ReleaseProfile } from './release-profile.js';
@@ -44,7 +44,8 @@ export interface ControllerContext {
   pods: Informer<Pod>;
   queue: WorkQueue;
   proxies: ProxyManager;
-  streams: RunStreams;
+  /** What the agents' ipc-bridges and the controller publish for the web proxy (upstream's NATS bus). */
+  bus: AgentEventBus;
   /** The kubelet's part: container output that `kubectl logs` reads (the API server keeps it). */
   podLogs?: PodLogWriter;
 }

@@ -1,6 +1,6 @@
 import type { KubeClient, KubeObject } from '../../kube/client.js';
 import { components, labels, runInstance, type AgentRun, type SympoziumInstance } from '../../sympozium/types.js';
-import { RunStreams } from '../providers/streams.js';
+import { AgentEventBus } from '../providers/streams.js';
 import { ProxyManager, RunBroker } from '../webproxy/index.js';
 import { queueKeys, type ControllerContext, type Deployment, type Pod, type PodLogWriter } from './context.js';
 import { Informer, type Watched } from './informer.js';
@@ -52,16 +52,16 @@ export class Controller {
     const deployments = watch<Deployment>(pathOf('deployments'), ownedSelector);
     const services = watch(pathOf('services'), ownedSelector);
     const pods = watch<Pod>(pathOf('pods'), ownedSelector);
-    const streams = new RunStreams();
+    const bus = new AgentEventBus();
     const queue = new WorkQueue((key) => this.process(key), log);
-    const broker = new RunBroker(options.client, runs, instances, streams, profile);
+    const broker = new RunBroker(options.client, runs, instances, bus, profile);
     // The proxy's own lines go to the log of the instance's serving pod, as they would from upstream's web-proxy
     // container, so `runs logs <server run>` and `kubectl logs` show which pod served which run.
     const containerLog = (namespace: string, instance: string, message: string, fields: Record<string, string>) => {
       const pod = pods.list((candidate) => candidate.metadata.namespace === namespace && candidate.metadata.labels?.[labels.instance] === instance && !candidate.metadata.deletionTimestamp)[0];
       if (pod?.metadata.name) options.podLogs?.append(namespace, pod.metadata.name, 'web-proxy', webProxyLogLine(message, fields));
     };
-    const proxies = new ProxyManager({ broker, profile, secrets, runTimeout: options.timings.webRunTimeout, version: options.version ?? '0.0.0', log, containerLog });
+    const proxies = new ProxyManager({ broker, profile, secrets, runTimeout: options.timings.webRunTimeout, proxyTimeoutMs: options.timings.proxyTimeoutMs, log, containerLog });
     this.c = {
       client: options.client,
       timings: options.timings,
@@ -77,7 +77,7 @@ export class Controller {
       pods,
       queue,
       proxies,
-      streams,
+      bus,
       podLogs: options.podLogs,
     };
     this.informers = [instances, runs, secrets, deployments, services, pods] as unknown as Informer<Watched>[];
@@ -142,7 +142,7 @@ export class Controller {
     this.taskRuns.stopAll();
     for (const informer of this.informers) informer.stop();
     await this.c.proxies.stopAll();
-    this.c.streams.clear();
+    this.c.bus.clear();
   }
 
   /** The port of an instance's web proxy, for tests and `dev status`. */

@@ -36,6 +36,12 @@ export interface ReleaseProfile {
    * sympozium.ai/request-hash label. v0.5.8's proxy does neither.
    */
   webProxyV010: boolean;
+  /**
+   * Whether the controller publishes `agent.run.failed` when it fails a run (v0.10.46 failRun does, so the web
+   * proxy answers at once; v0.5.8 has no publisher, so a request whose run the controller fails waits out the
+   * proxy's own timeout).
+   */
+  runFailedEvent: boolean;
   /** The controller image the chart deploys. */
   controllerImage: string;
 }
@@ -48,6 +54,7 @@ const profiles: Record<Release, ReleaseProfile> = {
     runRef: 'instanceRef',
     serverRunInheritsPodSettings: false,
     webProxyV010: false,
+    runFailedEvent: false,
     controllerImage: 'ghcr.io/sympozium-ai/sympozium/controller:v0.5.8',
   },
   'v0.10.46': {
@@ -57,6 +64,7 @@ const profiles: Record<Release, ReleaseProfile> = {
     runRef: 'agentRef',
     serverRunInheritsPodSettings: true,
     webProxyV010: true,
+    runFailedEvent: true,
     controllerImage: 'ghcr.io/sympozium-ai/sympozium/controller:v0.10.46',
   },
 };

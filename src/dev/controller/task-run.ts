@@ -4,7 +4,9 @@ import { queueKeys, type ControllerContext } from './context.js';
 import { decodeSecret, deleteIfExists, isNotFound, now, pathOf } from './resources.js';
 import { defaultRunTimeoutMs as defaultTimeoutMs, parseGoDuration } from './timings.js';
 import { policyFailure } from './policy.js';
-import { parseAgentOutcome, resultMarker, resultTailLines } from './agent-result.js';
+import { parseAgentOutcome, resultMarker, resultTailLines, type AgentOutcome } from './agent-result.js';
+import { AgentCrash } from '../providers/types.js';
+import { topics } from '../providers/streams.js';
 import { removeRunPod, startRunPod, type RunPod } from './run-pod.js';
 import { redactSecrets } from '../../sympozium/secrets.js';
 
@@ -83,6 +85,7 @@ export class TaskRuns {
     const instanceName = runInstance(run) ?? '';
     let timer: NodeJS.Timeout | undefined;
     let podOfRun: RunPod | undefined;
+    const startedAt = Date.now();
     try {
       const rejected = await policyFailure(c, run);
       if (rejected) {
@@ -111,11 +114,12 @@ export class TaskRuns {
       const model = run.spec.model?.model || instance.spec.agents?.default?.model || 'unknown';
       podOfRun.log('agent', `agent-runner: run ${name}, model ${model} (${provider.name}), task of ${task.length} characters`);
       const answer = await provider.run({ task, systemPrompt: run.spec.systemPrompt, model, signal: abort.signal }, (chunk) => {
-        c.streams.push(key, chunk);
         podOfRun?.stream('agent', chunk);
       });
       if (abort.signal.aborted) throw abort.signal.reason;
-      podOfRun.log('agent', resultMarker({ status: 'success', response: answer.text, metrics: { durationMs: answer.usage.durationMs ?? 0, inputTokens: answer.usage.inputTokens ?? 0, outputTokens: answer.usage.outputTokens ?? 0, toolCalls: answer.usage.toolCalls ?? 0 } }));
+      const success: AgentOutcome = { status: 'success', response: answer.text, metrics: { durationMs: answer.usage.durationMs ?? 0, inputTokens: answer.usage.inputTokens ?? 0, outputTokens: answer.usage.outputTokens ?? 0, toolCalls: answer.usage.toolCalls ?? 0 } };
+      this.bridge(run, success, answer.completionFirst === true);
+      podOfRun.log('agent', resultMarker(success));
       await this.jobEnds(abort.signal);
       await podOfRun.finish(true);
       // As upstream's reconcileRunning: the Job succeeded, so the result and token usage are whatever the
@@ -142,11 +146,21 @@ export class TaskRuns {
       // status and its log are read by anyone who may list runs, so the key is masked before either is written
       // (issue 17: dev never stores a key in a run's status).
       const message = redactSecrets((reason as Error).message, this.providerSecretValues(run));
-      if (podOfRun) {
-        // The agent runner prints its failure as a result marker and exits 1; the Job fails and the controller
+      if (podOfRun && reason instanceof AgentCrash) {
+        // The agent died without writing a result (OOMKilled, a panic): no completion event, nothing in the log;
+        // the Job fails and the controller fails the run with "Job failed" (agentrun_controller.go).
+        podOfRun.log('agent', `agent-runner: ${message}`);
+        await this.jobEnds(abort.signal).catch(() => {});
+        await podOfRun.finish(false).catch(() => {});
+        await this.finish(run, { phase: 'Failed', error: 'Job failed' });
+      } else if (podOfRun) {
+        // The agent runner writes its failure to /ipc/output/result.json (which its ipc-bridge publishes as the
+        // completion, with no response) and prints it as a result marker, then exits 1. its failure as a result marker and exits 1; the Job fails and the controller
         // takes the error from the log ("Job failed" when there is none).
+        const failure: AgentOutcome = { status: 'error', error: message, metrics: { durationMs: Date.now() - startedAt, inputTokens: 0, outputTokens: 0, toolCalls: 0 } };
+        this.bridge(run, failure, false);
         podOfRun.log('agent', `agent-runner finished with error: ${message}`);
-        podOfRun.log('agent', resultMarker({ status: 'error', error: message }));
+        podOfRun.log('agent', resultMarker(failure));
         await this.jobEnds(abort.signal).catch(() => {});
         await podOfRun.finish(false).catch(() => {});
         const outcome = await this.outcomeFromPod(namespace, podOfRun.name);
@@ -158,7 +172,6 @@ export class TaskRuns {
     } finally {
       clearTimeout(timer);
       this.active.delete(key);
-      c.streams.end(key);
       c.queue.add(queueKeys.instance(namespace, instanceName));
     }
   }
@@ -238,6 +251,30 @@ export class TaskRuns {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+    // v0.10.46 failRun publishes agent.run.failed {error} once the status says Failed, "so web proxy / channel
+    // router can unblock"; v0.5.8 has no such event (profile.runFailedEvent).
+    if (status.phase === 'Failed' && this.c.profile.runFailedEvent) {
+      this.c.bus.publish(topics.failed, this.eventMetadata(run), { error: String(status.error ?? '') });
+    }
+  }
+
+  private eventMetadata(run: AgentRun) {
+    return { agentRunID: run.metadata.name, instanceName: runInstance(run) ?? '', namespace: run.metadata.namespace ?? 'default' };
+  }
+
+  /**
+   * The run's ipc-bridge: the agent runner writes /ipc/output/stream-0.json (the whole answer, only when there
+   * is one) and then result.json, and the bridge publishes each as it sees it (cmd/agent-runner/main.go,
+   * internal/ipc/bridge.go). fsnotify may report them the other way round; `completionFirst` is that race.
+   */
+  private bridge(run: AgentRun, outcome: AgentOutcome, completionFirst: boolean): void {
+    const metadata = this.eventMetadata(run);
+    const chunk = () => {
+      if (outcome.response) this.c.bus.publish(topics.chunk, metadata, { type: 'text', content: outcome.response, index: 0 });
+    };
+    if (!completionFirst) chunk();
+    this.c.bus.publish(topics.completed, metadata, { ...outcome });
+    if (completionFirst) chunk();
   }
 
   /** Keeps the newest completed task runs of an instance, as upstream's history limit does. */

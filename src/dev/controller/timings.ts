@@ -15,8 +15,13 @@ export interface Timings {
   resyncMs: number;
   /** Run changes within this window update the instance's counts (activeAgentPods, totalAgentRuns) once. */
   countsDebounceMs: number;
-  /** The `spec.timeout` the web proxy puts on the runs it creates (upstream: 10m). */
+  /** The `spec.timeout` v0.5.8's web proxy puts on the runs it creates (upstream: always 10m). */
   webRunTimeout: string;
+  /**
+   * How long the web proxy waits for a run's completion event before it gives up ("agent run timed out"):
+   * `time.After(10 * time.Minute)` in internal/webproxy/openai.go and mcp.go, at v0.5.8 and v0.10.46 alike.
+   */
+  proxyTimeoutMs: number;
   /** A finished task run's Job (and pod) is deleted after this: upstream's ttlSecondsAfterFinished, 300 s. */
   jobTtlMs: number;
   /**
@@ -28,8 +33,8 @@ export interface Timings {
 }
 
 export const timingPresets: Record<'fast' | 'realistic', Timings> = {
-  fast: { instanceReconcileMs: 20, runStartMs: 10, echoChunkMs: 5, podReadyMs: 30, resyncMs: 2000, countsDebounceMs: 20, webRunTimeout: '10m', jobTtlMs: 300_000, jobEndMs: 15 },
-  realistic: { instanceReconcileMs: 800, runStartMs: 600, echoChunkMs: 120, podReadyMs: 1500, resyncMs: 10_000, countsDebounceMs: 200, webRunTimeout: '10m', jobTtlMs: 300_000, jobEndMs: 2000 },
+  fast: { instanceReconcileMs: 20, runStartMs: 10, echoChunkMs: 5, podReadyMs: 30, resyncMs: 2000, countsDebounceMs: 20, webRunTimeout: '10m', proxyTimeoutMs: 600_000, jobTtlMs: 300_000, jobEndMs: 15 },
+  realistic: { instanceReconcileMs: 800, runStartMs: 600, echoChunkMs: 120, podReadyMs: 1500, resyncMs: 10_000, countsDebounceMs: 200, webRunTimeout: '10m', proxyTimeoutMs: 600_000, jobTtlMs: 300_000, jobEndMs: 2000 },
 };
 
 export function resolveTimings(preset: keyof typeof timingPresets | undefined, overrides: Partial<Timings> = {}): Timings {

@@ -4,7 +4,8 @@ import { estimateTokens, type AgentAnswer, type AgentProvider, type AgentRequest
 /**
  * Any OpenAI-compatible chat endpoint (OpenAI, Ollama, llama.cpp, vLLM): the instance's `agents.default.baseURL`
  * and model, with the key from its authRefs Secret when there is one. The answer is requested as a stream and
- * passed on chunk by chunk. Errors carry the provider's own message, which becomes the run's status.error.
+ * passed on chunk by chunk to the agent's log; the web proxy gets it whole when the agent is done, as upstream's
+ * runner writes it (one stream-0.json). Errors carry the provider's own message, which becomes the run's status.error.
  */
 export class OpenAiCompatibleProvider implements AgentProvider {
   readonly name: string;

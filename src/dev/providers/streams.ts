@@ -1,60 +1,50 @@
 /**
- * The pieces of an answer while a run produces them: the local stand-in for upstream's IPC bridge between the
- * agent container and the web-proxy sidecar. The run's final result still comes from its AgentRun status (read
- * through a watch); this only lets a streaming client see chunks as they are produced. Chunks are buffered, so a
- * subscriber that arrives late gets them all, and dropped a while after the run ends.
+ * The local stand-in for upstream's event bus (NATS, internal/eventbus) as far as the web proxy sees it. Three
+ * topics, each event naming its run in metadata.agentRunID:
+ *
+ * - `agent.stream.chunk` {type, content, index}: published by the run's ipc-bridge when the agent writes
+ *   /ipc/output/stream-0.json, once, with the whole answer, and only when the answer is not empty
+ *   (cmd/agent-runner/main.go, internal/ipc/bridge.go handleOutputFile; v0.5.8 and v0.10.46);
+ * - `agent.run.completed` {status, response, error, metrics}: published by the same bridge when the agent writes
+ *   /ipc/output/result.json, which it does on success and on failure alike (status "error", no response), as
+ *   soon as the agent is done, before its Job ends and well before the controller marks the run;
+ * - `agent.run.failed` {error}: published by the controller's failRun, at v0.10.46 only
+ *   (internal/controller/agentrun_controller.go); v0.5.8 has no publisher for it.
+ *
+ * Like a NATS core subscription there is no replay: a subscriber sees only what is published after it
+ * subscribed, which is why upstream's proxy subscribes before it creates (or looks up) the run.
  */
-interface Entry {
-  chunks: string[];
-  done: boolean;
-  listeners: Set<(chunk: string) => void>;
-  timer?: NodeJS.Timeout;
+export const topics = {
+  chunk: 'agent.stream.chunk',
+  completed: 'agent.run.completed',
+  failed: 'agent.run.failed',
+} as const;
+
+export type Topic = (typeof topics)[keyof typeof topics];
+
+export interface BusEvent {
+  topic: Topic;
+  /** agentRunID and instanceName as upstream's; namespace so that dev's one bus serves every namespace. */
+  metadata: { agentRunID: string; instanceName: string; namespace: string };
+  data: Record<string, unknown>;
 }
 
-export class RunStreams {
-  private readonly entries = new Map<string, Entry>();
+export class AgentEventBus {
+  private readonly listeners = new Map<Topic, Set<(event: BusEvent) => void>>();
 
-  constructor(
-    private readonly keepAfterEndMs = 60_000,
-    private readonly maxLifetimeMs = 30 * 60_000,
-  ) {}
-
-  private entry(key: string): Entry {
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = { chunks: [], done: false, listeners: new Set() };
-      // A run deleted before it started never ends: drop its entry anyway, long after any client gave up.
-      entry.timer = setTimeout(() => this.entries.delete(key), this.maxLifetimeMs);
-      entry.timer.unref?.();
-      this.entries.set(key, entry);
-    }
-    return entry;
+  publish(topic: Topic, metadata: BusEvent['metadata'], data: Record<string, unknown>): void {
+    for (const listener of [...(this.listeners.get(topic) ?? [])]) listener({ topic, metadata, data });
   }
 
-  push(key: string, chunk: string): void {
-    const entry = this.entry(key);
-    entry.chunks.push(chunk);
-    for (const listener of entry.listeners) listener(chunk);
-  }
-
-  end(key: string): void {
-    const entry = this.entry(key);
-    entry.done = true;
-    clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => this.entries.delete(key), this.keepAfterEndMs);
-    entry.timer.unref?.();
-  }
-
-  /** Replays what was produced so far, then forwards new chunks; returns the unsubscribe function. */
-  subscribe(key: string, onChunk: (chunk: string) => void): () => void {
-    const entry = this.entry(key);
-    for (const chunk of entry.chunks) onChunk(chunk);
-    entry.listeners.add(onChunk);
-    return () => entry.listeners.delete(onChunk);
+  /** Returns the unsubscribe function. */
+  subscribe(topic: Topic, listener: (event: BusEvent) => void): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) this.listeners.set(topic, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   clear(): void {
-    for (const entry of this.entries.values()) clearTimeout(entry.timer);
-    this.entries.clear();
+    this.listeners.clear();
   }
 }

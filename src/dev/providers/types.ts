@@ -12,12 +12,17 @@ export interface AgentRequest {
 export interface AgentAnswer {
   text: string;
   usage: TokenUsage;
+  /** The ipc-bridge reports result.json before stream-0.json (a race upstream's fsnotify watch can lose). */
+  completionFirst?: boolean;
 }
 
+/** The agent runner dies without writing a result (killed, OOM): the Job fails and the controller says why. */
+export class AgentCrash extends Error {}
+
 /**
- * A model provider. `run` calls `onChunk` with each piece of the answer as it is produced (the web proxy streams
- * them to the client) and resolves with the whole answer, or rejects with an Error whose message is the
- * provider's own (it becomes the run's status.error).
+ * A model provider. `run` calls `onChunk` with each piece of the answer as it is produced (the agent's log shows
+ * them) and resolves with the whole answer, which is what the web proxy gets, or rejects with an Error whose
+ * message is the provider's own (it becomes the run's status.error).
  */
 export interface AgentProvider {
   readonly name: string;

@@ -33,8 +33,10 @@ export interface ProxyDeps {
   /** Which release's proxy to be: v0.10 limits the rate before it checks the key, v0.5.8 after. */
   profile: Pick<ReleaseProfile, 'webProxyV010'>;
   secrets: Informer<Secret>;
+  /** v0.5.8's spec.timeout for the proxy's runs (timings.webRunTimeout, upstream's 10m). */
   runTimeout: string;
-  version: string;
+  /** How long a request waits for its run (timings.proxyTimeoutMs, upstream's 10 minutes). */
+  proxyTimeoutMs: number;
   log: (line: string) => void;
   /** The web-proxy container's own log lines (upstream's `p.log.Info`), kept as the serving pod's logs. */
   containerLog?: (namespace: string, instance: string, message: string, fields: Record<string, string>) => void;
@@ -50,7 +52,7 @@ export class WebProxy {
   constructor(config: ProxyConfig, private readonly deps: ProxyDeps) {
     this.config = config;
     this.bucket = new TokenBucket(config.rpm, config.burst);
-    this.mcp = new McpSessions(deps.version);
+    this.mcp = new McpSessions();
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((error) => {
         deps.log(`web proxy ${this.name}: ${req.method} ${req.url} failed: ${(error as Error).message}`);
@@ -88,7 +90,7 @@ export class WebProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private context(): RouteContext {
+  private context(noteRun: (run: string) => void): RouteContext {
     const { namespace, instance } = this.config;
     const containerLog = this.deps.containerLog;
     return {
@@ -96,8 +98,10 @@ export class WebProxy {
       instance,
       broker: this.deps.broker,
       runTimeout: this.deps.runTimeout,
+      proxyTimeoutMs: this.deps.proxyTimeoutMs,
       log: this.deps.log,
       containerLog: (message, fields) => containerLog?.(namespace, instance, message, fields),
+      noteRun,
     };
   }
 
@@ -114,12 +118,17 @@ export class WebProxy {
 
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // The path as Go's r.URL.Path has it (a `//` prefix is a path here, not a host).
+    const raw = req.url ?? '/';
+    const query = raw.indexOf('?');
+    const url = new URL(`http://localhost${query < 0 ? '' : raw.slice(query)}`);
+    url.pathname = decodePath(query < 0 ? raw : raw.slice(0, query));
     const route = `${req.method} ${url.pathname}`;
     const started = Date.now();
+    let run: string | undefined;
     // An access log line (no headers, so never a key): what `sympozium dev logs` shows of the proxy.
-    if (url.pathname !== '/health' && url.pathname !== '/healthz') {
-      res.once('finish', () => this.deps.log(`web proxy ${this.name}: ${route} ${res.statusCode} ${Date.now() - started}ms${res.getHeader('x-sympozium-run') ? ` run ${String(res.getHeader('x-sympozium-run'))}` : ''}`));
+    if (url.pathname !== '/healthz') {
+      res.once('finish', () => this.deps.log(`web proxy ${this.name}: ${route} ${res.statusCode} ${Date.now() - started}ms${run ? ` run ${run}` : ''}`));
     }
     // As upstream's Handler (internal/webproxy/proxy.go, v0.5.8 and v0.10.46): only GET /healthz skips the key;
     // everything else, unknown paths included, passes authMiddleware first, then Go's ServeMux, which answers
@@ -129,7 +138,7 @@ export class WebProxy {
       return;
     }
     const limited = () => {
-      if (this.bucket.take().ok) return false;
+      if (this.bucket.allow()) return false;
       sendError(res, 429, 'rate limit exceeded');
       return true;
     };
@@ -138,6 +147,15 @@ export class WebProxy {
       const auth = this.authorized(req);
       if (!auth.ok) return sendError(res, 401, auth.message);
       if (!this.deps.profile.webProxyV010 && limited()) return;
+    }
+    // ServeMux answers a path that is not clean (`//`, `.`, `..`) with a 301 to the clean one (net/http server.go
+    // cleanPath, Redirect), after the middleware.
+    const clean = cleanPath(url.pathname);
+    if (clean !== url.pathname) {
+      const location = `${clean}${url.search}`;
+      const page = req.method === 'GET' || req.method === 'HEAD' ? `<a href="${location}">Moved Permanently</a>.\n\n` : '';
+      res.writeHead(301, { Location: location, ...(page ? { 'Content-Type': 'text/html; charset=utf-8' } : {}) }).end(page);
+      return;
     }
     const routes: Record<string, string> = { '/v1/chat/completions': 'POST', '/v1/models': 'GET', '/sse': 'GET', '/message': 'POST', '/healthz': 'GET' };
     const method = routes[url.pathname];
@@ -149,7 +167,9 @@ export class WebProxy {
       res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', Allow: method === 'GET' ? 'GET, HEAD' : method }).end('Method Not Allowed\n');
       return;
     }
-    const ctx = this.context();
+    const ctx = this.context((name) => {
+      run = name;
+    });
     switch (`${method} ${url.pathname}`) {
       case 'POST /v1/chat/completions':
         return chatCompletions(req, res, ctx);
@@ -211,4 +231,25 @@ export class ProxyManager {
     this.proxies.clear();
     await Promise.all(all.map((proxy) => proxy.close()));
   }
+}
+
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path) || '/';
+  } catch {
+    return path || '/';
+  }
+}
+
+/** net/http cleanPath: path.Clean (no `//`, `.`, `..`), keeping a trailing slash. */
+function cleanPath(path: string): string {
+  const rooted = path.startsWith('/') ? path : `/${path}`;
+  const parts: string[] = [];
+  for (const part of rooted.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  const cleaned = `/${parts.join('/')}`;
+  return rooted.endsWith('/') && cleaned !== '/' ? `${cleaned}/` : cleaned;
 }

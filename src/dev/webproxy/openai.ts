@@ -1,187 +1,194 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AgentRun } from '../../sympozium/types.js';
-import { parseGoDuration } from '../controller/timings.js';
+import { topics } from '../providers/streams.js';
+import { goDecode, goMarshal, GoJsonError, goStore, type GoType } from './go-json.js';
 import { BodyError, readBody, sendError, sendJson, startEventStream } from './http.js';
-import { streamKey, type RunBroker } from './runs.js';
+import { webRequestHash, type RunBroker, type RunEvents } from './runs.js';
 
 /**
- * The OpenAI-compatible routes. A chat request becomes one task AgentRun: the last user message is the task,
- * system messages are appended to the instance's system prompt, earlier turns are dropped and the request's
- * `model` is ignored, as upstream does. The answer is the run's result; a failed run is an error, never a 200
- * with empty content.
+ * The OpenAI-compatible routes, as internal/webproxy/openai.go answers them (v0.5.8 4a6f5f1, v0.10.46 8b74fa0;
+ * the two differ only in v0.10's request hash and run reuse):
+ *
+ * - the body is decoded with Go's json.Decoder into {model, messages[{role, content}], stream}: a bad body is
+ *   400 "invalid request: <Go's error>"; no messages is "messages array is required"; the task is the content of
+ *   the last user message and an empty one is "no user message found"; system messages join the instance's
+ *   memory.systemPrompt; the request's model, earlier turns and every other field are ignored;
+ * - blocking: 200 {id: chatcmpl-<run>, object, created, model, choices[{index, message, finish_reason: stop}]}
+ *   with no usage, the content being the completion's response, else the chunks seen, else "(no response)";
+ *   a failure event is 500 "agent run failed: <error>"; ten minutes without either is 504 "agent run timed out";
+ * - stream: the headers at once, then one chunk per stream-chunk event (the agent writes one, with the whole
+ *   answer; its `model` is "" and its delta {role: assistant, content}), then on completion a stop chunk whose
+ *   delta is {role: "", content: ""} and `data: [DONE]`; a failure is one `{"error":{"message","type":
+ *   "agent_error"}}` event and the end, with no [DONE]; the timeout just ends the stream.
  */
 
 export interface RouteContext {
   namespace: string;
   instance: string;
   broker: RunBroker;
+  /** v0.5.8's spec.timeout for the runs (upstream: always 10m). */
   runTimeout: string;
+  /** How long a request waits for its run's completion (upstream: 10 minutes). */
+  proxyTimeoutMs: number;
   log: (line: string) => void;
   /** A line in the serving pod's web-proxy container log, as upstream's proxy writes it. */
   containerLog?: (message: string, fields: Record<string, string>) => void;
+  /** Names the run a request created or reused, for dev's access log. */
+  noteRun?: (run: string) => void;
 }
 
-interface ChatMessage {
-  role?: unknown;
-  content?: unknown;
+const chatMessage: GoType = { go: 'struct', name: 'webproxy.ChatMessage', fields: { role: { go: 'string' }, content: { go: 'string' } } };
+const chatRequest = {
+  go: 'struct',
+  name: 'webproxy.ChatCompletionRequest',
+  fields: { model: { go: 'string' }, messages: { go: 'slice', name: '[]webproxy.ChatMessage', of: chatMessage }, stream: { go: 'bool' } },
+} as const satisfies GoType;
+
+interface ChatRequest {
+  messages?: { role?: string; content?: string }[];
+  stream?: boolean;
 }
 
-interface ParsedChat {
-  task: string;
-  systemMessages: string[];
-  stream: boolean;
-  includeUsage: boolean;
-}
-
-function parseChat(text: string): ParsedChat | string {
-  let body: { messages?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } };
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return 'invalid JSON body';
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'the request body must be a JSON object';
-  if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages is required and must be a non-empty array';
-  const messages = body.messages as ChatMessage[];
-  for (const [index, message] of messages.entries()) {
-    if (!message || typeof message !== 'object') return `messages[${index}] must be an object`;
-    if (typeof message.role !== 'string') return `messages[${index}].role must be a string`;
-    if (typeof message.content !== 'string') return `messages[${index}].content must be a string`;
-  }
-  const users = messages.filter((message) => message.role === 'user');
-  if (users.length === 0) return 'no user message in messages';
-  if (body.stream !== undefined && typeof body.stream !== 'boolean') return 'stream must be a boolean';
+/** Aborts when the proxy's own timeout passes or the client goes away (Go's r.Context()). */
+function requestSignal(res: ServerResponse, timeoutMs: number): { signal: AbortSignal; timedOut: () => boolean; done: () => void } {
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, timeoutMs);
+  const onClose = () => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.on('close', onClose);
   return {
-    task: users[users.length - 1]!.content as string,
-    systemMessages: messages.filter((message) => message.role === 'system').map((message) => message.content as string),
-    stream: body.stream === true,
-    includeUsage: body.stream_options?.include_usage === true,
+    signal: abort.signal,
+    timedOut: () => timedOut,
+    done: () => {
+      clearTimeout(timer);
+      res.off('close', onClose);
+    },
   };
 }
 
-function usageOf(run: AgentRun) {
-  const usage = run.status?.tokenUsage;
-  const prompt = usage?.inputTokens ?? 0;
-  const completion = usage?.outputTokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: usage?.totalTokens ?? prompt + completion };
-}
-
-function isTimeout(run: AgentRun): boolean {
-  return /^timeout|timed out/i.test(run.status?.error ?? '');
-}
-
-/** How long the proxy waits for a run: its own timeout plus a grace period for the controller to record it. */
-function waitLimitMs(runTimeout: string): number {
-  return (parseGoDuration(runTimeout) ?? 600_000) + 30_000;
-}
-
 export async function chatCompletions(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
-  let text: string;
+  let body: Buffer;
   try {
-    text = await readBody(req);
+    body = await readBody(req);
   } catch (error) {
     return sendError(res, error instanceof BodyError ? 413 : 400, (error as Error).message);
   }
-  const parsed = parseChat(text);
-  if (typeof parsed === 'string') return sendError(res, 400, parsed);
-  const instance = ctx.broker.instance(ctx.namespace, ctx.instance);
-  const model = instance?.spec.agents?.default?.model ?? 'unknown';
-  const idempotencyHeader = req.headers['idempotency-key'];
-  const idempotencyKey = Array.isArray(idempotencyHeader) ? idempotencyHeader[0] : idempotencyHeader;
-
-  let runName: string;
-  let reused: boolean;
+  let parsed: ChatRequest;
   try {
-    ({ name: runName, reused } = await ctx.broker.create({
-      namespace: ctx.namespace,
-      instance: ctx.instance,
-      source: 'web',
-      task: parsed.task,
-      systemMessages: parsed.systemMessages,
-      timeout: ctx.runTimeout,
-      idempotency: idempotencyKey ? { key: idempotencyKey } : undefined,
-    }));
+    parsed = goStore(goDecode(body), chatRequest) as ChatRequest;
   } catch (error) {
-    ctx.log(`web proxy ${ctx.namespace}/${ctx.instance}: cannot create the AgentRun: ${(error as Error).message}`);
-    return sendError(res, 500, `failed to start the agent run: ${(error as Error).message}`);
+    if (!(error instanceof GoJsonError)) throw error;
+    return sendError(res, 400, `invalid request: ${error.message}`);
   }
-  // internal/webproxy/openai.go (v0.10.46) logs each run it creates or reuses; v0.5.8 the ones it creates.
-  ctx.containerLog?.(reused ? 'Reusing AgentRun for duplicate web request' : 'Created AgentRun from web request', { run: runName, instance: ctx.instance });
+  const messages = parsed.messages ?? [];
+  if (messages.length === 0) return sendError(res, 400, 'messages array is required');
+  const systemParts: string[] = [];
+  let task = '';
+  for (const message of messages) {
+    if (message.role === 'system') systemParts.push(message.content ?? '');
+    else if (message.role === 'user') task = message.content ?? '';
+  }
+  if (task === '') return sendError(res, 400, 'no user message found');
+  const instance = ctx.broker.instance(ctx.namespace, ctx.instance);
+  if (!instance) return sendError(res, 500, `failed to get instance: ${ctx.broker.notFound(ctx.instance)}`);
+  const memoryPrompt = instance.spec.memory?.systemPrompt;
+  const systemPrompt = (memoryPrompt ? [memoryPrompt, ...systemParts] : systemParts).join('\n\n');
+  const model = instance.spec.agents?.default?.model ?? '';
 
-  const id = `chatcmpl-${runName}`;
-  // Names the run for the access log, and for clients that want to follow it.
-  res.setHeader('X-Sympozium-Run', runName);
-  const created = Math.floor(Date.now() / 1000);
-  const abort = new AbortController();
-  const limit = setTimeout(() => abort.abort(new Error('timeout')), waitLimitMs(ctx.runTimeout));
-  res.on('close', () => {
-    if (!res.writableFinished) abort.abort(new Error('request cancelled'));
-  });
-
+  // Subscribed before the run is looked up or created, as v0.10's handler does ("eliminates the race where a run
+  // completes between the lookup and the subscribe"); v0.5.8 subscribes just after creating it, which in dev,
+  // where a run starts a scheduling delay later, comes to the same.
+  const events = ctx.broker.events(ctx.namespace);
   try {
-    if (!parsed.stream) {
-      let run: AgentRun;
+    let runName: string | undefined;
+    let requestHash: string | undefined;
+    if (ctx.broker.profile.webProxyV010) {
+      const header = req.headers['idempotency-key'];
+      requestHash = webRequestHash(Array.isArray(header) ? header[0] : header, instance.metadata.name, model, systemPrompt, task);
+      runName = ctx.broker.recentRun(ctx.namespace, instance.metadata.name, requestHash)?.metadata.name;
+      if (runName) ctx.containerLog?.('Reusing AgentRun for duplicate web request', { run: runName, instance: ctx.instance, requestHash });
+    }
+    if (!runName) {
       try {
-        run = await ctx.broker.waitForEnd(ctx.namespace, runName, abort.signal);
+        runName = await ctx.broker.create({ namespace: ctx.namespace, instance: ctx.instance, source: 'web', task, systemPrompt, timeout: ctx.runTimeout, requestHash });
       } catch (error) {
-        return sendError(res, 504, `the agent run ${runName} did not finish: ${(error as Error).message}`);
+        return sendError(res, 500, `failed to create agent run: ${(error as Error).message}`);
       }
-      if (run.status?.phase === 'Failed') {
-        const message = `the agent run ${runName} failed: ${run.status?.error ?? 'unknown error'}`;
-        return sendError(res, isTimeout(run) ? 504 : 500, message);
-      }
-      return sendJson(res, 200, {
-        id,
-        object: 'chat.completion',
-        created,
-        model,
-        choices: [{ index: 0, message: { role: 'assistant', content: run.status?.result ?? '' }, finish_reason: 'stop' }],
-        usage: usageOf(run),
-      });
+      ctx.containerLog?.('Created AgentRun from web request', { run: runName, instance: ctx.instance });
     }
-
-    startEventStream(res);
-    const chunk = (delta: Record<string, string>, finish: string | null) =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    let streamed = '';
-    const unsubscribe = ctx.broker.streams.subscribe(streamKey(ctx.namespace, runName), (piece) => {
-      res.write(chunk(streamed ? { content: piece } : { role: 'assistant', content: piece }, null));
-      streamed += piece;
-    });
-    let run: AgentRun;
-    try {
-      run = await ctx.broker.waitForEnd(ctx.namespace, runName, abort.signal);
-    } catch (error) {
-      unsubscribe();
-      res.end(`data: ${JSON.stringify({ error: { message: `the agent run ${runName} did not finish: ${(error as Error).message}`, type: 'agent_error' } })}\n\n`);
-      return;
-    }
-    unsubscribe();
-    if (run.status?.phase === 'Failed') {
-      res.end(`data: ${JSON.stringify({ error: { message: `the agent run ${runName} failed: ${run.status?.error ?? 'unknown error'}`, type: 'agent_error' } })}\n\n`);
-      return;
-    }
-    // The run's result is the truth; send whatever the live chunks did not cover (all of it after a restart).
-    const result = run.status?.result ?? '';
-    if (result.startsWith(streamed) && result.length > streamed.length) {
-      const rest = result.slice(streamed.length);
-      res.write(chunk(streamed ? { content: rest } : { role: 'assistant', content: rest }, null));
-    }
-    res.write(chunk({}, 'stop'));
-    if (parsed.includeUsage) {
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageOf(run) })}\n\n`);
-    }
-    res.end('data: [DONE]\n\n');
+    ctx.noteRun?.(runName);
+    if (parsed.stream) await streamResponse(res, runName, events, ctx);
+    else await blockingResponse(res, runName, model, events, ctx);
   } finally {
-    clearTimeout(limit);
+    events.close();
+  }
+}
+
+const unix = () => Math.floor(Date.now() / 1000);
+
+async function streamResponse(res: ServerResponse, runName: string, events: RunEvents, ctx: RouteContext): Promise<void> {
+  startEventStream(res);
+  events.subscribe(topics.chunk);
+  const wait = requestSignal(res, ctx.proxyTimeoutMs);
+  const id = `chatcmpl-${runName}`;
+  try {
+    for (;;) {
+      const event = await events.next(runName, wait.signal);
+      if (!event) return void res.end();
+      if (event.topic === topics.chunk) {
+        if (typeof event.data.content !== 'string') continue;
+        const chunk = { id, object: 'chat.completion.chunk', created: unix(), model: '', choices: [{ index: 0, delta: { role: 'assistant', content: event.data.content }, finish_reason: null }] };
+        res.write(`data: ${goMarshal(chunk)}\n\n`);
+      } else if (event.topic === topics.completed) {
+        const stop = { id, object: 'chat.completion.chunk', created: unix(), model: '', choices: [{ index: 0, delta: { role: '', content: '' }, finish_reason: 'stop' }] };
+        res.end(`data: ${goMarshal(stop)}\n\ndata: [DONE]\n\n`);
+        return;
+      } else {
+        res.end(`data: ${goMarshal({ error: { message: String(event.data.error ?? ''), type: 'agent_error' } })}\n\n`);
+        return;
+      }
+    }
+  } finally {
+    wait.done();
+  }
+}
+
+async function blockingResponse(res: ServerResponse, runName: string, model: string, events: RunEvents, ctx: RouteContext): Promise<void> {
+  events.subscribe(topics.chunk);
+  const wait = requestSignal(res, ctx.proxyTimeoutMs);
+  const parts: string[] = [];
+  try {
+    for (;;) {
+      const event = await events.next(runName, wait.signal);
+      if (!event) return sendError(res, 504, wait.timedOut() ? 'agent run timed out' : 'request cancelled');
+      if (event.topic === topics.chunk) {
+        if (typeof event.data.content === 'string') parts.push(event.data.content);
+      } else if (event.topic === topics.completed) {
+        const response = typeof event.data.response === 'string' ? event.data.response : '';
+        const content = response || parts.join('') || '(no response)';
+        return sendJson(res, 200, {
+          id: `chatcmpl-${runName}`,
+          object: 'chat.completion',
+          created: unix(),
+          model,
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        });
+      } else {
+        return sendError(res, 500, `agent run failed: ${String(event.data.error ?? '')}`);
+      }
+    }
+  } finally {
+    wait.done();
   }
 }
 
 export function listModels(res: ServerResponse, ctx: RouteContext): void {
   const instance = ctx.broker.instance(ctx.namespace, ctx.instance);
-  const created = Math.floor(new Date(instance?.metadata.creationTimestamp ?? Date.now()).getTime() / 1000);
-  sendJson(res, 200, {
-    object: 'list',
-    data: [{ id: instance?.spec.agents?.default?.model ?? 'unknown', object: 'model', created, owned_by: 'sympozium' }],
-  });
+  if (!instance) return sendError(res, 500, `failed to get instance: ${ctx.broker.notFound(ctx.instance)}`);
+  const created = Math.floor(new Date(instance.metadata.creationTimestamp ?? 0).getTime() / 1000);
+  sendJson(res, 200, { object: 'list', data: [{ id: instance.spec.agents?.default?.model ?? '', object: 'model', created, owned_by: 'sympozium' }] });
 }

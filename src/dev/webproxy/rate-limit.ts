@@ -1,6 +1,7 @@
 /**
- * One token bucket per proxy, as upstream: `burst` tokens, refilled at rpm/60 per second. Reconfiguring keeps
- * the tokens already earned (capped at the new burst), so changing the limits does not reset a client's budget.
+ * One token bucket per proxy, as upstream's RateLimiter (internal/webproxy/ratelimit.go): `burst` tokens to
+ * start with, refilled at rpm/60 a second, one taken per request; a refused request gets nothing to say when to
+ * come back (no Retry-After). Reconfiguring keeps the tokens already earned (capped at the new burst).
  */
 export class TokenBucket {
   private tokens: number;
@@ -22,16 +23,12 @@ export class TokenBucket {
     this.tokens = Math.min(this.tokens, burst);
   }
 
-  /** Takes a token; when none is left, returns how many seconds until one is (for Retry-After). */
-  take(): { ok: true } | { ok: false; retryAfterSeconds: number } {
+  /** Allow(): takes a token if there is one. */
+  allow(): boolean {
     this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return { ok: true };
-    }
-    const perSecond = this.rpm / 60;
-    const retryAfterSeconds = perSecond > 0 ? Math.max(1, Math.ceil((1 - this.tokens) / perSecond)) : 60;
-    return { ok: false, retryAfterSeconds };
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   private refill(): void {

@@ -1,16 +1,20 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { KubeClient } from '../../kube/client.js';
 import { apiVersion, labels, names, sources, type AgentRun, type SympoziumInstance } from '../../sympozium/types.js';
 import { isWebEndpointSkill } from '../../sympozium/web-endpoint.js';
-import type { RunStreams } from '../providers/streams.js';
+import { topics, type AgentEventBus, type BusEvent, type Topic } from '../providers/streams.js';
 import type { Informer } from '../controller/informer.js';
 import type { ReleaseProfile } from '../controller/release-profile.js';
 import { pathOf } from '../controller/resources.js';
+import { parseGoDuration } from '../controller/timings.js';
 
 /**
- * How the proxy turns a request into a task AgentRun and waits for it: the run is created through the API (so
- * `kubectl get agentruns` and `sympozium runs` see it like any other) and its end is observed through the shared
- * AgentRun watch, exactly as upstream's web-proxy sidecar does.
+ * How the proxy turns a request into a task AgentRun and waits for it, as upstream's web-proxy sidecar does
+ * (internal/webproxy/openai.go handleChatCompletions, mcp.go executeAgentTask): the run is created through the
+ * API (so `kubectl get agentruns` sees it like any other), and the answer is the run's `agent.run.completed`
+ * event, which the run's ipc-bridge publishes as soon as the agent writes its result, not the run's phase
+ * (Succeeded comes seconds later, after the Job ends). A failure is `agent.run.failed`, which only v0.10.46's
+ * controller publishes.
  */
 
 export interface RunRequest {
@@ -18,11 +22,12 @@ export interface RunRequest {
   instance: string;
   source: 'web' | 'mcp';
   task: string;
-  /** System messages of the request, joined after the instance's memory.systemPrompt. */
-  systemMessages: string[];
+  /** The joined system prompt (web only: the instance's memory.systemPrompt, then the request's system messages). */
+  systemPrompt?: string;
+  /** v0.5.8's fixed `spec.timeout` (10m); v0.10.46 takes the instance's agents.default.runTimeout instead. */
   timeout: string;
-  /** The Idempotency-Key header: on v0.10 it decides the request hash, on v0.5.8 nothing. */
-  idempotency?: { key: string };
+  /** v0.10.46 only: the request hash the run is labelled with and found again by. */
+  requestHash?: string;
 }
 
 /** v0.10 webDedupeWindow. */
@@ -30,11 +35,81 @@ const dedupeWindowMs = 15 * 60_000;
 
 const requestHashLabel = 'sympozium.ai/request-hash';
 
-/** v0.10 webRequestHash: 16 hex characters of a SHA-256 of the Idempotency-Key, else of the request itself. */
-function webRequestHash(idempotencyKey: string | undefined, instance: string, model: string, systemPrompt: string, task: string): string {
+/** v0.10 webRequestHash: 16 hex characters of a SHA-256 of the Idempotency-Key (trimmed), else of the request. */
+export function webRequestHash(idempotencyKey: string | undefined, instance: string, model: string, systemPrompt: string, task: string): string {
   const key = idempotencyKey?.trim();
   const value = key ? `idempotency-key\x00${instance}\x00${key}` : ['web-chat', instance, model, systemPrompt, task].join('\x00');
   return createHash('sha256').update(value).digest('hex').slice(0, 16);
+}
+
+/** resolveProvider: the first authRef's provider, else a provider named in a Secret's name, else openai. */
+function resolveProvider(spec: SympoziumInstance['spec'] | undefined): string {
+  const refs = spec?.authRefs ?? [];
+  const named = refs.find((ref) => ref.provider)?.provider;
+  if (named) return named;
+  for (const ref of refs) {
+    const found = ['anthropic', 'azure-openai', 'bedrock', 'lm-studio', 'ollama', 'openai'].find((provider) => (ref.secret ?? '').includes(provider));
+    if (found) return found;
+  }
+  return 'openai';
+}
+
+/** A Go time.Now().UnixNano(), as upstream's session keys and MCP session ids carry. */
+export function unixNano(): string {
+  const [, nanos] = process.hrtime();
+  return `${Date.now()}${String(nanos % 1_000_000).padStart(6, '0')}`;
+}
+
+/**
+ * The proxy's subscriptions for one request: like upstream's eventBus.Subscribe channels, they start collecting
+ * when made (no replay), and `next` hands out the events of one run in order.
+ */
+export class RunEvents {
+  private readonly queue: BusEvent[] = [];
+  private readonly offs: (() => void)[] = [];
+  private wake?: () => void;
+
+  constructor(
+    private readonly bus: AgentEventBus,
+    private readonly namespace: string,
+  ) {}
+
+  subscribe(...wanted: Topic[]): this {
+    for (const topic of wanted) {
+      this.offs.push(
+        this.bus.subscribe(topic, (event) => {
+          if (event.metadata.namespace !== this.namespace) return;
+          this.queue.push(event);
+          this.wake?.();
+        }),
+      );
+    }
+    return this;
+  }
+
+  /** The next event of `run` (others are skipped, as upstream's `continue`), or undefined once `signal` aborts. */
+  async next(run: string, signal: AbortSignal): Promise<BusEvent | undefined> {
+    for (;;) {
+      if (signal.aborted) return undefined;
+      const index = this.queue.findIndex((event) => event.metadata.agentRunID === run);
+      if (index >= 0) return this.queue.splice(index, 1)[0];
+      this.queue.length = 0;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          this.wake = undefined;
+          resolve();
+        };
+        this.wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
+  close(): void {
+    for (const off of this.offs.splice(0)) off();
+    this.queue.length = 0;
+  }
 }
 
 export class RunBroker {
@@ -42,95 +117,26 @@ export class RunBroker {
     private readonly client: KubeClient,
     private readonly runs: Informer<AgentRun>,
     private readonly instances: Informer<SympoziumInstance>,
-    readonly streams: RunStreams,
-    private readonly profile: ReleaseProfile,
+    private readonly bus: AgentEventBus,
+    readonly profile: ReleaseProfile,
   ) {}
 
   instance(namespace: string, name: string): SympoziumInstance | undefined {
     return this.instances.get(namespace, name);
   }
 
-  /**
-   * Creates the run, or on v0.10 reuses an unfinished recent one with the same request hash (which the
-   * Idempotency-Key decides when sent). v0.5.8's proxy has neither: every request is a new run.
-   */
-  async create(request: RunRequest): Promise<{ name: string; reused: boolean }> {
-    const instance = this.instances.get(request.namespace, request.instance);
-    const spec = instance?.spec;
-    const systemPrompt = [spec?.memory?.systemPrompt, ...request.systemMessages].filter((part) => part && part.trim()).join('\n\n');
-    const authRef = spec?.authRefs?.[0];
-    const model = spec?.agents?.default?.model ?? 'unknown';
-    let requestHash: string | undefined;
-    if (this.profile.webProxyV010 && request.source === 'web') {
-      requestHash = webRequestHash(request.idempotency?.key, request.instance, model, systemPrompt, request.task);
-      const reusable = this.recentRun(request.namespace, request.instance, requestHash);
-      if (reusable) return { name: reusable.metadata.name, reused: true };
-    }
-    const defaults = (spec?.agents?.default ?? {}) as Record<string, unknown>;
-    const inherited = this.profile.webProxyV010
-      ? Object.fromEntries(
-          Object.entries({ imagePullSecrets: (spec as Record<string, unknown> | undefined)?.imagePullSecrets, lifecycle: defaults.lifecycle, env: defaults.env }).filter(
-            ([, value]) => value !== undefined && value !== null,
-          ),
-        )
-      : {};
-    const body = {
-      apiVersion,
-      kind: 'AgentRun',
-      metadata: {
-        generateName: request.source === 'mcp' ? names.mcpRunPrefix(request.instance) : names.chatRunPrefix(request.instance),
-        namespace: request.namespace,
-        labels: { [labels.instance]: request.instance, [labels.source]: sources.webProxy, ...(requestHash ? { [requestHashLabel]: requestHash } : {}) },
-      },
-      spec: {
-        [this.profile.runRef]: request.instance,
-        agentId: 'primary',
-        sessionKey: `${request.source}-${randomUUID()}`,
-        task: request.task,
-        ...(systemPrompt ? { systemPrompt } : {}),
-        model: {
-          provider: authRef?.provider ?? (spec?.agents?.default?.baseURL ? 'custom' : 'openai'),
-          model,
-          ...(spec?.agents?.default?.baseURL ? { baseURL: spec.agents.default.baseURL } : {}),
-          authSecretRef: authRef?.secret ?? '',
-        },
-        skills: (spec?.skills ?? []).filter((skill) => !isWebEndpointSkill(skill)),
-        timeout: request.timeout,
-        mode: 'task',
-        ...inherited,
-      },
-    };
-    const created = await this.client.create<AgentRun>(pathOf('runs', request.namespace), body);
-    const name = created.metadata.name;
-    return { name, reused: false };
+  /** What controller-runtime's Get says when the instance is gone: `<plural>.sympozium.ai "<name>" not found`. */
+  notFound(name: string): string {
+    return `${this.profile.instancePlural}.sympozium.ai "${name}" not found`;
   }
 
-  /** Resolves with the run once it has Succeeded or Failed; rejects if it is deleted or the signal aborts. */
-  waitForEnd(namespace: string, name: string, signal: AbortSignal): Promise<AgentRun> {
-    return new Promise((resolve, reject) => {
-      const finish = (action: () => void) => {
-        off();
-        signal.removeEventListener('abort', onAbort);
-        action();
-      };
-      const check = (run: AgentRun) => {
-        const phase = run.status?.phase;
-        if (phase === 'Succeeded' || phase === 'Failed') finish(() => resolve(run));
-      };
-      const off = this.runs.on((event, run) => {
-        if (run.metadata.namespace !== namespace || run.metadata.name !== name) return;
-        if (event === 'delete') finish(() => reject(new Error(`the AgentRun ${name} was deleted before it finished`)));
-        else check(run);
-      });
-      const onAbort = () => finish(() => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')));
-      signal.addEventListener('abort', onAbort, { once: true });
-      const existing = this.runs.get(namespace, name);
-      if (existing) check(existing);
-    });
+  /** Subscriptions to the completion and failure topics, made before the run exists, as upstream's are. */
+  events(namespace: string): RunEvents {
+    return new RunEvents(this.bus, namespace).subscribe(topics.completed, topics.failed);
   }
 
   /** v0.10 findRecentWebRun: the newest unfinished run of the same request hash created within the window. */
-  private recentRun(namespace: string, instance: string, requestHash: string): AgentRun | undefined {
+  recentRun(namespace: string, instance: string, requestHash: string): AgentRun | undefined {
     const cutoff = Date.now() - dedupeWindowMs;
     return this.runs
       .list(
@@ -145,8 +151,60 @@ export class RunBroker {
       .sort((a, b) => new Date(b.metadata.creationTimestamp ?? 0).getTime() - new Date(a.metadata.creationTimestamp ?? 0).getTime())[0];
   }
 
-}
-
-export function streamKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
+  /** Creates the run as the release's proxy builds it; returns its name. */
+  async create(request: RunRequest): Promise<string> {
+    const instance = this.instances.get(request.namespace, request.instance);
+    const spec = instance?.spec;
+    const defaults = (spec?.agents?.default ?? {}) as Record<string, unknown> & NonNullable<NonNullable<SympoziumInstance['spec']['agents']>['default']>;
+    const v010 = this.profile.webProxyV010;
+    const web = request.source === 'web';
+    // v0.10: Timeout is agents.default.ParseRunTimeout() (nil when unset or unparsable); v0.5.8: always 10m.
+    const runTimeout = typeof defaults.runTimeout === 'string' && (parseGoDuration(defaults.runTimeout) ?? 0) > 0 ? defaults.runTimeout : undefined;
+    const timeout = v010 ? runTimeout : request.timeout;
+    const inherited = v010
+      ? Object.fromEntries(
+          Object.entries({
+            imagePullSecrets: (spec as Record<string, unknown> | undefined)?.imagePullSecrets,
+            lifecycle: defaults.lifecycle,
+            env: defaults.env,
+          }).filter(([, value]) => value !== undefined && value !== null),
+        )
+      : {};
+    const model = Object.fromEntries(
+      Object.entries({
+        provider: resolveProvider(spec),
+        model: defaults.model ?? '',
+        baseURL: defaults.baseURL,
+        authSecretRef: (spec?.authRefs ?? []).find((ref) => (ref.secret ?? '').trim())?.secret ?? '',
+        ...(v010 ? { providerHeaders: defaults.providerHeaders, providerHeadersSecretRef: defaults.providerHeadersSecretRef } : {}),
+        // The chat handler passes the nodeSelector on; executeAgentTask (MCP) does not.
+        ...(web ? { nodeSelector: defaults.nodeSelector } : {}),
+      }).filter(([, value]) => value !== undefined && value !== null && value !== ''),
+    );
+    const body = {
+      apiVersion,
+      kind: 'AgentRun',
+      metadata: {
+        generateName: web ? names.chatRunPrefix(request.instance) : names.mcpRunPrefix(request.instance),
+        namespace: request.namespace,
+        labels: { [labels.instance]: request.instance, [labels.source]: sources.webProxy, ...(request.requestHash ? { [requestHashLabel]: request.requestHash } : {}) },
+      },
+      spec: {
+        [this.profile.runRef]: request.instance,
+        agentId: 'primary',
+        sessionKey: `${request.source}-${request.instance}-${unixNano()}`,
+        task: request.task,
+        ...(request.systemPrompt ? { systemPrompt: request.systemPrompt } : {}),
+        model: { authSecretRef: '', ...model },
+        // Both handlers drop the web-endpoint skill in dev, so a run is never mistaken for a server run (upstream's
+        // chat handler filters it; its MCP handler copies the skills as they are).
+        skills: (spec?.skills ?? []).filter((skill) => !isWebEndpointSkill(skill)),
+        ...(timeout ? { timeout } : {}),
+        mode: 'task',
+        ...inherited,
+      },
+    };
+    const created = await this.client.create<AgentRun>(pathOf('runs', request.namespace), body);
+    return created.metadata.name;
+  }
 }

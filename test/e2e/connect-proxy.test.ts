@@ -1,0 +1,349 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, repoRoot, runBin } from '../support/bin.js';
+import { startParityServer, type ParityServer } from '../support/parity-server.js';
+import { startHttpProxy, startSocksProxy, type TestProxy } from '../support/proxy-servers.js';
+import { makeTestPki, openssl, type TestPki } from '../support/test-pki.js';
+
+/**
+ * Proxies and TLS trust side by side with kubectl: our own TLS API server (a certificate from an intermediate
+ * CA, made at test time), an http CONNECT proxy and a SOCKS5 proxy that record what went through them. Each
+ * case asserts the same outcome for kubectl and the built CLI, and the same path (direct, or which proxy).
+ */
+const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((path) => existsSync(path));
+const skip = !kubectl || !openssl;
+if (skip) console.log(`connect-proxy: ${!kubectl ? 'kubectl' : 'openssl'} not found, skipping the side-by-side proxy and TLS tests`);
+
+let pki: TestPki;
+let server: ParityServer;
+let leafOnly: ParityServer;
+let wrongName: ParityServer;
+let proxy: TestProxy;
+let authProxy: TestProxy;
+let socks: TestProxy;
+let dir: string;
+
+/** The environment both clients run with: none of this machine's proxy variables, plus the case's. */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']) delete env[name];
+  return { ...env, HOME: dir, ...extra };
+}
+
+function runKubectl(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(kubectl!, args, { encoding: 'utf8', timeout: 15_000, env }, (error, _stdout, stderr) =>
+      resolve({ status: error ? Number((error as { code?: number }).code ?? 1) || 1 : 0, stderr }),
+    );
+  });
+}
+
+let counter = 0;
+function kubeconfig(options: { server: string; cluster?: string; ca?: string; user?: string }): string {
+  const path = join(dir, `kubeconfig-${(counter += 1)}`);
+  const ca = options.ca ?? pki.intermediateCert;
+  writeFileSync(
+    path,
+    `apiVersion: v1
+kind: Config
+current-context: c
+clusters:
+- name: c
+  cluster:
+    server: ${options.server}
+    certificate-authority-data: ${Buffer.from(ca).toString('base64')}
+${options.cluster ?? ''}
+contexts:
+- name: c
+  context: {cluster: c, user: u, namespace: default}
+users:
+- name: u
+  user:
+${options.user ?? '    token: sekret-token'}
+`,
+  );
+  return path;
+}
+
+const allProxies = () => [proxy, authProxy, socks];
+const drain = () => allProxies().map((p) => p.records.splice(0));
+
+/** Runs kubectl, then the CLI, on the same kubeconfig and environment; returns each one's outcome and path. */
+async function sideBySide(path: string, env: NodeJS.ProcessEnv = {}, target = server) {
+  drain();
+  target.requests.length = 0;
+  const theirs = await runKubectl(['--kubeconfig', path, 'get', 'pods', '-o', 'name', '--request-timeout', '5s'], cleanEnv(env));
+  const theirPath = drain().map((records) => records.map((record) => record.method));
+  const theirRequests = target.requests.splice(0).length;
+  const ours = await runBin(['--kubeconfig', path, 'key', 'show', 'demo', '--reveal', '--request-timeout', '5s'], { env: cleanEnv(env) });
+  const ourRecords = drain();
+  const ourPath = ourRecords.map((records) => records.map((record) => record.method));
+  const ourRequests = target.requests.splice(0).length;
+  return {
+    kubectl: { ok: theirs.status === 0, stderr: theirs.stderr, reachedServer: theirRequests > 0, path: theirPath.map((methods) => methods.length > 0) },
+    // `key show demo` asks for an instance our server does not have: the server's answer (no such namespace or
+    // instance) is a success at connecting, which is what these cases are about.
+    cli: { ok: ourRequests > 0 && !/TLS:|proxy|cannot reach/.test(ours.stderr), stderr: ours.stderr, reachedServer: ourRequests > 0, path: ourPath.map((methods) => methods.length > 0) },
+    ourRecords,
+  };
+}
+
+beforeAll(async () => {
+  if (skip) return;
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'sympozium-connect-proxy-'));
+  pki = makeTestPki();
+  [server, leafOnly, wrongName, proxy, authProxy, socks] = await Promise.all([
+    startParityServer({ tls: { cert: pki.serverChain, key: pki.serverKey } }),
+    startParityServer({ tls: { cert: pki.serverCert, key: pki.serverKey } }),
+    startParityServer({ tls: { cert: pki.otherNameCert, key: pki.otherNameKey } }),
+    startHttpProxy(),
+    startHttpProxy({ credentials: 'bob:pa ss' }),
+    startSocksProxy(),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([server, leafOnly, wrongName, proxy, authProxy, socks].map((s) => s?.close()));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (pki) rmSync(pki.dir, { recursive: true, force: true });
+});
+
+const port = (url: string) => new URL(url).port;
+/** Which proxy each client went through: [http, http with auth, socks]. */
+const via = { direct: [false, false, false], http: [true, false, false], auth: [false, true, false], socks: [false, false, true] };
+
+describe.skipIf(skip)('proxy-url in the kubeconfig', () => {
+  it('http://: both go through the proxy, to the same server', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, cluster: `    proxy-url: ${proxy.url}` }));
+    expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+    expect(result.cli.ok, result.cli.stderr).toBe(true);
+    expect(result.kubectl.path).toEqual(via.http);
+    expect(result.cli.path).toEqual(via.http);
+    expect(result.ourRecords[0]![0]).toMatchObject({ method: 'CONNECT', target: `127.0.0.1:${port(server.url)}` });
+  });
+
+  it('http://user:password@: both send the proxy credentials; the CLI never prints the password', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, cluster: `    proxy-url: http://bob:pa%20ss@127.0.0.1:${authProxy.port}` }));
+    expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+    expect(result.cli.ok, result.cli.stderr).toBe(true);
+    expect(result.kubectl.path).toEqual(via.auth);
+    expect(result.cli.path).toEqual(via.auth);
+    expect(result.ourRecords[1]![0]!.credentials).toBe('bob:pa ss');
+  });
+
+  it('socks5://: both go through the SOCKS proxy', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, cluster: `    proxy-url: ${socks.url}` }));
+    expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+    expect(result.cli.ok, result.cli.stderr).toBe(true);
+    expect(result.kubectl.path).toEqual(via.socks);
+    expect(result.cli.path).toEqual(via.socks);
+  });
+
+  it('proxy-url wins over HTTPS_PROXY and applies to a loopback server', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, cluster: `    proxy-url: ${socks.url}` }), { HTTPS_PROXY: proxy.url });
+    expect(result.kubectl.path).toEqual(via.socks);
+    expect(result.cli.path).toEqual(via.socks);
+  });
+
+  it('socks5h:// is refused as kubectl refuses it', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, cluster: `    proxy-url: socks5h://127.0.0.1:${socks.port}` }));
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.cli.ok).toBe(false);
+    expect(result.kubectl.stderr).toContain(`unsupported scheme "socks5h", must be http, https, or socks5`);
+    expect(result.cli.stderr).toContain(`unsupported scheme "socks5h", must be http, https, or socks5`);
+    expect(result.cli.reachedServer || result.kubectl.reachedServer).toBe(false);
+  });
+
+  it('a proxy that refuses connections: both fail, and the CLI names the proxy (masked), not the cluster', async () => {
+    const closed = await startHttpProxy();
+    await closed.close();
+    const result = await sideBySide(kubeconfig({ server: server.url, cluster: `    proxy-url: http://bob:hunter2@127.0.0.1:${closed.port}` }));
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.kubectl.stderr).toMatch(/refused/);
+    expect(result.cli.ok).toBe(false);
+    expect(result.cli.stderr).toContain(`cannot connect to the proxy http://bob:***@127.0.0.1:${closed.port} (proxy-url of cluster "c"): connection refused`);
+    expect(result.cli.stderr).toMatch(/\nCheck that the proxy is running/);
+    expect(result.cli.stderr).not.toContain('hunter2');
+    expect(result.cli.stderr).not.toMatch(/cannot reach the cluster|sympozium dev up/);
+  });
+
+  it('a proxy that wants credentials (407): the CLI says so and names the proxy', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, cluster: `    proxy-url: ${authProxy.url}` }));
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.cli.ok).toBe(false);
+    expect(result.cli.stderr).toContain(`the proxy ${authProxy.url} (proxy-url of cluster "c") refused to connect to the cluster: it asks for credentials (407 Proxy Authentication Required)`);
+    expect(result.cli.reachedServer).toBe(false);
+  });
+});
+
+describe.skipIf(skip)('HTTPS_PROXY and NO_PROXY', () => {
+  // kube.example.test resolves nowhere but inside the test proxies, so only a proxied client reaches it.
+  const proxiedName = () => `https://kube.example.test:${port(server.url)}`;
+
+  it('HTTPS_PROXY: a server by name goes through the proxy', async () => {
+    const result = await sideBySide(kubeconfig({ server: proxiedName() }), { HTTPS_PROXY: proxy.url });
+    expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+    expect(result.cli.ok, result.cli.stderr).toBe(true);
+    expect(result.kubectl.path).toEqual(via.http);
+    expect(result.cli.path).toEqual(via.http);
+    expect(result.ourRecords[0]![0]!.target).toBe(`kube.example.test:${port(server.url)}`);
+  });
+
+  it('https_proxy (lower case) works, and HTTPS_PROXY wins over it', async () => {
+    const lower = await sideBySide(kubeconfig({ server: proxiedName() }), { https_proxy: socks.url });
+    expect(lower.kubectl.path).toEqual(via.socks);
+    expect(lower.cli.path).toEqual(via.socks);
+    const both = await sideBySide(kubeconfig({ server: proxiedName() }), { HTTPS_PROXY: proxy.url, https_proxy: socks.url });
+    expect(both.kubectl.path).toEqual(via.http);
+    expect(both.cli.path).toEqual(via.http);
+  });
+
+  it('NO_PROXY that matches (domain suffix): both connect directly (and so cannot resolve the name)', async () => {
+    for (const noProxy of ['example.test', '.example.test', `kube.example.test:${port(server.url)}`, 'other.test,*']) {
+      const result = await sideBySide(kubeconfig({ server: proxiedName() }), { HTTPS_PROXY: proxy.url, NO_PROXY: noProxy });
+      expect(result.kubectl.path, noProxy).toEqual(via.direct);
+      expect(result.cli.path, noProxy).toEqual(via.direct);
+      expect(result.kubectl.ok).toBe(false);
+      expect(result.cli.ok).toBe(false);
+      expect(result.cli.stderr).toContain('host not found');
+    }
+  });
+
+  it('NO_PROXY that does not match (another domain, another port): both use the proxy', async () => {
+    for (const noProxy of ['other.test', 'kube.example.test:1', '10.0.0.0/8']) {
+      const result = await sideBySide(kubeconfig({ server: proxiedName() }), { HTTPS_PROXY: proxy.url, no_proxy: noProxy });
+      expect(result.kubectl.path, noProxy).toEqual(via.http);
+      expect(result.cli.path, noProxy).toEqual(via.http);
+      expect(result.cli.ok, result.cli.stderr).toBe(true);
+    }
+  });
+
+  it('a loopback server is never proxied via the environment', async () => {
+    for (const host of ['127.0.0.1', 'localhost']) {
+      const result = await sideBySide(kubeconfig({ server: server.url.replace('127.0.0.1', host) }), { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url });
+      expect(result.kubectl.path, host).toEqual(via.direct);
+      expect(result.cli.path, host).toEqual(via.direct);
+      expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+      expect(result.cli.ok, result.cli.stderr).toBe(true);
+    }
+  });
+});
+
+describe.skipIf(skip)('TLS trust', () => {
+  it('a kubeconfig CA that is the intermediate, not the root, is trusted (with and without the intermediate in the chain)', async () => {
+    for (const target of [server, leafOnly]) {
+      const result = await sideBySide(kubeconfig({ server: target.url, ca: pki.intermediateCert }), {}, target);
+      expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+      expect(result.cli.ok, result.cli.stderr).toBe(true);
+    }
+  });
+
+  it('the same through a proxy', async () => {
+    const result = await sideBySide(kubeconfig({ server: leafOnly.url, ca: pki.intermediateCert, cluster: `    proxy-url: ${proxy.url}` }), {}, leafOnly);
+    expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+    expect(result.cli.ok, result.cli.stderr).toBe(true);
+    expect(result.cli.path).toEqual(via.http);
+  });
+
+  it('the root CA works as before', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, ca: pki.rootCert }));
+    expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+    expect(result.cli.ok, result.cli.stderr).toBe(true);
+  });
+
+  it('an intermediate CA does not make a certificate for another name acceptable: both refuse, the CLI says TLS and the name', async () => {
+    const result = await sideBySide(kubeconfig({ server: wrongName.url, ca: pki.intermediateCert }), {}, wrongName);
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.kubectl.stderr).toMatch(/x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs/);
+    expect(result.cli.ok).toBe(false);
+    expect(result.cli.stderr).toMatch(/TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ \(context "c"\) is not valid for this name/);
+    expect(result.cli.stderr).not.toContain('cannot reach');
+    expect(result.cli.reachedServer).toBe(false);
+  });
+
+  it('a CA that signed nothing in the chain: both refuse as an unknown authority', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, ca: pki.clientCert }));
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.kubectl.stderr).toMatch(/unknown authority/);
+    expect(result.cli.ok).toBe(false);
+    expect(result.cli.stderr).toMatch(/TLS: the certificate of .* is signed by an unknown authority/);
+    expect(result.cli.reachedServer).toBe(false);
+  });
+});
+
+describe.skipIf(skip)('start-up: the proxy modules load only when a proxy applies', () => {
+  /**
+   * A module hook (NODE_OPTIONS=--import, Node's module.register) appends the URL of every module the CLI
+   * loads to a file; the bundle's chunks that hold a proxy agent are found by their content.
+   */
+  const loadedModules = async (kubeconfigPath: string): Promise<string[]> => {
+    const log = join(dir, `modules-${(counter += 1)}.log`);
+    writeFileSync(log, '');
+    const hooks = `import { appendFileSync } from 'node:fs'; export async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }`;
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+    const result = await runBin(['--kubeconfig', kubeconfigPath, 'key', 'show', 'demo', '--reveal'], {
+      env: cleanEnv({ NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}` }),
+    });
+    expect(result.stderr).not.toMatch(/TLS:|proxy|cannot reach/);
+    return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  };
+  const isProxyAgent = (url: string) => url.includes('/dist/') && /Proxy-Authorization|SocksClient/.test(readFileSync(new URL(url), 'utf8'));
+
+  it('a plain token kubeconfig loads no proxy agent; a proxy-url one loads it', async () => {
+    const direct = await loadedModules(kubeconfig({ server: server.url }));
+    expect(direct.some((url) => url.startsWith(`file://${repoRoot}dist/`))).toBe(true);
+    expect(direct.filter(isProxyAgent)).toEqual([]);
+    const proxied = await loadedModules(kubeconfig({ server: server.url, cluster: `    proxy-url: ${proxy.url}` }));
+    expect(proxied.filter(isProxyAgent).length).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(skip)('kubeconfig and credentials: what kubectl refuses, and why', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+  it('a client certificate without its key: both refuse with client-go\'s reason, before any connection', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, user: `    client-certificate-data: ${b64(pki.clientCert)}` }));
+    const reason = 'client-key-data or client-key must be specified for u to use the clientCert authentication method';
+    expect(result.kubectl.stderr).toContain(reason);
+    expect(result.cli.stderr).toContain(`kubeconfig context "c" is invalid: ${reason}`);
+    expect(result.kubectl.reachedServer || result.cli.reachedServer).toBe(false);
+  });
+
+  it('a key that does not belong to the certificate: both fail, the CLI names the credentials, not the cluster', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, user: `    client-certificate-data: ${b64(pki.clientCert)}\n    client-key-data: ${b64(pki.strayKey)}` }));
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.kubectl.stderr).toContain('tls: private key does not match public key');
+    expect(result.cli.stderr).toContain('kubeconfig user "u": the client key does not match the client certificate (tls: private key does not match public key)');
+    expect(result.cli.stderr).not.toMatch(/bug|expired|cannot reach/);
+    expect(result.kubectl.reachedServer || result.cli.reachedServer).toBe(false);
+  });
+
+  it('a server without a scheme is http:// to both (kubectl v1.32 too, CA or not): both fail on the TLS port, the CLI says why', async () => {
+    const bare = server.url.replace('https://', '');
+    const result = await sideBySide(kubeconfig({ server: bare }));
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.kubectl.stderr).toContain('EOF');
+    expect(result.cli.ok).toBe(false);
+    expect(result.cli.stderr).toContain(`cannot talk to the cluster at http://${bare} (context "c"): the connection was closed`);
+    expect(result.cli.stderr).toContain(`has no scheme, so it is read as http://, as kubectl reads it; if the API server speaks TLS (most do), write https://${bare} in the kubeconfig`);
+    expect(result.cli.stderr).not.toMatch(/bug|sekret/);
+  });
+
+  it('insecure-skip-tls-verify with a CA, and token with basic auth: both refuse with kubectl\'s reason', async () => {
+    const insecure = await sideBySide(kubeconfig({ server: server.url, cluster: '    insecure-skip-tls-verify: true' }));
+    expect(insecure.kubectl.stderr).toContain('specifying a root certificates file with the insecure flag is not allowed');
+    expect(insecure.cli.stderr).toContain('specifying a root certificates file with the insecure flag is not allowed');
+    const both = await sideBySide(kubeconfig({ server: server.url, user: '    token: t\n    username: a\n    password: b' }));
+    const reason = 'more than one authentication method found for u; found [token basicAuth], only one is allowed';
+    expect(both.kubectl.stderr).toContain(reason);
+    expect(both.cli.stderr).toContain(reason);
+    for (const result of [insecure, both]) {
+      expect(result.cli.reachedServer || result.kubectl.reachedServer).toBe(false);
+      expect(result.cli.stderr).not.toMatch(/bug/);
+    }
+  });
+});
