@@ -44,10 +44,13 @@ export class ExecCredentialSource {
       if (credential.expiresAt === undefined || Date.now() < credential.expiresAt) return credential;
       if (this.current === held) this.current = undefined;
     }
-    return (this.current ??= this.run().catch((error: unknown) => {
-      this.current = undefined;
+    if (this.current) return this.current;
+    // A failed run is not cached (the next request tries again, as client-go does); only this run is forgotten.
+    const running: Promise<ExecCredential> = this.run().catch((error: unknown) => {
+      if (this.current === running) this.current = undefined;
       throw error;
-    }));
+    });
+    return (this.current = running);
   }
 
   /**
