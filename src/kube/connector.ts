@@ -52,7 +52,7 @@ export function createConnector(config: ResolvedKubeConfig, env: NodeJS.ProcessE
   let agent: Promise<http.Agent> | undefined;
   let built: http.Agent | undefined;
   const build = async (): Promise<http.Agent> => {
-    if (proxy) return (built = await proxyAgent(proxy, { secure, tlsOptions, verify, agentOptions }));
+    if (proxy) return (built = await proxyAgent(proxy, { secure, tlsOptions, verify, agentOptions, proxyTls: proxyTlsOptions(config, env) }));
     if (!secure) return (built = new http.Agent(agentOptions));
     return (built = verify ? new VerifyingAgent(verify, { ...agentOptions, ...tlsOptions, maxCachedSessions: 0 }) : new https.Agent({ ...agentOptions, ...tlsOptions }));
   };
@@ -113,6 +113,25 @@ interface TunnelOptions {
   tlsOptions: tls.ConnectionOptions;
   verify?: (socket: tls.TLSSocket) => Promise<void>;
   agentOptions: http.AgentOptions;
+  /** For an https:// proxy: the TLS to the proxy itself. */
+  proxyTls: tls.ConnectionOptions;
+}
+
+/**
+ * Go's transport speaks TLS to an https:// proxy with the same tls.Config as to the server (net/http
+ * transport.go dialConn -> addTLS clones TLSClientConfig), so kubectl checks the proxy against the kubeconfig's
+ * CA (the OS store without one), offers the client certificate, honours insecure-skip-tls-verify, and checks
+ * tls-server-name when it is set, else the proxy's host. The same here. (A proxy certificate that only a
+ * partial chain would trust is refused: the proxy's handshake happens inside https-proxy-agent.)
+ */
+function proxyTlsOptions(config: ResolvedKubeConfig, env: NodeJS.ProcessEnv): tls.ConnectionOptions {
+  return {
+    ca: config.ca ?? defaultTrustedCAs(env),
+    cert: config.clientCert,
+    key: config.clientKey,
+    rejectUnauthorized: !config.insecureSkipTlsVerify,
+    ...(config.tlsServerName ? { servername: config.tlsServerName } : {}),
+  };
 }
 
 /**
@@ -161,7 +180,8 @@ async function proxyAgent(proxy: ProxyChoice, options: TunnelOptions): Promise<h
       return upgrade(req, opts, () => super.connect(req, { ...opts, secureEndpoint: false }));
     }
   };
-  return new Tunnel(url, options.agentOptions);
+  // https-proxy-agent hands its options to the tls.connect it makes to an https:// proxy.
+  return new Tunnel(url, { ...options.agentOptions, ...(url.protocol === 'https:' ? options.proxyTls : {}) });
 }
 
 /** The tunnel could not be set up: the proxy is down, unknown, or refused the SOCKS handshake. */
@@ -171,9 +191,17 @@ function proxyError(error: Error, shown: string, source: string): CliError {
     code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host not found' : code === 'ETIMEDOUT' ? 'timed out' : error.message;
   // socks' own errors ("Socks5 proxy rejected connection - HostUnreachable") are the proxy's report on the cluster.
   const reported = /^Socks5? proxy rejected connection/i.test(error.message);
+  const tlsToProxy = /CERT|SELF_SIGNED|ISSUER|^ERR_TLS|^ERR_SSL/.test(code);
   return new CliError(
-    reported ? `the proxy ${shown} (${source}) could not connect to the cluster: ${error.message}` : `cannot connect to the proxy ${shown} (${source}): ${reason}`,
-    { hint: proxyHint(source), cause: error },
+    reported
+      ? `the proxy ${shown} (${source}) could not connect to the cluster: ${error.message}`
+      : `cannot connect to the proxy ${shown} (${source}): ${tlsToProxy ? `TLS: ${error.message} (${code})` : reason}`,
+    {
+      hint: tlsToProxy
+        ? "An https:// proxy's certificate is checked with the cluster's TLS settings, as kubectl does: its CA must be in the kubeconfig's certificate-authority (or the OS store when the kubeconfig has none)."
+        : proxyHint(source),
+      cause: error,
+    },
   );
 }
 

@@ -24,6 +24,7 @@ let wrongName: ParityServer;
 let proxy: TestProxy;
 let authProxy: TestProxy;
 let socks: TestProxy;
+let tlsProxy: TestProxy;
 let dir: string;
 
 /** The environment both clients run with: none of this machine's proxy variables, plus the case's. */
@@ -68,7 +69,7 @@ ${options.user ?? '    token: sekret-token'}
   return path;
 }
 
-const allProxies = () => [proxy, authProxy, socks];
+const allProxies = () => [proxy, authProxy, socks, tlsProxy];
 const drain = () => allProxies().map((p) => p.records.splice(0));
 
 /** Runs kubectl, then the CLI, on the same kubeconfig and environment; returns each one's outcome and path. */
@@ -96,25 +97,32 @@ beforeAll(async () => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'sympozium-connect-proxy-'));
   pki = makeTestPki();
-  [server, leafOnly, wrongName, proxy, authProxy, socks] = await Promise.all([
+  [server, leafOnly, wrongName, proxy, authProxy, socks, tlsProxy] = await Promise.all([
     startParityServer({ tls: { cert: pki.serverChain, key: pki.serverKey } }),
     startParityServer({ tls: { cert: pki.serverCert, key: pki.serverKey } }),
     startParityServer({ tls: { cert: pki.otherNameCert, key: pki.otherNameKey } }),
     startHttpProxy(),
     startHttpProxy({ credentials: 'bob:pa ss' }),
     startSocksProxy(),
+    startHttpProxy({ tls: { cert: pki.serverChain, key: pki.serverKey } }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([server, leafOnly, wrongName, proxy, authProxy, socks].map((s) => s?.close()));
+  await Promise.all([server, leafOnly, wrongName, proxy, authProxy, socks, tlsProxy].map((s) => s?.close()));
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (pki) rmSync(pki.dir, { recursive: true, force: true });
 });
 
 const port = (url: string) => new URL(url).port;
-/** Which proxy each client went through: [http, http with auth, socks]. */
-const via = { direct: [false, false, false], http: [true, false, false], auth: [false, true, false], socks: [false, false, true] };
+/** Which proxy each client went through: [http, http with auth, socks, https]. */
+const via = {
+  direct: [false, false, false, false],
+  http: [true, false, false, false],
+  auth: [false, true, false, false],
+  socks: [false, false, true, false],
+  https: [false, false, false, true],
+};
 
 describe.skipIf(skip)('proxy-url in the kubeconfig', () => {
   it('http://: both go through the proxy, to the same server', async () => {
@@ -141,6 +149,21 @@ describe.skipIf(skip)('proxy-url in the kubeconfig', () => {
     expect(result.cli.ok, result.cli.stderr).toBe(true);
     expect(result.kubectl.path).toEqual(via.socks);
     expect(result.cli.path).toEqual(via.socks);
+  });
+
+  it('https://: TLS to the proxy with the cluster\'s TLS settings (Go\'s transport reuses them), then CONNECT inside', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, ca: pki.rootCert, cluster: `    proxy-url: ${tlsProxy.url}` }));
+    expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+    expect(result.cli.ok, result.cli.stderr).toBe(true);
+    expect(result.kubectl.path).toEqual(via.https);
+    expect(result.cli.path).toEqual(via.https);
+    // A proxy whose certificate the kubeconfig's CA does not cover: both refuse it; the CLI names the proxy.
+    const untrusted = await sideBySide(kubeconfig({ server: server.url, ca: pki.clientCert, cluster: `    proxy-url: ${tlsProxy.url}` }));
+    expect(untrusted.kubectl.ok).toBe(false);
+    expect(untrusted.kubectl.stderr).toMatch(/proxyconnect tcp: tls: failed to verify certificate/);
+    expect(untrusted.cli.ok).toBe(false);
+    expect(untrusted.cli.stderr).toContain(`cannot connect to the proxy ${tlsProxy.url} (proxy-url of cluster "c"): TLS: `);
+    expect(untrusted.cli.reachedServer).toBe(false);
   });
 
   it('proxy-url wins over HTTPS_PROXY and applies to a loopback server', async () => {
@@ -247,6 +270,18 @@ describe.skipIf(skip)('TLS trust', () => {
     expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
     expect(result.cli.ok, result.cli.stderr).toBe(true);
     expect(result.cli.path).toEqual(via.http);
+  });
+
+  it('tls-server-name is the name checked, on the partial-chain path too', async () => {
+    const named = await sideBySide(kubeconfig({ server: server.url, ca: pki.intermediateCert, cluster: '    tls-server-name: kube.example.test' }));
+    expect(named.kubectl.ok, named.kubectl.stderr).toBe(true);
+    expect(named.cli.ok, named.cli.stderr).toBe(true);
+    const wrong = await sideBySide(kubeconfig({ server: server.url, ca: pki.intermediateCert, cluster: '    tls-server-name: elsewhere.example.test' }));
+    expect(wrong.kubectl.ok).toBe(false);
+    expect(wrong.kubectl.stderr).toMatch(/x509: certificate is valid for .*not elsewhere\.example\.test/);
+    expect(wrong.cli.ok).toBe(false);
+    expect(wrong.cli.stderr).toMatch(/TLS: the certificate of .* is not valid for this name/);
+    expect(wrong.cli.reachedServer).toBe(false);
   });
 
   it('the root CA works as before', async () => {
