@@ -132,6 +132,10 @@ describe.skipIf(skip)('proxy-url in the kubeconfig', () => {
     expect(result.kubectl.path).toEqual(via.http);
     expect(result.cli.path).toEqual(via.http);
     expect(result.ourRecords[0]![0]).toMatchObject({ method: 'CONNECT', target: `127.0.0.1:${port(server.url)}` });
+    // Keep-alive through the tunnel: one CONNECT per connection the CLI would have opened directly.
+    const before = server.connections();
+    await runBin(['--kubeconfig', kubeconfig({ server: server.url }), 'key', 'show', 'demo', '--reveal'], { env: cleanEnv() });
+    expect(result.ourRecords[0]!.length).toBe(server.connections() - before);
   });
 
   it('http://user:password@: both send the proxy credentials; the CLI never prints the password', async () => {

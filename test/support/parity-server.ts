@@ -19,6 +19,8 @@ interface RecordedRequest {
 export interface ParityServer {
   url: string;
   requests: RecordedRequest[];
+  /** TCP connections accepted so far (a client that reuses its connection adds one per command). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -54,9 +56,12 @@ export async function startParityServer(options: { tls?: { cert: string; key: st
     json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${path} not found` });
   };
   const server = options.tls ? https.createServer({ ...options.tls }, handler) : http.createServer(handler);
+  let connections = 0;
+  server.on('connection', () => (connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
+    connections: () => connections,
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     close: () =>
