@@ -21,7 +21,25 @@ export interface Connector {
   readonly proxy?: ProxyChoice;
   /** The agent for every request and WebSocket to this cluster; resolves at once in the direct case. */
   agent(): Promise<http.Agent>;
+  /**
+   * Set for an http:// server behind an http(s) proxy: plain requests go to the proxy in absolute form, as Go's
+   * transport sends them; WebSockets still tunnel with CONNECT through agent() (client-go's dialers do).
+   */
+  readonly forward?: ForwardRoute;
   close(): void;
+}
+
+interface ForwardRoute {
+  transport: typeof http | typeof https;
+  host: string;
+  port: number;
+  /** Proxy-Authorization, when the proxy URL carries credentials. */
+  headers: Record<string, string>;
+  agent: http.Agent;
+  /** The proxy's own refusal (407) as a proxy failure; undefined for any other answer, which is the server's. */
+  refusal(status: number, target: string): CliError | undefined;
+  /** A socket failure on this route is the proxy's: the connection is to the proxy. */
+  failure(error: Error): CliError;
 }
 
 export function createConnector(config: ResolvedKubeConfig, env: NodeJS.ProcessEnv): Connector {
@@ -56,10 +74,35 @@ export function createConnector(config: ResolvedKubeConfig, env: NodeJS.ProcessE
     if (!secure) return (built = new http.Agent(agentOptions));
     return (built = verify ? new VerifyingAgent(verify, { ...agentOptions, ...tlsOptions, maxCachedSessions: 0 }) : new https.Agent({ ...agentOptions, ...tlsOptions }));
   };
+  const forward = proxy && !secure && !proxy.url.protocol.startsWith('socks') ? forwardRoute(proxy, proxyTlsOptions(config, env), agentOptions) : undefined;
   return {
     proxy,
     agent: () => (agent ??= build()),
-    close: () => built?.destroy(),
+    forward,
+    close: () => {
+      built?.destroy();
+      forward?.agent.destroy();
+    },
+  };
+}
+
+function forwardRoute(proxy: ProxyChoice, proxyTls: tls.ConnectionOptions, agentOptions: http.AgentOptions): ForwardRoute {
+  const { url } = proxy;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const secureProxy = url.protocol === 'https:';
+  const headers: Record<string, string> = {};
+  if (url.username || url.password) {
+    headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+  }
+  const shown = maskProxyUrl(url);
+  return {
+    transport: secureProxy ? https : http,
+    host,
+    port: Number(url.port) || (secureProxy ? 443 : 80),
+    headers,
+    agent: secureProxy ? new https.Agent({ ...agentOptions, ...proxyTls, servername: proxyTls.servername ?? (net.isIP(host) ? undefined : host) }) : new http.Agent(agentOptions),
+    refusal: (status, target) => (status === 407 ? proxyRefused(status, shown, proxy.source, target) : undefined),
+    failure: (error) => proxyError(error, shown, proxy.source),
   };
 }
 

@@ -170,6 +170,28 @@ describe.skipIf(skip)('proxy-url in the kubeconfig', () => {
     expect(untrusted.cli.reachedServer).toBe(false);
   });
 
+  it('an http:// server: both send the request to the proxy in absolute form (GET http://…), not CONNECT', async () => {
+    const plain = await startParityServer();
+    try {
+      const path = join(dir, `kubeconfig-${(counter += 1)}`);
+      writeFileSync(path, readFileSync(kubeconfig({ server: plain.url, cluster: `    proxy-url: ${proxy.url}` }), 'utf8').replace(/\n\s+certificate-authority-data: .*/, ''));
+      const result = await sideBySide(path, {}, plain);
+      expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+      expect(result.cli.ok, result.cli.stderr).toBe(true);
+      expect(result.kubectl.path).toEqual(via.http);
+      expect(result.cli.path).toEqual(via.http);
+      expect(new Set(result.ourRecords[0]!.map((record) => record.method))).toEqual(new Set(['GET']));
+      // A proxy that wants credentials answers 407 itself: a proxy failure, not the cluster's.
+      const authPath = join(dir, `kubeconfig-${(counter += 1)}`);
+      writeFileSync(authPath, readFileSync(path, 'utf8').replace(proxy.url, authProxy.url));
+      const refused = await sideBySide(authPath, {}, plain);
+      expect(refused.kubectl.ok).toBe(false);
+      expect(refused.cli.stderr).toContain(`the proxy ${authProxy.url} (proxy-url of cluster "c") refused to connect to the cluster: it asks for credentials (407 Proxy Authentication Required)`);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('proxy-url wins over HTTPS_PROXY and applies to a loopback server', async () => {
     const result = await sideBySide(kubeconfig({ server: server.url, cluster: `    proxy-url: ${socks.url}` }), { HTTPS_PROXY: proxy.url });
     expect(result.kubectl.path).toEqual(via.socks);
@@ -330,7 +352,7 @@ describe.skipIf(skip)('start-up: the proxy modules load only when a proxy applie
     expect(result.stderr).not.toMatch(/TLS:|proxy|cannot reach/);
     return readFileSync(log, 'utf8').split('\n').filter(Boolean);
   };
-  const isProxyAgent = (url: string) => url.includes('/dist/') && /Proxy-Authorization|SocksClient/.test(readFileSync(new URL(url), 'utf8'));
+  const isProxyAgent = (url: string) => url.includes('/dist/') && /Creating new HttpsProxyAgent instance|SocksClient/.test(readFileSync(new URL(url), 'utf8'));
 
   it('a plain token kubeconfig loads no proxy agent; a proxy-url one loads it', async () => {
     const direct = await loadedModules(kubeconfig({ server: server.url }));
