@@ -21,6 +21,7 @@ let pki: TestPki;
 let server: ParityServer;
 let leafOnly: ParityServer;
 let wrongName: ParityServer;
+let expired: ParityServer;
 let proxy: TestProxy;
 let authProxy: TestProxy;
 let socks: TestProxy;
@@ -97,10 +98,11 @@ beforeAll(async () => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'sympozium-connect-proxy-'));
   pki = makeTestPki();
-  [server, leafOnly, wrongName, proxy, authProxy, socks, tlsProxy] = await Promise.all([
+  [server, leafOnly, wrongName, expired, proxy, authProxy, socks, tlsProxy] = await Promise.all([
     startParityServer({ tls: { cert: pki.serverChain, key: pki.serverKey } }),
     startParityServer({ tls: { cert: pki.serverCert, key: pki.serverKey } }),
     startParityServer({ tls: { cert: pki.otherNameCert, key: pki.otherNameKey } }),
+    startParityServer({ tls: { cert: pki.expiredChain, key: pki.expiredKey } }),
     startHttpProxy(),
     startHttpProxy({ credentials: 'bob:pa ss' }),
     startSocksProxy(),
@@ -109,7 +111,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([server, leafOnly, wrongName, proxy, authProxy, socks, tlsProxy].map((s) => s?.close()));
+  await Promise.all([server, leafOnly, wrongName, expired, proxy, authProxy, socks, tlsProxy].map((s) => s?.close()));
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (pki) rmSync(pki.dir, { recursive: true, force: true });
 });
@@ -324,6 +326,17 @@ describe.skipIf(skip)('TLS trust', () => {
     expect(result.cli.stderr).toMatch(/TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ \(context "c"\) is not valid for this name/);
     expect(result.cli.stderr).not.toContain('cannot reach');
     expect(result.cli.reachedServer).toBe(false);
+  });
+
+  it('an expired server certificate: both refuse, with the root or the intermediate as the CA; the CLI says TLS and the dates', async () => {
+    for (const ca of [pki.rootCert, pki.intermediateCert]) {
+      const result = await sideBySide(kubeconfig({ server: expired.url, ca }), {}, expired);
+      expect(result.kubectl.ok).toBe(false);
+      expect(result.kubectl.stderr).toMatch(/x509: certificate has expired or is not yet valid/);
+      expect(result.cli.ok).toBe(false);
+      expect(result.cli.stderr).toMatch(/TLS: the certificate of .* is outside its validity dates/);
+      expect(result.cli.reachedServer).toBe(false);
+    }
   });
 
   it('a CA that signed nothing in the chain: both refuse as an unknown authority', async () => {
