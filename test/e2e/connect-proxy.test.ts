@@ -222,6 +222,15 @@ describe.skipIf(skip)('proxy-url in the kubeconfig', () => {
     expect(result.cli.stderr).not.toMatch(/cannot reach the cluster|sympozium dev up/);
   });
 
+  it('a proxy whose host does not resolve: both fail, the CLI says the proxy\'s host was not found', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, cluster: '    proxy-url: http://no-such-proxy.invalid:3128' }));
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.kubectl.stderr).toMatch(/proxyconnect tcp: dial tcp: lookup no-such-proxy\.invalid/);
+    expect(result.cli.ok).toBe(false);
+    expect(result.cli.stderr).toContain('cannot connect to the proxy http://no-such-proxy.invalid:3128 (proxy-url of cluster "c"): host not found');
+    expect(result.cli.stderr).not.toMatch(/cannot reach the cluster/);
+  });
+
   it('a proxy that wants credentials (407): the CLI says so and names the proxy', async () => {
     const result = await sideBySide(kubeconfig({ server: server.url, cluster: `    proxy-url: ${authProxy.url}` }));
     expect(result.kubectl.ok).toBe(false);
