@@ -321,6 +321,20 @@ describe.skipIf(skip)('TLS trust', () => {
     expect(wrong.cli.reachedServer).toBe(false);
   });
 
+  it('no CA in the kubeconfig: the OS trust store (SSL_CERT_FILE here) is used, as Go uses it', async () => {
+    const roots = join(dir, 'os-roots.pem');
+    writeFileSync(roots, pki.rootCert);
+    const path = join(dir, `kubeconfig-${(counter += 1)}`);
+    writeFileSync(path, readFileSync(kubeconfig({ server: server.url }), 'utf8').replace(/\n\s+certificate-authority-data: .*/, ''));
+    const trusted = await sideBySide(path, { SSL_CERT_FILE: roots });
+    expect(trusted.kubectl.ok, trusted.kubectl.stderr).toBe(true);
+    expect(trusted.cli.ok, trusted.cli.stderr).toBe(true);
+    const untrusted = await sideBySide(path, { SSL_CERT_FILE: join(dir, 'os-roots-missing.pem'), SSL_CERT_DIR: join(dir, 'no-such-dir') });
+    expect(untrusted.kubectl.ok).toBe(false);
+    expect(untrusted.cli.ok).toBe(false);
+    expect(untrusted.cli.stderr).toMatch(/TLS: the certificate of .* is signed by an unknown authority/);
+  });
+
   it('the root CA works as before', async () => {
     const result = await sideBySide(kubeconfig({ server: server.url, ca: pki.rootCert }));
     expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
