@@ -453,8 +453,9 @@ export class KubeClient {
   }
 
   private async sendOnce(options: RequestOptions, exec?: ExecCredential): Promise<http.IncomingMessage> {
-    // A plugin's client certificate gets an agent of its own (connector.ts), the rest share one.
-    const agent = await this.connector.agent(exec);
+    // A plugin's client certificate gets an agent of its own (connector.ts), the rest share one; an http://
+    // server behind a proxy is sent to the proxy in absolute form instead (connector.forward).
+    const agent = this.connector.forward ? undefined : await this.connector.agent(exec);
     const url = this.urlFor(options);
     const headers: Record<string, string | string[]> = {
       Accept: options.accept ?? 'application/json',
@@ -471,17 +472,29 @@ export class KubeClient {
     const signals = [options.signal, this.signal].filter((s): s is AbortSignal => Boolean(s));
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs ?? 30_000;
     const transport = this.secure ? https : http;
+    const forward = this.connector.forward;
     return new Promise((resolvePromise, reject) => {
       const startedAt = Date.now();
       let responded = false;
-      const request = transport.request(url, { method: options.method ?? 'GET', headers, agent }, (response) => {
+      const onResponse = (response: http.IncomingMessage) => {
         responded = true;
         response.once('close', () => {
           for (const signal of signals) signal.removeEventListener('abort', onAbort);
         });
+        const refused = forward && forward.refusal(response.statusCode ?? 0, url.host);
+        if (refused) {
+          response.resume();
+          return reject(refused);
+        }
         (response as unknown as { startedAt: number }).startedAt = startedAt;
         resolvePromise(response);
-      });
+      };
+      const method = options.method ?? 'GET';
+      // An http:// server behind an http(s) proxy: the request goes to the proxy in absolute form (GET http://…),
+      // as Go's transport sends it; everything else goes to the URL over the connector's agent.
+      const request = forward
+        ? forward.transport.request({ host: forward.host, port: forward.port, path: url.href, method, headers: { ...headers, ...forward.headers, Host: url.host }, agent: forward.agent }, onResponse)
+        : transport.request(url, { method, headers, agent }, onResponse);
       if (timeoutMs > 0) {
         request.setTimeout(timeoutMs, () =>
           request.destroy(
@@ -505,7 +518,9 @@ export class KubeClient {
       request.once('close', () => {
         if (!responded) cleanup();
       });
-      request.on('error', (error) => reject(error instanceof CliError ? error : connectionError(error, this.config, this.connector.proxy)));
+      request.on('error', (error) =>
+        reject(error instanceof CliError ? error : forward ? forward.failure(error) : connectionError(error, this.config, this.connector.proxy)),
+      );
       request.end(payload);
     });
   }

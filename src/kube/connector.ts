@@ -26,6 +26,11 @@ export interface Connector {
    * one replaces the agent so that no socket made with the old one is reused.
    */
   agent(client?: ClientCertificate): Promise<http.Agent>;
+  /**
+   * Set for an http:// server behind an http(s) proxy: plain requests go to the proxy in absolute form, as Go's
+   * transport sends them; WebSockets still tunnel with CONNECT through agent() (client-go's dialers do).
+   */
+  readonly forward?: ForwardRoute;
   close(): void;
 }
 
@@ -33,6 +38,19 @@ export interface Connector {
 interface ClientCertificate {
   cert?: string;
   key?: string;
+}
+
+interface ForwardRoute {
+  transport: typeof http | typeof https;
+  host: string;
+  port: number;
+  /** Proxy-Authorization, when the proxy URL carries credentials. */
+  headers: Record<string, string>;
+  agent: http.Agent;
+  /** The proxy's own refusal (407) as a proxy failure; undefined for any other answer, which is the server's. */
+  refusal(status: number, target: string): CliError | undefined;
+  /** A socket failure on this route is the proxy's: the connection is to the proxy. */
+  failure(error: Error): CliError;
 }
 
 export function createConnector(config: ResolvedKubeConfig, env: NodeJS.ProcessEnv): Connector {
@@ -61,7 +79,7 @@ export function createConnector(config: ResolvedKubeConfig, env: NodeJS.ProcessE
   const agentOptions = { keepAlive: true, maxSockets: 16 };
 
   const build = async (options: tls.ConnectionOptions): Promise<http.Agent> => {
-    if (proxy) return proxyAgent(proxy, { secure, tlsOptions: options, verify, agentOptions });
+    if (proxy) return proxyAgent(proxy, { secure, tlsOptions: options, verify, agentOptions, proxyTls: proxyTlsOptions(config, env) });
     if (!secure) return new http.Agent(agentOptions);
     return verify ? new VerifyingAgent(verify, { ...agentOptions, ...options, maxCachedSessions: 0 }) : new https.Agent({ ...agentOptions, ...options });
   };
@@ -70,6 +88,7 @@ export function createConnector(config: ResolvedKubeConfig, env: NodeJS.ProcessE
   const built = new Set<Promise<http.Agent>>();
   const track = (agent: Promise<http.Agent>) => (built.add(agent), agent);
   const destroy = (agent: Promise<http.Agent>) => void agent.then((a) => a.destroy(), () => undefined);
+  const forward = proxy && !secure && !proxy.url.protocol.startsWith('socks') ? forwardRoute(proxy, proxyTlsOptions(config, env), agentOptions) : undefined;
   return {
     proxy,
     agent: (client) => {
@@ -80,9 +99,31 @@ export function createConnector(config: ResolvedKubeConfig, env: NodeJS.ProcessE
       }
       return own.agent;
     },
+    forward,
     close: () => {
       for (const agent of built) destroy(agent);
+      forward?.agent.destroy();
     },
+  };
+}
+
+function forwardRoute(proxy: ProxyChoice, proxyTls: tls.ConnectionOptions, agentOptions: http.AgentOptions): ForwardRoute {
+  const { url } = proxy;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const secureProxy = url.protocol === 'https:';
+  const headers: Record<string, string> = {};
+  if (url.username || url.password) {
+    headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+  }
+  const shown = maskProxyUrl(url);
+  return {
+    transport: secureProxy ? https : http,
+    host,
+    port: Number(url.port) || (secureProxy ? 443 : 80),
+    headers,
+    agent: secureProxy ? new https.Agent({ ...agentOptions, ...proxyTls, servername: proxyTls.servername ?? (net.isIP(host) ? undefined : host) }) : new http.Agent(agentOptions),
+    refusal: (status, target) => (status === 407 ? proxyRefused(status, shown, proxy.source, target) : undefined),
+    failure: (error) => proxyError(error, shown, proxy.source),
   };
 }
 
@@ -136,6 +177,25 @@ interface TunnelOptions {
   tlsOptions: tls.ConnectionOptions;
   verify?: (socket: tls.TLSSocket) => Promise<void>;
   agentOptions: http.AgentOptions;
+  /** For an https:// proxy: the TLS to the proxy itself. */
+  proxyTls: tls.ConnectionOptions;
+}
+
+/**
+ * Go's transport speaks TLS to an https:// proxy with the same tls.Config as to the server (net/http
+ * transport.go dialConn -> addTLS clones TLSClientConfig), so kubectl checks the proxy against the kubeconfig's
+ * CA (the OS store without one), offers the client certificate, honours insecure-skip-tls-verify, and checks
+ * tls-server-name when it is set, else the proxy's host. The same here. (A proxy certificate that only a
+ * partial chain would trust is refused: the proxy's handshake happens inside https-proxy-agent.)
+ */
+function proxyTlsOptions(config: ResolvedKubeConfig, env: NodeJS.ProcessEnv): tls.ConnectionOptions {
+  return {
+    ca: config.ca ?? defaultTrustedCAs(env),
+    cert: config.clientCert,
+    key: config.clientKey,
+    rejectUnauthorized: !config.insecureSkipTlsVerify,
+    ...(config.tlsServerName ? { servername: config.tlsServerName } : {}),
+  };
 }
 
 /**
@@ -184,7 +244,8 @@ async function proxyAgent(proxy: ProxyChoice, options: TunnelOptions): Promise<h
       return upgrade(req, opts, () => super.connect(req, { ...opts, secureEndpoint: false }));
     }
   };
-  return new Tunnel(url, options.agentOptions);
+  // https-proxy-agent hands its options to the tls.connect it makes to an https:// proxy.
+  return new Tunnel(url, { ...options.agentOptions, ...(url.protocol === 'https:' ? options.proxyTls : {}) });
 }
 
 /** The tunnel could not be set up: the proxy is down, unknown, or refused the SOCKS handshake. */
@@ -194,9 +255,17 @@ function proxyError(error: Error, shown: string, source: string): CliError {
     code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host not found' : code === 'ETIMEDOUT' ? 'timed out' : error.message;
   // socks' own errors ("Socks5 proxy rejected connection - HostUnreachable") are the proxy's report on the cluster.
   const reported = /^Socks5? proxy rejected connection/i.test(error.message);
+  const tlsToProxy = /CERT|SELF_SIGNED|ISSUER|^ERR_TLS|^ERR_SSL/.test(code);
   return new CliError(
-    reported ? `the proxy ${shown} (${source}) could not connect to the cluster: ${error.message}` : `cannot connect to the proxy ${shown} (${source}): ${reason}`,
-    { hint: proxyHint(source), cause: error },
+    reported
+      ? `the proxy ${shown} (${source}) could not connect to the cluster: ${error.message}`
+      : `cannot connect to the proxy ${shown} (${source}): ${tlsToProxy ? `TLS: ${error.message} (${code})` : reason}`,
+    {
+      hint: tlsToProxy
+        ? "An https:// proxy's certificate is checked with the cluster's TLS settings, as kubectl does: its CA must be in the kubeconfig's certificate-authority (or the OS store when the kubeconfig has none)."
+        : proxyHint(source),
+      cause: error,
+    },
   );
 }
 

@@ -21,9 +21,11 @@ let pki: TestPki;
 let server: ParityServer;
 let leafOnly: ParityServer;
 let wrongName: ParityServer;
+let expired: ParityServer;
 let proxy: TestProxy;
 let authProxy: TestProxy;
 let socks: TestProxy;
+let tlsProxy: TestProxy;
 let dir: string;
 
 /** The environment both clients run with: none of this machine's proxy variables, plus the case's. */
@@ -68,7 +70,7 @@ ${options.user ?? '    token: sekret-token'}
   return path;
 }
 
-const allProxies = () => [proxy, authProxy, socks];
+const allProxies = () => [proxy, authProxy, socks, tlsProxy];
 const drain = () => allProxies().map((p) => p.records.splice(0));
 
 /** Runs kubectl, then the CLI, on the same kubeconfig and environment; returns each one's outcome and path. */
@@ -96,25 +98,33 @@ beforeAll(async () => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'sympozium-connect-proxy-'));
   pki = makeTestPki();
-  [server, leafOnly, wrongName, proxy, authProxy, socks] = await Promise.all([
+  [server, leafOnly, wrongName, expired, proxy, authProxy, socks, tlsProxy] = await Promise.all([
     startParityServer({ tls: { cert: pki.serverChain, key: pki.serverKey } }),
     startParityServer({ tls: { cert: pki.serverCert, key: pki.serverKey } }),
     startParityServer({ tls: { cert: pki.otherNameCert, key: pki.otherNameKey } }),
+    startParityServer({ tls: { cert: pki.expiredChain, key: pki.expiredKey } }),
     startHttpProxy(),
     startHttpProxy({ credentials: 'bob:pa ss' }),
     startSocksProxy(),
+    startHttpProxy({ tls: { cert: pki.serverChain, key: pki.serverKey } }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([server, leafOnly, wrongName, proxy, authProxy, socks].map((s) => s?.close()));
+  await Promise.all([server, leafOnly, wrongName, expired, proxy, authProxy, socks, tlsProxy].map((s) => s?.close()));
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (pki) rmSync(pki.dir, { recursive: true, force: true });
 });
 
 const port = (url: string) => new URL(url).port;
-/** Which proxy each client went through: [http, http with auth, socks]. */
-const via = { direct: [false, false, false], http: [true, false, false], auth: [false, true, false], socks: [false, false, true] };
+/** Which proxy each client went through: [http, http with auth, socks, https]. */
+const via = {
+  direct: [false, false, false, false],
+  http: [true, false, false, false],
+  auth: [false, true, false, false],
+  socks: [false, false, true, false],
+  https: [false, false, false, true],
+};
 
 describe.skipIf(skip)('proxy-url in the kubeconfig', () => {
   it('http://: both go through the proxy, to the same server', async () => {
@@ -124,6 +134,10 @@ describe.skipIf(skip)('proxy-url in the kubeconfig', () => {
     expect(result.kubectl.path).toEqual(via.http);
     expect(result.cli.path).toEqual(via.http);
     expect(result.ourRecords[0]![0]).toMatchObject({ method: 'CONNECT', target: `127.0.0.1:${port(server.url)}` });
+    // Keep-alive through the tunnel: one CONNECT per connection the CLI would have opened directly.
+    const before = server.connections();
+    await runBin(['--kubeconfig', kubeconfig({ server: server.url }), 'key', 'show', 'demo', '--reveal'], { env: cleanEnv() });
+    expect(result.ourRecords[0]!.length).toBe(server.connections() - before);
   });
 
   it('http://user:password@: both send the proxy credentials; the CLI never prints the password', async () => {
@@ -141,6 +155,43 @@ describe.skipIf(skip)('proxy-url in the kubeconfig', () => {
     expect(result.cli.ok, result.cli.stderr).toBe(true);
     expect(result.kubectl.path).toEqual(via.socks);
     expect(result.cli.path).toEqual(via.socks);
+  });
+
+  it('https://: TLS to the proxy with the cluster\'s TLS settings (Go\'s transport reuses them), then CONNECT inside', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, ca: pki.rootCert, cluster: `    proxy-url: ${tlsProxy.url}` }));
+    expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+    expect(result.cli.ok, result.cli.stderr).toBe(true);
+    expect(result.kubectl.path).toEqual(via.https);
+    expect(result.cli.path).toEqual(via.https);
+    // A proxy whose certificate the kubeconfig's CA does not cover: both refuse it; the CLI names the proxy.
+    const untrusted = await sideBySide(kubeconfig({ server: server.url, ca: pki.clientCert, cluster: `    proxy-url: ${tlsProxy.url}` }));
+    expect(untrusted.kubectl.ok).toBe(false);
+    expect(untrusted.kubectl.stderr).toMatch(/proxyconnect tcp: tls: failed to verify certificate/);
+    expect(untrusted.cli.ok).toBe(false);
+    expect(untrusted.cli.stderr).toContain(`cannot connect to the proxy ${tlsProxy.url} (proxy-url of cluster "c"): TLS: `);
+    expect(untrusted.cli.reachedServer).toBe(false);
+  });
+
+  it('an http:// server: both send the request to the proxy in absolute form (GET http://…), not CONNECT', async () => {
+    const plain = await startParityServer();
+    try {
+      const path = join(dir, `kubeconfig-${(counter += 1)}`);
+      writeFileSync(path, readFileSync(kubeconfig({ server: plain.url, cluster: `    proxy-url: ${proxy.url}` }), 'utf8').replace(/\n\s+certificate-authority-data: .*/, ''));
+      const result = await sideBySide(path, {}, plain);
+      expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
+      expect(result.cli.ok, result.cli.stderr).toBe(true);
+      expect(result.kubectl.path).toEqual(via.http);
+      expect(result.cli.path).toEqual(via.http);
+      expect(new Set(result.ourRecords[0]!.map((record) => record.method))).toEqual(new Set(['GET']));
+      // A proxy that wants credentials answers 407 itself: a proxy failure, not the cluster's.
+      const authPath = join(dir, `kubeconfig-${(counter += 1)}`);
+      writeFileSync(authPath, readFileSync(path, 'utf8').replace(proxy.url, authProxy.url));
+      const refused = await sideBySide(authPath, {}, plain);
+      expect(refused.kubectl.ok).toBe(false);
+      expect(refused.cli.stderr).toContain(`the proxy ${authProxy.url} (proxy-url of cluster "c") refused to connect to the cluster: it asks for credentials (407 Proxy Authentication Required)`);
+    } finally {
+      await plain.close();
+    }
   });
 
   it('proxy-url wins over HTTPS_PROXY and applies to a loopback server', async () => {
@@ -169,6 +220,15 @@ describe.skipIf(skip)('proxy-url in the kubeconfig', () => {
     expect(result.cli.stderr).toMatch(/\nCheck that the proxy is running/);
     expect(result.cli.stderr).not.toContain('hunter2');
     expect(result.cli.stderr).not.toMatch(/cannot reach the cluster|sympozium dev up/);
+  });
+
+  it('a proxy whose host does not resolve: both fail, the CLI says the proxy\'s host was not found', async () => {
+    const result = await sideBySide(kubeconfig({ server: server.url, cluster: '    proxy-url: http://no-such-proxy.invalid:3128' }));
+    expect(result.kubectl.ok).toBe(false);
+    expect(result.kubectl.stderr).toMatch(/proxyconnect tcp: dial tcp: lookup no-such-proxy\.invalid/);
+    expect(result.cli.ok).toBe(false);
+    expect(result.cli.stderr).toContain('cannot connect to the proxy http://no-such-proxy.invalid:3128 (proxy-url of cluster "c"): host not found');
+    expect(result.cli.stderr).not.toMatch(/cannot reach the cluster/);
   });
 
   it('a proxy that wants credentials (407): the CLI says so and names the proxy', async () => {
@@ -203,7 +263,8 @@ describe.skipIf(skip)('HTTPS_PROXY and NO_PROXY', () => {
   });
 
   it('NO_PROXY that matches (domain suffix): both connect directly (and so cannot resolve the name)', async () => {
-    for (const noProxy of ['example.test', '.example.test', `kube.example.test:${port(server.url)}`, 'other.test,*']) {
+    // One entry per kind here; every kind of entry is checked against Go's own cases in kube-proxy-env.test.ts.
+    for (const noProxy of ['.example.test', `kube.example.test:${port(server.url)}`, 'other.test,*']) {
       const result = await sideBySide(kubeconfig({ server: proxiedName() }), { HTTPS_PROXY: proxy.url, NO_PROXY: noProxy });
       expect(result.kubectl.path, noProxy).toEqual(via.direct);
       expect(result.cli.path, noProxy).toEqual(via.direct);
@@ -214,7 +275,7 @@ describe.skipIf(skip)('HTTPS_PROXY and NO_PROXY', () => {
   });
 
   it('NO_PROXY that does not match (another domain, another port): both use the proxy', async () => {
-    for (const noProxy of ['other.test', 'kube.example.test:1', '10.0.0.0/8']) {
+    for (const noProxy of ['other.test,kube.example.test:1', '10.0.0.0/8']) {
       const result = await sideBySide(kubeconfig({ server: proxiedName() }), { HTTPS_PROXY: proxy.url, no_proxy: noProxy });
       expect(result.kubectl.path, noProxy).toEqual(via.http);
       expect(result.cli.path, noProxy).toEqual(via.http);
@@ -249,6 +310,32 @@ describe.skipIf(skip)('TLS trust', () => {
     expect(result.cli.path).toEqual(via.http);
   });
 
+  it('tls-server-name is the name checked, on the partial-chain path too', async () => {
+    const named = await sideBySide(kubeconfig({ server: server.url, ca: pki.intermediateCert, cluster: '    tls-server-name: kube.example.test' }));
+    expect(named.kubectl.ok, named.kubectl.stderr).toBe(true);
+    expect(named.cli.ok, named.cli.stderr).toBe(true);
+    const wrong = await sideBySide(kubeconfig({ server: server.url, ca: pki.intermediateCert, cluster: '    tls-server-name: elsewhere.example.test' }));
+    expect(wrong.kubectl.ok).toBe(false);
+    expect(wrong.kubectl.stderr).toMatch(/x509: certificate is valid for .*not elsewhere\.example\.test/);
+    expect(wrong.cli.ok).toBe(false);
+    expect(wrong.cli.stderr).toMatch(/TLS: the certificate of .* is not valid for this name/);
+    expect(wrong.cli.reachedServer).toBe(false);
+  });
+
+  it('no CA in the kubeconfig: the OS trust store (SSL_CERT_FILE here) is used, as Go uses it', async () => {
+    const roots = join(dir, 'os-roots.pem');
+    writeFileSync(roots, pki.rootCert);
+    const path = join(dir, `kubeconfig-${(counter += 1)}`);
+    writeFileSync(path, readFileSync(kubeconfig({ server: server.url }), 'utf8').replace(/\n\s+certificate-authority-data: .*/, ''));
+    const trusted = await sideBySide(path, { SSL_CERT_FILE: roots });
+    expect(trusted.kubectl.ok, trusted.kubectl.stderr).toBe(true);
+    expect(trusted.cli.ok, trusted.cli.stderr).toBe(true);
+    const untrusted = await sideBySide(path, { SSL_CERT_FILE: join(dir, 'os-roots-missing.pem'), SSL_CERT_DIR: join(dir, 'no-such-dir') });
+    expect(untrusted.kubectl.ok).toBe(false);
+    expect(untrusted.cli.ok).toBe(false);
+    expect(untrusted.cli.stderr).toMatch(/TLS: the certificate of .* is signed by an unknown authority/);
+  });
+
   it('the root CA works as before', async () => {
     const result = await sideBySide(kubeconfig({ server: server.url, ca: pki.rootCert }));
     expect(result.kubectl.ok, result.kubectl.stderr).toBe(true);
@@ -263,6 +350,17 @@ describe.skipIf(skip)('TLS trust', () => {
     expect(result.cli.stderr).toMatch(/TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ \(context "c"\) is not valid for this name/);
     expect(result.cli.stderr).not.toContain('cannot reach');
     expect(result.cli.reachedServer).toBe(false);
+  });
+
+  it('an expired server certificate: both refuse, with the root or the intermediate as the CA; the CLI says TLS and the dates', async () => {
+    for (const ca of [pki.rootCert, pki.intermediateCert]) {
+      const result = await sideBySide(kubeconfig({ server: expired.url, ca }), {}, expired);
+      expect(result.kubectl.ok).toBe(false);
+      expect(result.kubectl.stderr).toMatch(/x509: certificate has expired or is not yet valid/);
+      expect(result.cli.ok).toBe(false);
+      expect(result.cli.stderr).toMatch(/TLS: the certificate of .* is outside its validity dates/);
+      expect(result.cli.reachedServer).toBe(false);
+    }
   });
 
   it('a CA that signed nothing in the chain: both refuse as an unknown authority', async () => {
@@ -291,7 +389,7 @@ describe.skipIf(skip)('start-up: the proxy modules load only when a proxy applie
     expect(result.stderr).not.toMatch(/TLS:|proxy|cannot reach/);
     return readFileSync(log, 'utf8').split('\n').filter(Boolean);
   };
-  const isProxyAgent = (url: string) => url.includes('/dist/') && /Proxy-Authorization|SocksClient/.test(readFileSync(new URL(url), 'utf8'));
+  const isProxyAgent = (url: string) => url.includes('/dist/') && /Creating new HttpsProxyAgent instance|SocksClient/.test(readFileSync(new URL(url), 'utf8'));
 
   it('a plain token kubeconfig loads no proxy agent; a proxy-url one loads it', async () => {
     const direct = await loadedModules(kubeconfig({ server: server.url }));

@@ -28,6 +28,8 @@ interface RecordedRequest {
 export interface ParityServer {
   url: string;
   requests: RecordedRequest[];
+  /** TCP connections accepted so far (a client that reuses its connection adds one per command). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -81,9 +83,12 @@ export async function startParityServer(options: ParityServerOptions = {}): Prom
   const server = options.tls
     ? https.createServer({ ...options.tls, ...(options.tls.ca ? { requestCert: true, rejectUnauthorized: false } : {}) }, handler)
     : http.createServer(handler);
+  let connections = 0;
+  server.on('connection', () => (connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
+    connections: () => connections,
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     close: () =>

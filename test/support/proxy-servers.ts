@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -42,15 +43,18 @@ function closer(server: net.Server, sockets: Set<net.Socket>): () => Promise<voi
     });
 }
 
-/** An http proxy; with `credentials` ("user:password") it answers 407 to anyone who does not send them. */
-export async function startHttpProxy(options: { credentials?: string } = {}): Promise<TestProxy> {
+/**
+ * An http proxy; with `credentials` ("user:password") it answers 407 to anyone who does not send them; with
+ * `tls` it is an https:// proxy (TLS between the client and the proxy, then CONNECT inside it).
+ */
+export async function startHttpProxy(options: { credentials?: string; tls?: { cert: string; key: string } } = {}): Promise<TestProxy> {
   const records: ProxyRecord[] = [];
   const sockets = new Set<net.Socket>();
   const authorized = (header: string | undefined) => {
     const offered = header?.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : undefined;
     return { offered, ok: !options.credentials || offered === options.credentials };
   };
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     // Absolute-form: GET http://host:port/path, forwarded as is.
     const auth = authorized(req.headers['proxy-authorization']);
     const target = new URL(req.url ?? '/');
@@ -70,7 +74,8 @@ export async function startHttpProxy(options: { credentials?: string } = {}): Pr
     );
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     const auth = authorized(req.headers['proxy-authorization']);
     records.push({ method: 'CONNECT', target: req.url ?? '', credentials: auth.offered });
@@ -89,7 +94,7 @@ export async function startHttpProxy(options: { credentials?: string } = {}): Pr
     client.on('error', () => upstream.destroy());
   });
   const port = await listen(server, sockets);
-  return { url: `http://127.0.0.1:${port}`, port, records, close: closer(server, sockets) };
+  return { url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, records, close: closer(server, sockets) };
 }
 
 function splitTarget(target: string): [string, string] {

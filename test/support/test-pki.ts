@@ -19,6 +19,9 @@ export interface TestPki {
   /** A server certificate signed by the same intermediate but for another name only. */
   otherNameCert: string;
   otherNameKey: string;
+  /** A server certificate (and chain) for the same names, from the intermediate, that expired in 2020. */
+  expiredChain: string;
+  expiredKey: string;
   /** A client certificate (from the root) and a key that does not belong to it. */
   clientCert: string;
   clientKey: string;
@@ -47,6 +50,14 @@ export function makeTestPki(): TestPki {
   sign('server', '/CN=kube-apiserver', 'intermediate', serverExt('IP:127.0.0.1,DNS:localhost,DNS:kube.example.test'));
   sign('other', '/CN=elsewhere', 'intermediate', serverExt('DNS:elsewhere.example.test'));
   sign('client', '/CN=alice/O=devs', 'root', 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
+  // Dates in the past need `openssl ca` (OpenSSL 3.0's x509 has no -not_before), with a minimal CA database.
+  key('expired');
+  run('req', '-new', '-key', 'expired.key', '-subj', '/CN=kube-apiserver', '-out', 'expired.csr');
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'serial'), '01\n');
+  writeFileSync(join(dir, 'ca.cnf'), '[ca]\ndefault_ca=test\n[test]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=any\n[any]\ncommonName=supplied\n');
+  ext('expired', serverExt('IP:127.0.0.1,DNS:localhost,DNS:kube.example.test'));
+  run('ca', '-batch', '-notext', '-config', 'ca.cnf', '-cert', 'intermediate.crt', '-keyfile', 'intermediate.key', '-in', 'expired.csr', '-out', 'expired.crt', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-extfile', 'expired.ext');
   key('stray');
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
   return {
@@ -58,6 +69,8 @@ export function makeTestPki(): TestPki {
     serverChain: read('server.crt') + read('intermediate.crt'),
     otherNameCert: read('other.crt') + read('intermediate.crt'),
     otherNameKey: read('other.key'),
+    expiredChain: read('expired.crt') + read('intermediate.crt'),
+    expiredKey: read('expired.key'),
     clientCert: read('client.crt'),
     clientKey: read('client.key'),
     strayKey: read('stray.key'),
