@@ -44,13 +44,14 @@ describe('mcp call and its run', () => {
     expect(call.stderr).toContain(`sympozium runs get ${name}`);
   });
 
-  it('a failed run is exit 1 with the run named and its real error', async () => {
+  it('a failed agent runner is exit 1 with the run named and its real error', async () => {
     const call = await cli(['mcp', 'mcpd', 'call', 'ask_agent', '--arg', 'task=break it [fail]']);
     expect(call.code).toBe(1);
     expect(call.stdout).toBe('');
     const name = (await runs()).find((run) => run.spec?.task === 'break it [fail]')!.metadata.name!;
-    // Upstream answers a failed run with JSON-RPC error -32603: said as the run's failure, not as a refusal.
-    expect(call.stderr).toContain(`the agent run failed: run ${name} failed: echo model: failing on purpose because the task contains [fail]`);
+    // Upstream's runner writes its failure as the result, which the proxy answers "(no response)" (mcp.go
+    // executeAgentTask); the run then fails, and its error is what the call reports, not a refusal.
+    expect(call.stderr).toContain(`the agent gave no answer: run ${name} failed: echo model: failing on purpose because the task contains [fail]`);
     expect(call.stderr).not.toContain('refused');
     expect(call.stderr).toContain(`sympozium runs get ${name}`);
   });
