@@ -14,9 +14,10 @@ export { RunBroker } from './runs.js';
 
 /**
  * The web proxy of one serving instance: the local stand-in for upstream's web-proxy sidecar. It listens on
- * 127.0.0.1 (the emulator's port-forward bridges the server pod's port 8080 to it), checks the Bearer key
- * against the key Secret on every request (read from the shared Secret watch, so a rotated key works at once),
- * applies the token bucket, and turns each chat or MCP call into a task AgentRun.
+ * 127.0.0.1 (the emulator's port-forward bridges the server pod's port 8080 to it), checks the Bearer key against
+ * the key its serving pod started with (upstream's process reads it once from its environment), applies the
+ * token bucket (before the key at v0.10.46, after it at v0.5.8), and turns each chat or MCP call into a task
+ * AgentRun. Routes, texts and status codes are upstream's Handler (internal/webproxy/proxy.go).
  */
 
 export interface ProxyConfig {
