@@ -205,6 +205,15 @@ describe.each(releases)('the web proxy of %s', (release) => {
       const runs = await webRuns('only once');
       expect(runs).toHaveLength(2);
       for (const run of runs) expect(run.metadata.labels['sympozium.ai/request-hash']).toEqual(v010 ? expect.stringMatching(/^[0-9a-f]{16}$/) : undefined);
+      if (v010) {
+        // Without a key the request itself is the hash: a repeat while the first run's Job is still ending reuses
+        // that run, whose completion has already gone by, so it waits out the proxy's timeout (upstream's too).
+        const same = JSON.stringify({ messages: [{ role: 'user', content: 'said twice' }] });
+        expect((await post(same)).status).toBe(200);
+        const again = await post(same);
+        expect([again.status, ((await again.json()) as Obj).error.message]).toEqual([504, 'agent run timed out']);
+        expect(await webRuns('said twice')).toHaveLength(1);
+      }
     },
   );
 
