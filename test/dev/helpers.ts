@@ -119,6 +119,8 @@ export async function servingInstance(plane: Plane & { api: Api }, name: string,
   if (plane.release === 'v0.10.46') manifest.kind = 'Agent';
   await plane.api.create(releaseInstances(plane), manifest);
   await waitFor(async () => (await plane.api.get(releaseInstances(plane, 'default', name)))?.status?.phase === 'Serving', `${name} Serving`);
+  // Serving comes with the server run; the proxy process (its key, its token bucket) starts with the pod.
+  await waitFor(async () => ((await plane.api.list(paths.deployments(), `sympozium.ai/instance=${name}`))[0]?.status?.readyReplicas ?? 0) >= 1, `${name}'s proxy pod ready`);
   const port = plane.proxyPort('default', name);
   if (!port) throw new Error(`no proxy port for ${name}`);
   return { baseURL: `http://127.0.0.1:${port}/v1`, key: await plane.api.apiKey(name) };

@@ -73,6 +73,10 @@ describe.each(releases)('MCP on %s', (release) => {
       expect(run.metadata.name).toMatch(/^tools-mcp-[a-z0-9]{5}$/);
       expect(run.metadata.labels['sympozium.ai/request-hash']).toBeUndefined();
       expect(run.spec.sessionKey).toMatch(/^mcp-tools-\d{19}$/);
+      // executeAgentTask copies the instance's skills, web-endpoint included, and adds no system prompt.
+      expect(run.spec.skills).toEqual([expect.objectContaining({ skillPackRef: 'web-endpoint' })]);
+      expect(run.spec.systemPrompt).toBeUndefined();
+      expect(run.spec.mode).toBe('task');
 
       // No check of the tool's name (executeAgentTask runs any), and no isError anywhere.
       expect(((await client.callTool({ name: 'anything', arguments: { task: 'by another name' } })) as Obj).content[0].text).toBe(`${echoPrefix} by another name`);

@@ -205,6 +205,15 @@ describe.each(releases)('the web proxy of %s', (release) => {
       const runs = await webRuns('only once');
       expect(runs).toHaveLength(2);
       for (const run of runs) expect(run.metadata.labels['sympozium.ai/request-hash']).toEqual(v010 ? expect.stringMatching(/^[0-9a-f]{16}$/) : undefined);
+      if (v010) {
+        // Without a key the request itself is the hash: a repeat while the first run's Job is still ending reuses
+        // that run, whose completion has already gone by, so it waits out the proxy's timeout (upstream's too).
+        const same = JSON.stringify({ messages: [{ role: 'user', content: 'said twice' }] });
+        expect((await post(same)).status).toBe(200);
+        const again = await post(same);
+        expect([again.status, ((await again.json()) as Obj).error.message]).toEqual([504, 'agent run timed out']);
+        expect(await webRuns('said twice')).toHaveLength(1);
+      }
     },
   );
 
@@ -256,12 +265,20 @@ describe.each(releases)('the web proxy of %s', (release) => {
     expect((await fetch(`${limited.baseURL.replace(/\/v1$/, '')}/healthz`)).status).toBe(200);
   });
 
-  test('a rotated key works at once, without restarting the proxy', async () => {
+  test('a rotated key is taken when the serving pod restarts (the key is its environment), not before', async () => {
     const port = plane.proxyPort('default', 'chatty');
     const rotated = `sk-${'ab'.repeat(24)}`;
     await plane.api.patch(paths.secrets('default', 'chatty-web-proxy-key'), { data: { 'api-key': Buffer.from(rotated).toString('base64') } });
     const fresh = new OpenAI({ baseURL: endpoint.baseURL, apiKey: rotated, maxRetries: 0 });
-    await waitFor(() => fresh.models.list().then(() => true, () => false), 'the rotated key accepted');
+    const [deployment] = await plane.api.list(paths.deployments(), 'sympozium.ai/instance=chatty');
+    const proxy = deployment.spec.template.spec.containers.find((container: Obj) => container.name === 'web-proxy');
+    expect(proxy.env).toContainEqual({ name: 'WEB_PROXY_API_KEY', valueFrom: { secretKeyRef: { name: 'chatty-web-proxy-key', key: 'api-key' } } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await client.models.list()).data).toHaveLength(1);
+    await expect(fresh.models.list()).rejects.toMatchObject({ status: 401 });
+    // kubectl rollout restart, as `sympozium key rotate` does when the proxy reads its key from the environment.
+    await plane.api.patch(paths.deployments('default', deployment.metadata.name), { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } });
+    await waitFor(() => fresh.models.list().then(() => true, () => false), 'the rotated key accepted after the restart');
     await expect(client.models.list()).rejects.toMatchObject({ status: 401 });
     expect(plane.proxyPort('default', 'chatty')).toBe(port);
     endpoint = { ...endpoint, key: rotated };

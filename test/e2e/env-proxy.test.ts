@@ -146,8 +146,7 @@ describe('sympozium proxy', () => {
         chunks++;
       }
       expect(text).toBe(`${echoPrefix} streaming`);
-      // Passed through as the endpoint sent it: upstream's proxy streams the whole answer as one content chunk,
-      // then the stop chunk (internal/webproxy/openai.go).
+      // As upstream's proxy streams (internal/webproxy/openai.go): the whole answer in one chunk, then the stop chunk.
       expect(chunks).toBe(2);
       expect((await client.models.list()).data.map((model) => model.id)).toEqual(['gpt-4.1']);
 

@@ -44,14 +44,13 @@ describe('mcp call and its run', () => {
     expect(call.stderr).toContain(`sympozium runs get ${name}`);
   });
 
-  it('a failed run is exit 1 with the run named and its real error', async () => {
+  it('a failed agent runner is exit 1 with the run named and its real error', async () => {
     const call = await cli(['mcp', 'mcpd', 'call', 'ask_agent', '--arg', 'task=break it [fail]']);
     expect(call.code).toBe(1);
     expect(call.stdout).toBe('');
     const name = (await runs()).find((run) => run.spec?.task === 'break it [fail]')!.metadata.name!;
-    // v0.5.8's controller publishes no agent.run.failed (mcp.go waits on it in vain): the runner's completion
-    // event carries no response, so the proxy answers "(no response)"; the CLI says so with the run's real error,
-    // read from the cluster, never as a refusal.
+    // Upstream's runner writes its failure as the result, which the proxy answers "(no response)" (mcp.go
+    // executeAgentTask); the run then fails, and its error is what the call reports, not a refusal.
     expect(call.stderr).toContain(`the agent gave no answer: run ${name} failed: echo model: failing on purpose because the task contains [fail]`);
     expect(call.stderr).not.toContain('refused');
     expect(call.stderr).toContain(`sympozium runs get ${name}`);

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { components, labels, names, runInstance, type AgentRun } from '../../sympozium/types.js';
+import { isWebEndpointSkill } from '../../sympozium/web-endpoint.js';
 import { queueKeys, type ControllerContext, type Deployment, type Pod } from './context.js';
 import { policyFailure } from './policy.js';
 import { agentRunLabel, createIfMissing, deleteIfExists, isNotFound, now, ownerReference, pathOf, stableJson } from './resources.js';
@@ -142,7 +143,7 @@ export class ServerRuns {
         annotations: { [portForwardAnnotation]: JSON.stringify({ '8080': `127.0.0.1:${port}` }) },
         ownerReferences: [{ ...ownerReference(deployment), apiVersion: 'apps/v1', kind: 'Deployment' }],
       },
-      spec: podSpec(),
+      spec: podSpec(run),
     });
     const status = {
       phase: 'Running',
@@ -167,6 +168,8 @@ export class ServerRuns {
       await this.c.client.mergePatch(pathOf('pods', namespace, name), { status });
     }
     this.c.log(`agentrun ${namespace}/${run.metadata.name}: pod ${name} Running (port 8080 -> 127.0.0.1:${port})`);
+    // A new web-proxy process: it reads WEB_PROXY_API_KEY as the Secret is now, and starts a fresh token bucket.
+    this.c.proxies.podStarted(namespace, runInstance(run) ?? '');
     // What upstream's web-proxy container prints first (cmd/web-proxy/main.go, both releases).
     this.c.podLogs?.append(namespace, name, 'web-proxy', webProxyLogLine('Starting web-proxy', { addr: ':8080', instance: runInstance(run) ?? '' }));
     return pod;
@@ -188,11 +191,23 @@ export class ServerRuns {
   }
 }
 
-function podSpec() {
+/**
+ * The web-proxy container takes its key from the key Secret through an environment variable, as upstream's
+ * reconcilePendingServer sets it (WEB_PROXY_API_KEY from secretKeyRef api-key, with INSTANCE_NAME; the Secret is
+ * the auth_secret_ref param's or `<instance>-web-proxy-key`): the proxy reads it once, when the pod starts.
+ */
+function podSpec(run: AgentRun) {
+  const instance = runInstance(run) ?? '';
+  const params = (run.spec.skills ?? []).find(isWebEndpointSkill)?.params ?? {};
+  const keySecret = params.auth_secret_ref || names.webProxyKeySecret(instance);
+  const env = [
+    { name: 'INSTANCE_NAME', value: instance },
+    { name: 'WEB_PROXY_API_KEY', valueFrom: { secretKeyRef: { name: keySecret, key: 'api-key' } } },
+  ];
   return {
     containers: [
       { name: 'agent', image: agentImage },
-      { name: 'web-proxy', image: proxyImage, ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] },
+      { name: 'web-proxy', image: proxyImage, env, ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] },
     ],
   };
 }
@@ -210,7 +225,7 @@ function deploymentManifest(run: AgentRun, name: string, podLabels: Record<strin
     spec: {
       replicas: 1,
       selector: { matchLabels: { [agentRunLabel]: podLabels[agentRunLabel] } },
-      template: { metadata: { labels: podLabels }, spec: podSpec() },
+      template: { metadata: { labels: podLabels }, spec: podSpec(run) },
     },
   };
 }

@@ -14,9 +14,10 @@ export { RunBroker } from './runs.js';
 
 /**
  * The web proxy of one serving instance: the local stand-in for upstream's web-proxy sidecar. It listens on
- * 127.0.0.1 (the emulator's port-forward bridges the server pod's port 8080 to it), checks the Bearer key
- * against the key Secret on every request (read from the shared Secret watch, so a rotated key works at once),
- * applies the token bucket, and turns each chat or MCP call into a task AgentRun.
+ * 127.0.0.1 (the emulator's port-forward bridges the server pod's port 8080 to it), checks the Bearer key against
+ * the key its serving pod started with (upstream's process reads it once from its environment), applies the
+ * token bucket (before the key at v0.10.46, after it at v0.5.8), and turns each chat or MCP call into a task
+ * AgentRun. Routes, texts and status codes are upstream's Handler (internal/webproxy/proxy.go).
  */
 
 export interface ProxyConfig {
@@ -47,6 +48,8 @@ export class WebProxy {
   private readonly bucket: TokenBucket;
   private readonly mcp: McpSessions;
   private config: ProxyConfig;
+  /** The key as it was when the serving pod last started (what upstream's process holds in its environment). */
+  private startedKey?: string;
   port = 0;
 
   constructor(config: ProxyConfig, private readonly deps: ProxyDeps) {
@@ -105,11 +108,27 @@ export class WebProxy {
     };
   }
 
+  private currentKey(): string | undefined {
+    return decodeSecret(this.deps.secrets.get(this.config.namespace, this.config.keySecretName))?.['api-key'];
+  }
+
+  /**
+   * The serving pod (re)started: upstream's web-proxy is a new process that took its key from the environment
+   * (WEB_PROXY_API_KEY, set from the key Secret when the container started; cmd/web-proxy/main.go) and built a
+   * new RateLimiter. So a rotated key is accepted, and the old one refused, only once the pod has restarted.
+   */
+  restarted(): void {
+    this.startedKey = this.currentKey();
+    this.bucket.configure(this.config.rpm, this.config.burst);
+    this.bucket.refillAll();
+  }
+
   /** upstream's authMiddleware: `Bearer ` exactly, then the token compared with the one key, in constant time. */
   private authorized(req: http.IncomingMessage): { ok: true } | { ok: false; message: string } {
     const header = req.headers.authorization ?? '';
     if (!header.startsWith('Bearer ')) return { ok: false, message: 'missing or invalid Authorization header' };
-    const expected = decodeSecret(this.deps.secrets.get(this.config.namespace, this.config.keySecretName))?.['api-key']?.trim() ?? '';
+    // Before the pod has started there is no process yet; dev's proxy then reads the Secret as it is.
+    const expected = this.startedKey ?? this.currentKey() ?? '';
     const given = Buffer.from(header.slice('Bearer '.length));
     const wanted = Buffer.from(expected);
     if (!expected || given.length !== wanted.length || !timingSafeEqual(given, wanted)) return { ok: false, message: 'invalid API key' };
@@ -211,6 +230,11 @@ export class ProxyManager {
     }
     proxy.configure(config);
     return proxy.port;
+  }
+
+  /** The instance's serving pod started (again). */
+  podStarted(namespace: string, instance: string): void {
+    this.proxies.get(`${namespace}/${instance}`)?.restarted();
   }
 
   port(namespace: string, instance: string): number | undefined {

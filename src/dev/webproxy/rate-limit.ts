@@ -23,6 +23,12 @@ export class TokenBucket {
     this.tokens = Math.min(this.tokens, burst);
   }
 
+  /** A new RateLimiter (a restarted proxy process): the whole burst again. */
+  refillAll(): void {
+    this.tokens = this.burst;
+    this.last = this.clock();
+  }
+
   /** Allow(): takes a token if there is one. */
   allow(): boolean {
     this.refill();

@@ -196,10 +196,12 @@ export class RunBroker {
         task: request.task,
         ...(request.systemPrompt ? { systemPrompt: request.systemPrompt } : {}),
         model: { authSecretRef: '', ...model },
-        // Both handlers drop the web-endpoint skill in dev, so a run is never mistaken for a server run (upstream's
-        // chat handler filters it; its MCP handler copies the skills as they are).
-        skills: (spec?.skills ?? []).filter((skill) => !isWebEndpointSkill(skill)),
+        // The chat handler drops the web-endpoint skill; executeAgentTask (MCP) copies the skills as they are, which
+        // is harmless: only an explicit spec.mode "server" makes a server run (agentrun_controller.go Reconcile),
+        // and task mode skips RequiresServer sidecars.
+        skills: web ? (spec?.skills ?? []).filter((skill) => !isWebEndpointSkill(skill)) : (spec?.skills ?? []),
         ...(timeout ? { timeout } : {}),
+        // The CRD's default, written out.
         mode: 'task',
         ...inherited,
       },
