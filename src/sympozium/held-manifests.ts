@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CliError } from '../errors.js';
 import type { KubeObject } from '../kube/client.js';
 import { bodyOf, type BodyLoader, type PlannedObject } from './apply.js';
+import { limits } from './manifest-parse.js';
 import { parseManifests, readManifestFile, type ManifestFile } from './manifests.js';
 import { reclaimMemory } from './reclaim.js';
 
@@ -17,8 +18,11 @@ import { reclaimMemory } from './reclaim.js';
 
 type Held = { source: string; bytes: number; kept?: Map<number, string> } & ({ absolute: string; hash: string } | { text: string });
 
-/** How much JSON text is kept between the passes (a realistic apply is far below it; 150 MB is far above). */
-const keepBytes = 8 * 1024 * 1024;
+/**
+ * How much JSON text is kept between the passes: as much as the largest file may hold (manifest-parse.ts's cap),
+ * so the peak is at most about twice one file's. A realistic apply (kilobytes) is far below it.
+ */
+const keepBytes = limits.fileBytes;
 
 /** Files are loaded into one batch until it holds this much text, so many small files still go out 16 at a time. */
 const batchBytes = 4 * 1024 * 1024;
@@ -27,6 +31,15 @@ const reclaimEveryBytes = 1024 * 1024;
 
 function hashOf(text: string): string {
   return createHash('sha256').update(text).digest('base64');
+}
+
+/** A file read again for a write pass is not what was validated: nothing of it, or after it, is sent. */
+export class FileChangedError extends CliError {
+  constructor(source: string, how: string) {
+    super(`${source} changed after it was validated (${how})`, {
+      hint: 'Something is still writing the files. Apply again once it has finished: what is sent is what was validated, or nothing.',
+    });
+  }
 }
 
 export class HeldManifests {
@@ -106,9 +119,7 @@ export class HeldManifests {
     else {
       const read = await readManifestFile(held.absolute, held.source);
       if (read.text === undefined || hashOf(read.text) !== held.hash) {
-        throw new CliError(`${held.source} changed after it was validated (${read.text === undefined ? 'it can no longer be read' : 'its content is different'}): nothing more was sent`, {
-          hint: 'Something is still writing the files. Apply again once it has finished; what was validated is what is sent, or nothing.',
-        });
+        throw new FileChangedError(held.source, read.text === undefined ? 'it can no longer be read' : 'its content is different');
       }
       documents = read.documents;
     }
