@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { CliError, ExitCode, usageError } from '../errors.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
-import { planObject, type PlannedObject } from '../sympozium/apply.js';
+import { bodyOf, planObject, type PlannedObject } from '../sympozium/apply.js';
 import { answeredNotes, batchKey, checkWithCluster } from '../sympozium/cluster-checks.js';
 import { HeldManifests } from '../sympozium/held-manifests.js';
 import { eachManifestFile, type ManifestDocument, type Problem } from '../sympozium/manifests.js';
@@ -111,10 +111,15 @@ export async function readForApply(options: Pick<ApplyOptions, 'paths' | 'dryRun
       const results = await Promise.allSettled(
         sendable.map((document) => planObject(client, sourceOf(document), { file: fileIndex, index: document.index }, document.object as KubeObject, client.namespace)),
       );
+      const bodies: { index: number; body: KubeObject }[] = [];
       results.forEach((result, index) => {
-        if (result.status === 'fulfilled') planned.push(result.value);
-        else planFailures.push({ source: sourceOf(sendable[index]!), error: result.reason });
+        const document = sendable[index]!;
+        if (result.status === 'fulfilled') {
+          planned.push(result.value);
+          bodies.push({ index: document.index, body: bodyOf(result.value, document.object as KubeObject) });
+        } else planFailures.push({ source: sourceOf(document), error: result.reason });
       });
+      held.keep(fileIndex, bodies);
     }
     parsedBytes += file.bytes;
     if (parsedBytes > reclaimEveryBytes) {

@@ -17,8 +17,8 @@ import { instancePath } from '../sympozium/kinds.js';
 import type { SympoziumInstance } from '../sympozium/types.js';
 import { shortDuration } from '../duration.js';
 import { startSpinner } from '../ui/spinner.js';
+import { FileChangedError } from '../sympozium/held-manifests.js';
 import { readForApply, type ApplyOptions } from './apply-read.js';
-
 
 /**
  * `sympozium apply -f ...`: read and validate everything (bundled schemas plus the cluster's CRDs), and send
@@ -126,11 +126,16 @@ async function rehearse(kube: KubeClient, planned: PlannedObject[], load: BodyLo
   if (items.length < planned.length) ctx.out.debug(`server dry run: ${planned.length - items.length} objects go into namespaces this apply creates and are not rehearsed`);
   const failed: FailedObject[] = [];
   // A batch of files at a time, the responses dropped: a file that changed since it was validated stops it here.
-  for await (const batch of load(items)) {
-    const results = await inParallel(batch, 16, async ({ planned: item, body }) => void (await kube.apply(item.path, body, { force, dryRun: true })));
-    results.forEach((result, index) => {
-      if (result.status === 'rejected') failed.push({ planned: batch[index]!.planned, error: result.reason });
-    });
+  try {
+    for await (const batch of load(items)) {
+      const results = await inParallel(batch, 16, async ({ planned: item, body }) => void (await kube.apply(item.path, body, { force, dryRun: true })));
+      results.forEach((result, index) => {
+        if (result.status === 'rejected') failed.push({ planned: batch[index]!.planned, error: result.reason });
+      });
+    }
+  } catch (error) {
+    if (error instanceof FileChangedError) throw new CliError(`${error.message}: nothing was applied`, { hint: error.hint });
+    throw error;
   }
   if (failed.length === 0) return;
   printFailures(failed, ctx);
@@ -142,7 +147,11 @@ async function rehearse(kube: KubeClient, planned: PlannedObject[], load: BodyLo
 }
 
 function printFailures(failed: FailedObject[], ctx: Context): void {
+  const told = new Set<unknown>();
   for (const { planned, error } of failed) {
+    // One error for many objects (a file that changed) is said once.
+    if (told.has(error)) continue;
+    told.add(error);
     const conflict = describeConflict(error);
     const message = error instanceof Error ? error.message : String(error);
     if (conflict) {

@@ -37,10 +37,10 @@ export interface AppliedObject {
 }
 
 /**
- * The bodies of planned objects, fetched again in batches (one file's worth each, in the order of the files):
- * the body to send is the document's object with the namespace apply decided on (see bodyOf).
+ * The bodies of planned objects, in batches of whole files in the order of the files: the document's object
+ * with the namespace apply decided on (see bodyOf), or that object already as JSON text, which is sent as is.
  */
-export type BodyLoader = (items: PlannedObject[]) => AsyncIterable<{ planned: PlannedObject; body: KubeObject }[]>;
+export type BodyLoader = (items: PlannedObject[]) => AsyncIterable<{ planned: PlannedObject; body: KubeObject | string }[]>;
 
 export interface FailedObject {
   planned: PlannedObject;
@@ -140,7 +140,7 @@ async function prefetchExisting(kube: KubeClient, planned: PlannedObject[]): Pro
 async function applyOne(
   kube: KubeClient,
   planned: PlannedObject,
-  body: KubeObject,
+  body: KubeObject | string,
   options: { force: boolean; dryRun: boolean; existing?: Map<string, Map<string, Before>> },
 ): Promise<AppliedObject> {
   const listed = options.existing?.get(objectPath(planned.resource, planned.namespace));
