@@ -1,146 +1,26 @@
 import { setMaxListeners } from 'node:events';
 import http from 'node:http';
-import https from 'node:https';
-import { readFileSync } from 'node:fs';
-import { CliError, ExitCode, InterruptedError } from '../errors.js';
+import { CliError } from '../errors.js';
 import { loadKubeConfig, type ResolvedKubeConfig } from './config.js';
 import { createConnector, type Connector } from './connector.js';
+import { identityHeaders } from './identity.js';
+import { parseWatchLine, refusalError } from './responses.js';
+import { dispatch } from './transport.js';
 import { KubeApiError, connectionError } from './errors.js';
-import { requireName, requirePathSegment } from './names.js';
+import { requireName } from './names.js';
+import { checkRequestPath, contentTypes, fieldManager, type KubeList, type KubeObject, type RequestOptions, type ResponseOf, type WatchEvent } from './resources.js';
 import { maskProxyUrl } from './proxy-env.js';
 import type { ExecCredential, ExecCredentialSource } from './exec-plugin.js';
+
+// The shapes and paths of requests live in resources.ts; importers of the client name them from here too.
+export type { KubeList, KubeObject, ObjectMeta, RequestOptions, ResponseOf, WatchEvent } from './resources.js';
+export { checkRequestPath, resourcePath } from './resources.js';
 
 /**
  * The cluster client every command uses. Requests go over node:http(s) with a keep-alive agent: the simple
  * authenticated GET that most commands need must not pay for loading all of @kubernetes/client-node, which
  * is imported only for port-forward. Exec plugins and auth providers have modules of their own, loaded only for them.
  */
-
-/** `metadata` as every Kubernetes object has it; the domain types narrow it (a stored object has a name). */
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
-}
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta & { [key: string]: unknown };
-  [key: string]: unknown;
-}
-
-export interface KubeList<T = KubeObject> {
-  apiVersion?: string;
-  kind?: string;
-  metadata: { resourceVersion?: string; continue?: string };
-  items: T[];
-}
-
-export interface WatchEvent<T = KubeObject> {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: T;
-}
-
-export interface RequestOptions {
-  method?: string;
-  path: string;
-  query?: Record<string, string | number | boolean | undefined>;
-  body?: unknown;
-  contentType?: string;
-  accept?: string;
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
-
-export interface ResponseOf<T> {
-  status: number;
-  body: T;
-  headers: http.IncomingHttpHeaders;
-}
-
-const contentTypes = {
-  json: 'application/json',
-  mergePatch: 'application/merge-patch+json',
-  jsonPatch: 'application/json-patch+json',
-  apply: 'application/apply-patch+yaml',
-} as const;
-
-/** The field manager for every write the CLI makes, so `kubectl get -o yaml --show-managed-fields` names us. */
-const fieldManager = 'sympozium';
-
-export interface ResourceRef {
-  group: string;
-  version: string;
-  plural: string;
-  namespace?: string;
-  name?: string;
-  subresource?: string;
-}
-
-/**
- * The path of a collection (no `name`) or of one object. `undefined` leaves a part out; an empty string is a
- * mistake the caller made (an unset variable), refused here rather than silently widening the path to the
- * collection or to every namespace.
- */
-export function resourcePath(ref: ResourceRef): string {
-  for (const [part, value] of [['namespace', ref.namespace], ['name', ref.name]] as const) {
-    if (value !== undefined) requirePathSegment(value, `the ${part}`);
-  }
-  const base = ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}`;
-  const ns = ref.namespace !== undefined ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
-  const name = ref.name !== undefined ? `/${encodeURIComponent(ref.name)}` : '';
-  const sub = ref.name !== undefined && ref.subresource ? `/${ref.subresource}` : '';
-  return `${base}${ns}/${ref.plural}${name}${sub}`;
-}
-
-/** Verbs that change what a path names: sent to a collection they would change every object in it. */
-const objectOnlyMethods = new Set(['DELETE', 'PATCH', 'PUT']);
-
-/**
- * The second line of defence behind the name checks at the command line: no request leaves with an empty,
- * `.` or `..` path segment (the URL parser would drop or resolve them, so `/sympoziuminstances/.` became the
- * collection), and DELETE, PATCH and PUT only ever address one object. Deleting many objects is done by
- * listing them and deleting each by name, so a mistake can never widen to a whole collection.
- */
-export function checkRequestPath(method: string, path: string): void {
-  const refuse = (why: string) =>
-    new CliError(`refusing to send ${method} ${JSON.stringify(path)}: ${why}`, {
-      exitCode: ExitCode.usage,
-      hint: 'An object name or namespace is probably empty or "." (an unset shell variable?): pass the name itself.',
-    });
-  if (!path.startsWith('/')) throw refuse('the path must start with "/"');
-  const segments = path.slice(1).split('/');
-  for (const segment of segments) {
-    let decoded = segment;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      throw refuse(`the segment ${JSON.stringify(segment)} is not valid percent-encoding`);
-    }
-    if (decoded === '' || decoded === '.' || decoded === '..') throw refuse(`it has an empty, "." or ".." segment`);
-  }
-  if (objectOnlyMethods.has(method) && isCollectionPath(segments)) throw refuse('it names a whole collection, not one object');
-}
-
-/**
- * `/api/v1/[namespaces/<ns>/]<plural>` and `/apis/<group>/<version>/[namespaces/<ns>/]<plural>` name
- * collections; `/api/v1/namespaces` is one too, while `/api/v1/namespaces/<ns>` is a single object.
- */
-function isCollectionPath(segments: string[]): boolean {
-  let rest = segments[0] === 'api' ? segments.slice(2) : segments[0] === 'apis' ? segments.slice(3) : segments;
-  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
-  return rest.length <= 1;
-}
 
 /**
  * The connection flags of the command line: the slice of context.ts's GlobalOptions the client reads, stated here so
@@ -382,7 +262,7 @@ export class KubeClient {
         while ((newline = buffer.indexOf('\n', start)) >= 0) {
           const line = buffer.slice(start, newline).trim();
           start = newline + 1;
-          if (line) yield this.parseWatchLine<T>(line, path);
+          if (line) yield parseWatchLine<T>(this.config.server, line, path);
         }
         buffer = buffer.slice(start);
       }
@@ -395,35 +275,8 @@ export class KubeClient {
     }
   }
 
-  /**
-   * The server's refusal as a KubeApiError; a 401 that survived a fresh run of the exec plugin (or auth provider)
-   * says so and names it, since logging in again through that tool is the next step, not a generic one.
-   */
   private apiError(status: number, text: string, method: string, path: string): KubeApiError {
-    const error = KubeApiError.fromResponse(status, text, this.describe(), method, path);
-    const exec = this.config.exec;
-    if (status !== 401 || !(exec || this.config.authProvider)) return error;
-    const source = exec ? `the exec plugin ${exec.command} (run again after the first 401)` : `the ${this.config.authProvider!.name} auth provider`;
-    const next = exec
-      ? `Run \`${[exec.command, ...exec.args].join(' ')}\` by hand to check whom it logs you in as, log in again with it, or choose another --context.`
-      : 'Log in again with your OIDC login tool, or choose another --context.';
-    return new KubeApiError(`${error.message}: the credentials came from ${source}`, status, error.status, next);
-  }
-
-  /** One line of a watch stream; anything but a JSON event is the server's fault, and said to be. */
-  private parseWatchLine<T>(line: string, path: string): WatchEvent<T> {
-    let event: WatchEvent<T> | undefined;
-    try {
-      event = JSON.parse(line) as WatchEvent<T>;
-    } catch {
-      // Fall through to the error below.
-    }
-    if (!event || typeof event !== 'object' || typeof event.type !== 'string' || typeof event.object !== 'object' || event.object === null) {
-      throw new CliError(`the cluster at ${this.config.server} sent a watch event that is not a Kubernetes watch event (GET ${path}?watch=true): ${JSON.stringify(line.slice(0, 80))}`, {
-        hint: 'Something between here and the API server (a proxy, a load balancer) may be rewriting the stream; `sympozium doctor` checks the connection.',
-      });
-    }
-    return event;
+    return refusalError(this.config, this.describe(), status, text, method, path);
   }
 
   private urlFor(options: RequestOptions): URL {
@@ -469,97 +322,27 @@ export class KubeClient {
       // An explicit length rather than chunked encoding: some servers refuse a chunked DELETE body.
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
-    const signals = [options.signal, this.signal].filter((s): s is AbortSignal => Boolean(s));
-    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs ?? 30_000;
-    const transport = this.secure ? https : http;
-    const forward = this.connector.forward;
-    return new Promise((resolvePromise, reject) => {
-      const startedAt = Date.now();
-      let responded = false;
-      const onResponse = (response: http.IncomingMessage) => {
-        responded = true;
-        response.once('close', () => {
-          for (const signal of signals) signal.removeEventListener('abort', onAbort);
-        });
-        const refused = forward && forward.refusal(response.statusCode ?? 0, url.host);
-        if (refused) {
-          response.resume();
-          return reject(refused);
-        }
-        (response as unknown as { startedAt: number }).startedAt = startedAt;
-        resolvePromise(response);
-      };
-      const method = options.method ?? 'GET';
-      // An http:// server behind an http(s) proxy: the request goes to the proxy in absolute form (GET http://…),
-      // as Go's transport sends it; everything else goes to the URL over the connector's agent.
-      const request = forward
-        ? forward.transport.request({ host: forward.host, port: forward.port, path: url.href, method, headers: { ...headers, ...forward.headers, Host: url.host }, agent: forward.agent }, onResponse)
-        : transport.request(url, { method, headers, agent }, onResponse);
-      if (timeoutMs > 0) {
-        request.setTimeout(timeoutMs, () =>
-          request.destroy(
-            new CliError(`the cluster did not answer within ${shortSeconds(timeoutMs)} (${options.method ?? 'GET'} ${options.path})`, {
-              hint: `Check that ${this.config.server} is reachable, or raise --request-timeout.`,
-            }),
-          ),
-        );
-      }
-      // Listeners are removed when the request closes: a command making hundreds of requests on one
-      // signal must not pile them up (Node warns past ten).
-      const onAbort = () => request.destroy(new InterruptedError());
-      for (const signal of signals) {
-        if (signal.aborted) request.destroy(new InterruptedError());
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      const cleanup = () => {
-        for (const signal of signals) signal.removeEventListener('abort', onAbort);
-      };
-      // A streamed response (a watch) outlives its request's 'close': keep the listener until the response ends.
-      request.once('close', () => {
-        if (!responded) cleanup();
-      });
-      request.on('error', (error) =>
-        reject(error instanceof CliError ? error : forward ? forward.failure(error) : connectionError(error, this.config, this.connector.proxy)),
-      );
-      request.end(payload);
+    return dispatch({
+      url,
+      method: options.method ?? 'GET',
+      headers,
+      payload,
+      agent,
+      secure: this.secure,
+      forward: this.connector.forward,
+      signals: [options.signal, this.signal].filter((s): s is AbortSignal => Boolean(s)),
+      timeoutMs: options.timeoutMs ?? this.requestTimeoutMs ?? 30_000,
+      timedOut: (ms) =>
+        new CliError(`the cluster did not answer within ${shortSeconds(ms)} (${options.method ?? 'GET'} ${options.path})`, {
+          hint: `Check that ${this.config.server} is reachable, or raise --request-timeout.`,
+        }),
+      failed: (error) => connectionError(error, this.config, this.connector.proxy),
     });
   }
 
-  /** Credentials and impersonation, as every request and WebSocket to the cluster carries them. */
+  /** Credentials and impersonation, as every request and WebSocket to the cluster carries them (identity.ts). */
   private identityHeaders(exec?: ExecCredential): Record<string, string | string[]> {
-    const headers: Record<string, string | string[]> = { ...this.extraHeaders };
-    this.addImpersonation(headers);
-    // Like kubectl, never send credentials over plain http (e.g. to `kubectl proxy`, which adds its own).
-    const token = this.secure ? (exec?.token ?? this.currentToken()) : undefined;
-    if (!this.secure) delete headers.Authorization;
-    else if (token) headers.Authorization = `Bearer ${token}`;
-    else if (this.config.username !== undefined && this.config.password !== undefined) {
-      headers.Authorization = `Basic ${Buffer.from(`${this.config.username}:${this.config.password}`).toString('base64')}`;
-    }
-    return headers;
-  }
-
-  /** client-go's impersonation headers; extra keys are percent-encoded as kubectl does. */
-  private addImpersonation(headers: Record<string, string | string[]>): void {
-    const as = this.config.impersonate;
-    if (!as?.user) return;
-    headers['Impersonate-User'] = as.user;
-    if (as.uid) headers['Impersonate-Uid'] = as.uid;
-    if (as.groups.length > 0) headers['Impersonate-Group'] = as.groups;
-    for (const [key, values] of Object.entries(as.extra)) headers[`Impersonate-Extra-${encodeExtraKey(key)}`] = values;
-  }
-
-  private currentToken(): string | undefined {
-    if (this.extraHeaders.Authorization) return undefined;
-    if (this.config.token) return this.config.token;
-    if (this.config.tokenFile) {
-      try {
-        return readFileSync(this.config.tokenFile, 'utf8').trim();
-      } catch {
-        throw new CliError(`cannot read the token file ${this.config.tokenFile} named by the kubeconfig`, { hint: 'Fix the path, or log in again.' });
-      }
-    }
-    return undefined;
+    return identityHeaders(this.config, { secure: this.secure, providerHeaders: this.extraHeaders, execToken: exec?.token });
   }
 
   /** Exec plugins get our runner, auth providers credentials.ts; each is loaded only for the kubeconfigs that need it. */
@@ -574,16 +357,6 @@ export class KubeClient {
     const { credentialHeaders } = await import('./credentials.js');
     this.extraHeaders = await credentialHeaders(this.config);
   }
-}
-
-/** Go's url.PathEscape for header names: keep RFC 7230 token characters that are also unreserved, escape the rest. */
-function encodeExtraKey(key: string): string {
-  return [...Buffer.from(key, 'utf8')]
-    .map((byte) => {
-      const char = String.fromCharCode(byte);
-      return /[A-Za-z0-9!#$&'*+\-.^_`|~]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-    })
-    .join('');
 }
 
 function isConnectionReset(error: unknown): boolean {

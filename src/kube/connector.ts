@@ -40,7 +40,7 @@ interface ClientCertificate {
   key?: string;
 }
 
-interface ForwardRoute {
+export interface ForwardRoute {
   transport: typeof http | typeof https;
   host: string;
   port: number;
