@@ -8,6 +8,7 @@ import { loadedModules } from '../support/loaded-modules.js';
 import { spawnPty } from '../support/pty.js';
 import { haveOpenssl, makeCerts, takeRuns, takeRunsBySide, writePlugin, type PluginRun, type TestCerts } from '../support/exec-fixtures.js';
 import { startParityServer, type ParityServer } from '../support/parity-server.js';
+import { writeKubeconfig } from '../support/kubeconfig.js';
 
 /**
  * Exec credential plugins, kubectl and the built CLI side by side against our own TLS server that verifies client
@@ -38,28 +39,7 @@ const indent = (text: string, by: string) => text.split('\n').map((line) => (lin
 
 /** A kubeconfig whose user u has `user` (YAML, unindented); `cluster` adds to the cluster c. */
 function kubeconfig(name: string, user: string, options: { cluster?: string; at?: string; server?: string } = {}): string {
-  const path = join(options.at ?? dir, name);
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-current-context: c
-clusters:
-- name: c
-  cluster:
-    server: ${options.server ?? server.url}
-    certificate-authority-data: ${Buffer.from(certs.ca).toString('base64')}
-${indent(options.cluster ?? '', '    ')}
-contexts:
-- name: c
-  context: {cluster: c, user: u, namespace: default}
-users:
-- name: u
-  user:
-${indent(user, '    ')}
-`,
-  );
-  return path;
+  return writeKubeconfig(join(options.at ?? dir, name), { server: options.server ?? server.url, ca: certs.ca, cluster: options.cluster, user });
 }
 
 /** An exec section running the test plugin with these env entries (and PLUGIN_LOG = log). */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runBin } from '../support/bin.js';
 import { haveOpenssl, makeCerts, type TestCerts } from '../support/exec-fixtures.js';
 import { startParityServer, type ParityServer } from '../support/parity-server.js';
+import { writeKubeconfig } from '../support/kubeconfig.js';
 
 /**
  * `auth-provider: oidc`, kubectl and the built CLI side by side: a valid id-token is sent as is; an expired one is
@@ -40,32 +41,8 @@ function runKubectl(args: string[]): Promise<{ status: number | null; stderr: st
 }
 
 function kubeconfig(name: string, config: Record<string, string>): string {
-  const path = join(dir, name);
-  const lines = Object.entries(config).map(([key, value]) => `        ${key}: ${JSON.stringify(value)}`);
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-current-context: c
-clusters:
-- name: c
-  cluster:
-    server: ${server.url}
-    certificate-authority-data: ${Buffer.from(certs.ca).toString('base64')}
-contexts:
-- name: c
-  context: {cluster: c, user: u, namespace: default}
-users:
-- name: u
-  user:
-    auth-provider:
-      name: oidc
-      config:
-${lines.join('\n')}
-`,
-    { mode: 0o600 },
-  );
-  return path;
+  const lines = Object.entries(config).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}`);
+  return writeKubeconfig(join(dir, name), { server: server.url, ca: certs.ca, user: `auth-provider:\n  name: oidc\n  config:\n${lines.join('\n')}` });
 }
 
 /** Each client on its own copy of the same kubeconfig (a refresh rewrites it). */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runBin } from '../support/bin.js';
 import { startParityServer, type ParityServer } from '../support/parity-server.js';
+import { writeKubeconfig } from '../support/kubeconfig.js';
 
 /**
  * kubectl and the built CLI side by side on the same kubeconfig against our own recording server: the same
@@ -25,28 +26,9 @@ function runKubectl(args: string[]): Promise<{ status: number | null; stderr: st
 }
 let dir: string;
 
-const kubeconfig = (name: string, user: string) => {
-  const path = join(dir, name);
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-current-context: c
-clusters:
-- name: c
-  cluster:
-    server: ${server.url}
-contexts:
-- name: c
-  context: {cluster: c, user: u, namespace: default}
-users:
-- name: u
-  user:
-${user}
-`,
-  );
-  return path;
-};
+// `user` is passed indented for its place under `user:`; the helper indents again, so it is undone here.
+const kubeconfig = (name: string, user: string) =>
+  writeKubeconfig(join(dir, name), { server: server.url, user: user.split('\n').map((line) => line.replace(/^ {4}/, '')).join('\n') });
 
 /** What each client sent on its requests (the identity is the same on all of them). */
 async function sideBySide(path: string, flags: string[] = []) {

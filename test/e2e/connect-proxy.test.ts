@@ -7,6 +7,7 @@ import { ensureBuilt, repoRoot, runBin } from '../support/bin.js';
 import { startParityServer, type ParityServer } from '../support/parity-server.js';
 import { startHttpProxy, startSocksProxy, type TestProxy } from '../support/proxy-servers.js';
 import { makeTestPki, openssl, type TestPki } from '../support/test-pki.js';
+import { writeKubeconfig } from '../support/kubeconfig.js';
 
 /**
  * Proxies and TLS trust side by side with kubectl: our own TLS API server (a certificate from an intermediate
@@ -45,29 +46,14 @@ function runKubectl(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: n
 
 let counter = 0;
 function kubeconfig(options: { server: string; cluster?: string; ca?: string; user?: string }): string {
-  const path = join(dir, `kubeconfig-${(counter += 1)}`);
-  const ca = options.ca ?? pki.intermediateCert;
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-current-context: c
-clusters:
-- name: c
-  cluster:
-    server: ${options.server}
-    certificate-authority-data: ${Buffer.from(ca).toString('base64')}
-${options.cluster ?? ''}
-contexts:
-- name: c
-  context: {cluster: c, user: u, namespace: default}
-users:
-- name: u
-  user:
-${options.user ?? '    token: sekret-token'}
-`,
-  );
-  return path;
+  // `cluster` and `user` are written indented for their place; the helper indents them itself.
+  const unindent = (text: string) => text.split('\n').map((line) => line.replace(/^ {4}/, '')).join('\n');
+  return writeKubeconfig(join(dir, `kubeconfig-${(counter += 1)}`), {
+    server: options.server,
+    ca: options.ca ?? pki.intermediateCert,
+    cluster: options.cluster === undefined ? undefined : unindent(options.cluster),
+    user: unindent(options.user ?? '    token: sekret-token'),
+  });
 }
 
 const allProxies = () => [proxy, authProxy, socks, tlsProxy];
