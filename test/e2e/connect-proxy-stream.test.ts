@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { echoPrefix } from '../../src/dev/index.js';
 import { binPath, runBin } from '../support/bin.js';
 import { startDevCluster, type DevCluster } from '../support/dev-cluster.js';
 import { startHttpProxy, startSocksProxy, type TestProxy } from '../support/proxy-servers.js';
+import { follow, until } from '../support/follow.js';
 
 /**
  * The long-lived connections through a proxy: a watch (`instances list -w`) and port-forward's WebSocket
@@ -37,31 +37,6 @@ const env = (kubeconfig: string): NodeJS.ProcessEnv => {
   for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']) delete base[name];
   return { ...base, KUBECONFIG: kubeconfig, HOME: cluster.dir, SYMPOZIUM_API_KEY: '', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' };
 };
-
-function follow(command: string, args: string[], childEnv: NodeJS.ProcessEnv) {
-  const child = spawn(command, args, { env: childEnv });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const closed = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : null))));
-  return {
-    output: () => stdout,
-    lines: () => stdout.split('\n').filter(Boolean),
-    stderr: () => stderr,
-    stop: async () => {
-      child.kill('SIGINT');
-      return closed;
-    },
-  };
-}
-
-async function until(condition: () => boolean, what: string, detail: () => string = () => ''): Promise<void> {
-  for (let round = 0; !condition(); round++) {
-    if (round > 300) throw new Error(`never saw ${what}\n${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const instance = (name: string) => ({
   apiVersion: 'sympozium.ai/v1alpha1',

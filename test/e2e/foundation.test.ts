@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { binPath, ensureBuilt, repoRoot, runBin } from '../support/bin.js';
+import { loadedModules } from '../support/loaded-modules.js';
 
 beforeAll(() => ensureBuilt());
 
@@ -100,31 +100,11 @@ describe('the sympozium binary', () => {
     expect(unknown.code).toBe(2);
   });
 
-  it('starts without loading client-node, inquirer or ora', () => {
-    // Record every module file Node loads for `--version` and `--help` through a resolve hook, then make sure
-    // none of the heavy dependencies' code is in any of them (the bundle keeps their source paths as comments).
-    const hook = `data:text/javascript,${encodeURIComponent(`
-      import { register } from 'node:module';
-      import { MessageChannel } from 'node:worker_threads';
-      const { port1, port2 } = new MessageChannel();
-      port1.on('message', (url) => process.stderr.write('LOADED ' + url + '\\n'));
-      port1.unref();
-      register('data:text/javascript,' + encodeURIComponent(\`
-        let port;
-        export function initialize(data) { port = data.port; }
-        export async function resolve(specifier, context, next) {
-          const result = await next(specifier, context);
-          port.postMessage(result.url);
-          return result;
-        }\`), { data: { port: port2 }, transferList: [port2] });
-    `)}`;
+  it('starts without loading client-node, inquirer or ora', async () => {
+    // Every module file Node loads for `--version` and `--help`, recorded through a resolve hook; none of the heavy
+    // dependencies' code may be in any of them (the bundle keeps their source paths as comments).
     for (const args of [['--version'], ['key', 'show', '--help']]) {
-      const result = spawnSync(process.execPath, ['--import', hook, binPath, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, CI: '1' } });
-      expect(result.status).toBe(0);
-      const files = result.stderr
-        .split('\n')
-        .filter((line) => line.startsWith('LOADED file:'))
-        .map((line) => fileURLToPath(line.slice('LOADED '.length)));
+      const files = await loadedModules(args);
       expect(files.some((file) => file.endsWith('dist/main.js'))).toBe(true);
       for (const file of files.filter((f) => f.includes('/dist/'))) {
         const text = readFileSync(file, 'utf8');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevCluster, type DevCluster } from '../support/dev-cluster.js';
 import { buildPrivateCopy, runPrivateBin, type PrivateBuild } from '../support/private-build.js';
+import { follow, until } from '../support/follow.js';
 
 /**
  * kubectl's output manners, checked against the real kubectl on the same objects of one `sympozium dev`
@@ -29,32 +30,6 @@ function kubectl(args: string[]): Promise<{ code: number | null; stdout: string;
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-/** A long-running command whose stdout lines are collected until it is stopped. */
-function follow(command: string, args: string[], childEnv: NodeJS.ProcessEnv) {
-  const child = spawn(command, args, { env: childEnv });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const closed = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : null))));
-  return {
-    lines: () => stdout.split('\n').filter(Boolean),
-    stderr: () => stderr,
-    stop: async (signal: NodeJS.Signals = 'SIGINT') => {
-      child.kill(signal);
-      return closed;
-    },
-  };
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  // Bounded by the test's own timeout; the loop only waits for the condition, it asserts no duration.
-  for (let round = 0; !condition(); round++) {
-    if (round > 400) throw new Error(`never saw ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 beforeAll(async () => {
