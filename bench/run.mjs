@@ -253,6 +253,13 @@ console.log(`\nwritten to bench/results/latest.json`);
  * 10,000 AgentRun status changes streamed through `sympozium runs tail -o json`: events per second and the
  * tail process's peak memory (VmHWM), read from /proc while it runs.
  */
+/** fetch that fails loudly: a write the server refuses must not pass for a measured one. */
+async function checked(url, init) {
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(`${init.method} ${url}: ${response.status} ${await response.text()}`);
+  return response;
+}
+
 async function benchTail() {
   const total = 10_000;
   const runsCount = 100;
@@ -262,19 +269,21 @@ async function benchTail() {
   for (let i = 0; i < runsCount; i++) {
     const name = `bench-tail-${i}`;
     names.push(name);
-    await fetch(base, {
+    await checked(base, {
       method: 'POST',
       headers,
       body: JSON.stringify({
         apiVersion: 'sympozium.ai/v1alpha1',
         kind: 'AgentRun',
         metadata: { name, labels: { 'sympozium.ai/instance': 'bench-tail' } },
-        // A server-mode run of an instance that does not exist: the local controller leaves it alone.
+        // A run of an instance that does not exist: the controller fails it at once, as upstream's does
+        // ("policy validation failed"), and leaves a terminal run alone after that, so only the writes below move it.
         spec: { instanceRef: 'bench-tail', agentId: 'primary', sessionKey: 'bench', task: 'bench', mode: 'server', model: { provider: 'echo', model: 'echo', authSecretRef: '' } },
       }),
     });
   }
-  const child = spawn('node', [bin, 'runs', 'tail', 'bench-tail', '-o', 'json'], { env: { ...process.env, ...env } });
+  // --since: one line per existing run first, then one per status write.
+  const child = spawn('node', [bin, 'runs', 'tail', 'bench-tail', '-o', 'json', '--since', '1h'], { env: { ...process.env, ...env } });
   let lines = 0;
   let firstAt;
   let lastAt;
@@ -298,17 +307,19 @@ async function benchTail() {
     if (match) peakKb = Math.max(peakKb, Number(match[1]));
   }, 100);
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  const phases = ['Running', 'Succeeded'];
+  // Terminal phases only: the controller leaves those alone, so every line the tail prints is one of these writes.
+  const phases = ['Succeeded', 'Failed'];
   const started = process.hrtime.bigint();
   // One writer per run (16 at a time), so changes to one run stay in order while the API server is kept busy.
   let next = 0;
   const writer = async () => {
     for (let i = next++; i < total; i = next++) {
       const name = names[i % runsCount];
-      await fetch(`${base}/${name}/status`, {
+      // tokenUsage as upstream's CRD requires it whole (the emulator validates status writes against it).
+      await checked(`${base}/${name}/status`, {
         method: 'PATCH',
         headers: { ...headers, 'Content-Type': 'application/merge-patch+json' },
-        body: JSON.stringify({ status: { phase: phases[Math.floor(i / runsCount) % 2], tokenUsage: { totalTokens: i } } }),
+        body: JSON.stringify({ status: { phase: phases[Math.floor(i / runsCount) % 2], tokenUsage: { inputTokens: i, outputTokens: 0, totalTokens: i, toolCalls: 0, durationMs: 1 } } }),
       });
     }
   };
