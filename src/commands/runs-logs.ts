@@ -5,7 +5,7 @@ import { runPath } from '../sympozium/kinds.js';
 import { runTokens } from '../sympozium/runs.js';
 import { redactSecrets, redactStatus } from '../sympozium/secrets.js';
 import { age } from '../duration.js';
-import { displayRunPhase, type AgentRun } from '../sympozium/types.js';
+import { displayRunPhase, labels, type AgentRun } from '../sympozium/types.js';
 
 export interface RunLogsOptions {
   name: string;
@@ -23,14 +23,12 @@ interface PodSummary {
   status?: { phase?: string };
 }
 
-/** The run's pods: upstream labels a task Job's pod `sympozium.ai/agent-run`; dev labels server pods `sympozium.ai/agentrun`. */
+/** The run's pods: upstream labels a task Job's pod and a server Deployment's pods `sympozium.ai/agent-run`. */
 async function podsOfRun(kube: KubeClient, namespace: string, run: AgentRun): Promise<PodSummary[]> {
   const name = run.metadata.name;
-  for (const label of ['sympozium.ai/agent-run', 'sympozium.ai/agentrun']) {
-    const list = await kube.list<PodSummary>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { labelSelector: `${label}=${name}` });
-    const live = list.items.filter((pod) => !pod.metadata.deletionTimestamp);
-    if (live.length > 0) return live.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
-  }
+  const list = await kube.list<PodSummary>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { labelSelector: `${labels.agentRun}=${name}` });
+  const live = list.items.filter((pod) => !pod.metadata.deletionTimestamp);
+  if (live.length > 0) return live.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
   const podName = run.status?.podName;
   const named = podName ? await kube.getOrUndefined<PodSummary>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}`) : undefined;
   return named ? [named] : [];

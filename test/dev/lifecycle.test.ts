@@ -74,7 +74,7 @@ describe('the local control plane', () => {
     const service = await get(paths.services('default', 'life-web-endpoint-server'));
     expect(service.spec.type).toBe('ClusterIP');
     expect(service.spec.ports).toEqual([expect.objectContaining({ port: 8080, targetPort: 8080 })]);
-    const pods = await plane.api.list(paths.pods(), 'sympozium.ai/instance=life,sympozium.ai/component=web-endpoint');
+    const pods = await plane.api.list(paths.pods(), 'sympozium.ai/instance=life,sympozium.ai/component=agent-server');
     expect(pods).toHaveLength(1);
     expect(pods[0].status.phase).toBe('Running');
     // Every label of the Service's selector is on the pod, so port-forward to the Service finds it.

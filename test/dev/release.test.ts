@@ -61,6 +61,46 @@ describe('dev releases', () => {
     }
   });
 
+  test("the server run's Deployment, Service and pod are shaped as reconcilePendingServer makes them, in both releases", async () => {
+    for (const plane of [v05, v010]) {
+      const deployment = await waitFor(() => plane.api.get('/apis/apps/v1/namespaces/default/deployments/web-web-endpoint-server'), `${plane.release} Deployment`);
+      const service = await plane.api.get('/api/v1/namespaces/default/services/web-web-endpoint-server');
+      const wanted = {
+        'sympozium.ai/agent-run': 'web-web-endpoint',
+        'sympozium.ai/instance': 'web',
+        'sympozium.ai/component': 'agent-server',
+        'app.kubernetes.io/part-of': 'sympozium',
+        'app.kubernetes.io/managed-by': 'sympozium-controller',
+      };
+      expect(deployment.metadata.labels).toEqual(wanted);
+      expect(deployment.spec.selector.matchLabels).toEqual(wanted);
+      expect(service.spec.selector).toEqual(wanted);
+      const podSpec = deployment.spec.template.spec;
+      expect(podSpec.serviceAccountName).toBe('sympozium-agent');
+      expect(podSpec.containers.map((container: Obj) => container.name)).toEqual(['web-proxy']);
+      const proxy = podSpec.containers[0];
+      expect(proxy.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 8080 });
+      // The sidecar's own env comes from the release's web-endpoint SkillPack, then the controller's.
+      const pack = upstreamBuiltins(plane.release).skillPacks.find((item) => (item.metadata as { name: string }).name === 'web-endpoint') as Obj;
+      const sidecarEnv = (pack.spec.sidecar.env ?? []).map((entry: Obj) => entry.name);
+      // Then the skill's params: RATE_LIMIT_* for the rate limit, SKILL_<PARAM> for each (sorted here; Go's map order is random).
+      const run = await plane.api.get(api('default', 'agentruns', 'web-web-endpoint'));
+      const params: Record<string, string> = run.spec.skills.find((skill: Obj) => skill.skillPackRef === 'web-endpoint').params ?? {};
+      const fromParams = [
+        ...(['rate_limit_rpm', 'rate_limit_burst'] as const).filter((param) => param in params).map((param) => param.toUpperCase()),
+        ...Object.keys(params).sort().map((param) => `SKILL_${param.toUpperCase()}`),
+      ];
+      expect(proxy.env.map((entry: Obj) => entry.name)).toEqual([...sidecarEnv, 'INSTANCE_NAME', 'WEB_PROXY_API_KEY', ...fromParams]);
+      expect(proxy.env.find((entry: Obj) => entry.name === 'WEB_PROXY_API_KEY').valueFrom.secretKeyRef).toEqual({ name: 'web-web-proxy-key', key: 'api-key' });
+      const pods = await waitFor(async () => {
+        const items = await plane.api.list('/api/v1/namespaces/default/pods', 'sympozium.ai/agent-run=web-web-endpoint');
+        return items.length > 0 ? items : undefined;
+      }, `${plane.release} server pod`);
+      expect(pods[0].spec.containers.map((container: Obj) => container.name)).toEqual(['web-proxy']);
+      expect(pods[0].metadata.labels).toEqual(wanted);
+    }
+  });
+
   test("v0.10's web proxy reuses the unfinished run of an identical request and passes the Agent's env on; v0.5.8's does not", async () => {
     const aborts: AbortController[] = [];
     // Streaming sends the headers at once; a [hang] task keeps the run unfinished. Upstream names the run only

@@ -64,7 +64,7 @@ describe('web endpoint variants', () => {
   test('a restarted Deployment (rollout restart) or a deleted pod gets a new Running pod', async () => {
     await servingInstance(plane, 'restarts');
     const deploymentPath = paths.deployments('default', 'restarts-web-endpoint-server');
-    const podNames = async () => (await plane.api.list(paths.pods(), 'sympozium.ai/instance=restarts,sympozium.ai/component=web-endpoint')).map((pod: Obj) => pod.metadata.name);
+    const podNames = async () => (await plane.api.list(paths.pods(), 'sympozium.ai/instance=restarts,sympozium.ai/component=agent-server')).map((pod: Obj) => pod.metadata.name);
     const [first] = await podNames();
 
     await plane.api.patch(deploymentPath, { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } });

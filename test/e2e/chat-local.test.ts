@@ -43,7 +43,7 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, t
 
 async function serving(name: string): Promise<void> {
   await waitUntil(`${name} to serve`, async () => {
-    const pods = await kube.list<{ status?: { phase?: string } }>('/api/v1/namespaces/default/pods', { labelSelector: `sympozium.ai/instance=${name},sympozium.ai/component=web-endpoint` });
+    const pods = await kube.list<{ status?: { phase?: string } }>('/api/v1/namespaces/default/pods', { labelSelector: `sympozium.ai/instance=${name},sympozium.ai/component=agent-server` });
     const secret = await kube.getOrUndefined(`/api/v1/namespaces/default/secrets/${name}-web-proxy-key`);
     return pods.items.some((pod) => pod.status?.phase === 'Running') && secret ? true : undefined;
   });
@@ -342,7 +342,7 @@ describe('openPortForward', () => {
       await waitUntil('a new running pod', async () => {
         const pods = await kube.list<{ metadata: { name: string; deletionTimestamp?: string }; status?: { phase?: string } }>('/api/v1/namespaces/default/pods', {
           // The server's pods only: task runs have pods of their own now (upstream's Jobs).
-          labelSelector: 'sympozium.ai/instance=demo,sympozium.ai/component=web-endpoint',
+          labelSelector: 'sympozium.ai/instance=demo,sympozium.ai/component=agent-server',
         });
         return pods.items.some((pod) => pod.metadata.name !== first && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp) &&
           !pods.items.some((pod) => pod.metadata.name === first)

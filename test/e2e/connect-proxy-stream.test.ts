@@ -52,7 +52,7 @@ beforeAll(async () => {
   // Serving: a Running web-endpoint pod and its key Secret.
   let ready = false;
   for (let round = 0; round < 400 && !ready; round++) {
-    const pods = await cluster.kube.list<{ status?: { phase?: string } }>('/api/v1/namespaces/default/pods', { labelSelector: 'sympozium.ai/instance=demo,sympozium.ai/component=web-endpoint' });
+    const pods = await cluster.kube.list<{ status?: { phase?: string } }>('/api/v1/namespaces/default/pods', { labelSelector: 'sympozium.ai/instance=demo,sympozium.ai/component=agent-server' });
     const secret = await cluster.kube.getOrUndefined('/api/v1/namespaces/default/secrets/demo-web-proxy-key');
     ready = pods.items.some((pod) => pod.status?.phase === 'Running') && Boolean(secret);
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 25));

@@ -236,7 +236,7 @@ describe('sympozium mcp serve --stdio', () => {
       expect((first.content as { text: string }[])[0]!.text).toContain('over stdio');
 
       // A rollout restart ends the SSE session; the next request opens a new one, initialized again.
-      const pods = async () => (await plane.api.list(paths.pods(), 'sympozium.ai/instance=demo,sympozium.ai/component=web-endpoint')).filter((pod: { status?: { phase?: string }; metadata: { deletionTimestamp?: string } }) => pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp).map((pod: { metadata: { name: string } }) => pod.metadata.name);
+      const pods = async () => (await plane.api.list(paths.pods(), 'sympozium.ai/instance=demo,sympozium.ai/component=agent-server')).filter((pod: { status?: { phase?: string }; metadata: { deletionTimestamp?: string } }) => pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp).map((pod: { metadata: { name: string } }) => pod.metadata.name);
       const before = await pods();
       await plane.api.patch(paths.deployments('default', 'demo-web-endpoint-server'), { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } });
       await waitFor(async () => {

@@ -42,7 +42,7 @@ describe('an exec plugin through port-forward', () => {
     });
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 25))) {
       const secret = await cluster.kube.getOrUndefined('/api/v1/namespaces/default/secrets/demo-web-proxy-key');
-      const pods = await cluster.kube.list<{ status?: { phase?: string } }>('/api/v1/namespaces/default/pods', { labelSelector: 'sympozium.ai/instance=demo,sympozium.ai/component=web-endpoint' });
+      const pods = await cluster.kube.list<{ status?: { phase?: string } }>('/api/v1/namespaces/default/pods', { labelSelector: 'sympozium.ai/instance=demo,sympozium.ai/component=agent-server' });
       if (secret && pods.items.some((pod) => pod.status?.phase === 'Running')) break;
     }
   });

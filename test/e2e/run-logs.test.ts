@@ -180,7 +180,7 @@ describe.skipIf(!kubectl)('run pods and their logs', () => {
     const server = runs.items.find((run) => run.spec?.mode === 'server' && run.metadata.labels?.['sympozium.ai/instance'] === 'logger')!;
     expect(server, 'the server run').toBeDefined();
     const podsPath = '/api/v1/namespaces/default/pods';
-    const selector = { labelSelector: `sympozium.ai/instance=logger,sympozium.ai/component=web-endpoint` };
+    const selector = { labelSelector: `sympozium.ai/instance=logger,sympozium.ai/component=agent-server` };
     const firstPod = (await kube.list<{ metadata: { name: string } }>(podsPath, selector)).items[0]!.metadata.name;
 
     const logs = follow(['runs', 'logs', server.metadata.name!, '-f', '-c', 'web-proxy'], env());

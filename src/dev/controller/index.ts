@@ -1,5 +1,5 @@
 import type { KubeClient, KubeObject } from '../../kube/client.js';
-import { components, labels, runInstance, type AgentRun, type SympoziumInstance } from '../../sympozium/types.js';
+import { labels, runInstance, type AgentRun, type SympoziumInstance } from '../../sympozium/types.js';
 import { AgentEventBus } from '../providers/streams.js';
 import { ProxyManager, RunBroker } from '../webproxy/index.js';
 import { queueKeys, type ControllerContext, type Deployment, type Pod, type PodLogWriter } from './context.js';
@@ -8,7 +8,7 @@ import { InstanceReconciler } from './instance.js';
 import { WorkQueue } from './queue.js';
 import { agentRunLabel, pathOf, type Secret } from './resources.js';
 import { instancePath, releaseProfile, type ReleaseProfile } from './release-profile.js';
-import { ServerRuns, webProxyLogLine } from './server-run.js';
+import { ServerRuns, serverComponent, webProxyLogLine } from './server-run.js';
 import { TaskRuns } from './task-run.js';
 import type { Timings } from './timings.js';
 
@@ -45,7 +45,7 @@ export class Controller {
     const log = options.log;
     const profile = options.profile ?? releaseProfile();
     const watch = <T extends Watched = KubeObject>(path: string, labelSelector?: string) => new Informer<T>(options.watchClient, { path, labelSelector, log });
-    const ownedSelector = `${labels.component}=${components.webEndpoint}`;
+    const ownedSelector = `${labels.component}=${serverComponent}`;
     const instances = watch<SympoziumInstance>(instancePath(profile));
     const runs = watch<AgentRun>(pathOf('runs'));
     const secrets = watch<Secret>(pathOf('secrets'));

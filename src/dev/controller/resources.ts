@@ -24,8 +24,8 @@ export function pathOf(kind: KindName, namespace?: string, name?: string, subres
   return resourcePath({ ...kinds[kind], namespace, name, subresource });
 }
 
-/** Extra label the controller puts on what it creates for a run, so pods and Deployments map back to it. */
-export const agentRunLabel = 'sympozium.ai/agentrun';
+/** The label upstream's controller puts on what it creates for a run (Job, pod, server Deployment, Service). */
+export const agentRunLabel = 'sympozium.ai/agent-run';
 export const instanceFinalizer = 'sympozium.ai/finalizer';
 
 export interface Secret extends KubeObject {

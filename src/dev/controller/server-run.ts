@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { components, labels, names, runInstance, type AgentRun } from '../../sympozium/types.js';
+import { labels, names, runInstance, systemNamespace, type AgentRun } from '../../sympozium/types.js';
 import { isWebEndpointSkill } from '../../sympozium/web-endpoint.js';
 import { queueKeys, type ControllerContext, type Deployment, type Pod } from './context.js';
 import { policyFailure } from './policy.js';
@@ -14,8 +14,9 @@ import { agentRunLabel, createIfMissing, deleteIfExists, isNotFound, now, ownerR
  */
 
 export const portForwardAnnotation = 'local.sympozium.ai/port-forward';
-const agentImage = 'ghcr.io/sympozium-ai/sympozium/agent-runner:local';
 const proxyImage = 'ghcr.io/sympozium-ai/sympozium/web-proxy:local';
+/** reconcilePendingServer's component label for the server Deployment, its pods and its Service. */
+export const serverComponent = 'agent-server';
 
 export class ServerRuns {
   /** When the pod of a Deployment that has none may appear (simulated scheduling and start-up). */
@@ -60,11 +61,19 @@ export class ServerRuns {
       c.queue.add(queueKeys.instance(namespace, instance));
       return;
     }
-    const podLabels = { [labels.instance]: instance, [labels.component]: components.webEndpoint, [agentRunLabel]: runName };
+    // reconcilePendingServer's labels, on the Deployment, its pod template and selector, and the Service (both releases).
+    const podLabels = {
+      [agentRunLabel]: runName,
+      [labels.instance]: instance,
+      [labels.component]: serverComponent,
+      'app.kubernetes.io/part-of': 'sympozium',
+      'app.kubernetes.io/managed-by': 'sympozium-controller',
+    };
 
     let deployment = c.deployments.get(namespace, serverName);
     if (!deployment) {
-      deployment = (await createIfMissing<Deployment>(c.client, pathOf('deployments', namespace), deploymentManifest(run, serverName, podLabels))) ?? undefined;
+      const sidecar = await serverSidecar(c, run);
+      deployment = (await createIfMissing<Deployment>(c.client, pathOf('deployments', namespace), deploymentManifest(run, serverName, podLabels, sidecar))) ?? undefined;
       if (deployment) c.log(`agentrun ${key}: created Deployment ${serverName}`);
     }
     if (!c.services.get(namespace, serverName)) {
@@ -140,10 +149,12 @@ export class ServerRuns {
         name,
         namespace,
         labels: podLabels,
-        annotations: { [portForwardAnnotation]: JSON.stringify({ '8080': `127.0.0.1:${port}` }) },
+        // The template's annotations (kubectl rollout restart's restartedAt) are the pod's, as a ReplicaSet copies them.
+        annotations: { ...templateAnnotations(deployment), [portForwardAnnotation]: JSON.stringify({ '8080': `127.0.0.1:${port}` }) },
         ownerReferences: [{ ...ownerReference(deployment), apiVersion: 'apps/v1', kind: 'Deployment' }],
       },
-      spec: podSpec(run),
+      // The pod is made from the Deployment's template, as the ReplicaSet controller makes it.
+      spec: (deployment.spec as { template?: { spec?: unknown } } | undefined)?.template?.spec ?? {},
     });
     const status = {
       phase: 'Running',
@@ -151,15 +162,7 @@ export class ServerRuns {
       hostIP: '127.0.0.1',
       startTime: started,
       conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: started })),
-      containerStatuses: ['agent', 'web-proxy'].map((container) => ({
-        name: container,
-        ready: true,
-        started: true,
-        restartCount: 0,
-        image: container === 'agent' ? agentImage : proxyImage,
-        imageID: '',
-        state: { running: { startedAt: started } },
-      })),
+      containerStatuses: [{ name: 'web-proxy', ready: true, started: true, restartCount: 0, image: proxyImage, imageID: '', state: { running: { startedAt: started } } }],
     };
     try {
       await this.c.client.mergePatch(pathOf('pods', namespace, name, 'status'), { status });
@@ -191,28 +194,75 @@ export class ServerRuns {
   }
 }
 
+function templateAnnotations(deployment: Deployment): Record<string, string> {
+  return (deployment.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations ?? {};
+}
+
+/** What the pod needs of the web-endpoint SkillPack's sidecar: its env and resource requests. */
+interface ServerSidecar {
+  env: { name: string; value?: string }[];
+  resources?: { cpu?: string; memory?: string };
+}
+
 /**
- * The web-proxy container takes its key from the key Secret through an environment variable, as upstream's
- * reconcilePendingServer sets it (WEB_PROXY_API_KEY from secretKeyRef api-key, with INSTANCE_NAME; the Secret is
- * the auth_secret_ref param's or `<instance>-web-proxy-key`): the proxy reads it once, when the pod starts.
+ * The SkillPack the server run's web-endpoint skill names, looked up as resolveSkillSidecars does: in the run's
+ * namespace, then in sympozium-system (where upstream's chart, and dev, install the built-in ones).
  */
-function podSpec(run: AgentRun) {
+async function serverSidecar(c: ControllerContext, run: AgentRun): Promise<ServerSidecar> {
+  const skill = (run.spec.skills ?? []).find(isWebEndpointSkill);
+  const name = skill?.skillPackRef ?? 'web-endpoint';
+  for (const namespace of [run.metadata.namespace ?? 'default', systemNamespace]) {
+    const pack = await c.client.getOrUndefined<{ spec?: { sidecar?: ServerSidecar } }>(pathOf('skillPacks', namespace, name));
+    if (pack) return { env: pack.spec?.sidecar?.env ?? [], resources: pack.spec?.sidecar?.resources };
+  }
+  return { env: [] };
+}
+
+/**
+ * The one container upstream's reconcilePendingServer runs in the server pod (agentrun_controller.go, both
+ * releases): web-proxy, with the sidecar's env, INSTANCE_NAME, WEB_PROXY_API_KEY from the key Secret (the
+ * auth_secret_ref param's or `<instance>-web-proxy-key`), RATE_LIMIT_RPM/BURST and SKILL_<PARAM> from the skill's
+ * params, probes on /healthz. The proxy reads its key once, when the pod starts.
+ */
+function podSpec(run: AgentRun, sidecar: ServerSidecar) {
   const instance = runInstance(run) ?? '';
   const params = (run.spec.skills ?? []).find(isWebEndpointSkill)?.params ?? {};
   const keySecret = params.auth_secret_ref || names.webProxyKeySecret(instance);
-  const env = [
+  const env: Record<string, unknown>[] = [
+    ...sidecar.env.map(({ name, value }) => ({ name, value: value ?? '' })),
     { name: 'INSTANCE_NAME', value: instance },
     { name: 'WEB_PROXY_API_KEY', valueFrom: { secretKeyRef: { name: keySecret, key: 'api-key' } } },
+    ...(params.rate_limit_rpm !== undefined ? [{ name: 'RATE_LIMIT_RPM', value: params.rate_limit_rpm }] : []),
+    ...(params.rate_limit_burst !== undefined ? [{ name: 'RATE_LIMIT_BURST', value: params.rate_limit_burst }] : []),
+    // Go ranges over the params map in random order; sorted here so the template (and its hash) is stable.
+    ...Object.keys(params)
+      .sort()
+      .map((key) => ({ name: `SKILL_${key.toUpperCase()}`, value: params[key] })),
   ];
+  const probe = (initialDelaySeconds: number, periodSeconds: number) => ({ httpGet: { path: '/healthz', port: 8080 }, initialDelaySeconds, periodSeconds });
   return {
+    restartPolicy: 'Always',
+    serviceAccountName: 'sympozium-agent',
     containers: [
-      { name: 'agent', image: agentImage },
-      { name: 'web-proxy', image: proxyImage, env, ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] },
+      {
+        name: 'web-proxy',
+        image: proxyImage,
+        imagePullPolicy: 'IfNotPresent',
+        env,
+        ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+        livenessProbe: probe(5, 10),
+        readinessProbe: probe(3, 5),
+        resources: {
+          requests: { cpu: sidecar.resources?.cpu || '100m', memory: sidecar.resources?.memory || '128Mi' },
+          limits: { cpu: '500m', memory: '256Mi' },
+        },
+        securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+      },
     ],
   };
 }
 
-function deploymentManifest(run: AgentRun, name: string, podLabels: Record<string, string>) {
+function deploymentManifest(run: AgentRun, name: string, podLabels: Record<string, string>, sidecar: ServerSidecar) {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -224,8 +274,8 @@ function deploymentManifest(run: AgentRun, name: string, podLabels: Record<strin
     },
     spec: {
       replicas: 1,
-      selector: { matchLabels: { [agentRunLabel]: podLabels[agentRunLabel] } },
-      template: { metadata: { labels: podLabels }, spec: podSpec(run) },
+      selector: { matchLabels: podLabels },
+      template: { metadata: { labels: podLabels }, spec: podSpec(run, sidecar) },
     },
   };
 }
@@ -237,7 +287,7 @@ function serviceManifest(run: AgentRun, name: string, podLabels: Record<string, 
     metadata: { name, namespace: run.metadata.namespace, labels: podLabels, ownerReferences: [ownerReference(run)] },
     spec: {
       type: 'ClusterIP',
-      selector: { [agentRunLabel]: podLabels[agentRunLabel] },
+      selector: podLabels,
       ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }],
     },
   };
