@@ -55,14 +55,18 @@ export class HeldManifests {
 
   /**
    * Keeps the bodies of a file held before (all of its planned documents, by document index) while they fit
-   * in the budget; a file that does not fit is read again instead.
+   * in the budget; a file that does not fit, and every file after it, is read again instead.
    */
   keep(file: number, bodies: { index: number; body: KubeObject }[]): void {
     const held = this.files[file]!;
     const texts = new Map(bodies.map(({ index, body }) => [index, JSON.stringify(body)]));
     let bytes = 0;
     for (const text of texts.values()) bytes += text.length;
-    if (this.keptBytes + bytes > keepBytes) return;
+    // Once one file does not fit, no later one is kept either: which files are read again is then simply the tail.
+    if (this.keptBytes + bytes > keepBytes) {
+      this.keptBytes = Infinity;
+      return;
+    }
     this.keptBytes += bytes;
     held.kept = texts;
     if ('text' in held) held.text = '';
