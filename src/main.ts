@@ -13,9 +13,20 @@ import { createInquirerPrompter } from './ui/prompts.js';
 export async function main(argv: string[] = process.argv): Promise<void> {
   const code = await runCli(argv.slice(2), invokedName(argv[1]));
   process.exitCode = code;
-  // Open handles (a port-forward socket, a keep-alive agent) must not keep a finished command alive.
-  if (code !== ExitCode.ok || !process.stdout.writableNeedDrain) setImmediate(() => process.exit(code));
-  else process.stdout.once('drain', () => process.exit(code));
+  // Open handles (a port-forward socket, a keep-alive agent) must not keep a finished command alive, but
+  // process.exit() drops whatever the streams still queue: a pipe whose reader is slow holds only 64 KiB, and
+  // `sympozium ... | slow-reader` lost all but the first of 20,000 lines (test/e2e/output-flush.test.ts).
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+/**
+ * Resolves once everything written to `stream` so far has reached the OS. Writes complete in order, so an empty
+ * write's callback comes after the last real one; an error (the reader went away) counts as done too.
+ */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
 /**
