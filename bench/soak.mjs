@@ -98,6 +98,8 @@ try {
   // Let the controller finish what the last requests started, then look for what is left behind.
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   memory.end = rssOf(info.pid);
+  // The sampler may miss the last moments of the load; the end figure counts towards the peak too.
+  memory.peak = Math.max(memory.peak, memory.end ?? 0);
   const runs = (await api(info, token, '/apis/sympozium.ai/v1alpha1/namespaces/default/agentruns')).items ?? [];
   const finished = new Set(['Succeeded', 'Failed', 'Skipped']);
   const taskRuns = runs.filter((item) => item.spec?.mode !== 'server');
@@ -106,6 +108,11 @@ try {
   const pods = (await api(info, token, '/api/v1/namespaces/default/pods')).items ?? [];
   const leakedPods = pods.filter((pod) => [...finishedNames].some((name) => pod.metadata.name.startsWith(`${name}-`)) && pod.status?.phase === 'Running');
   const stats = await api(info, token, '/__emulator/stats');
+  // What the cluster keeps, as a real one would (finished runs stay until deleted; Jobs for their TTL): the
+  // memory figures grow with these, not with the number of requests.
+  const jobs = (await api(info, token, '/apis/batch/v1/namespaces/default/jobs')).items ?? [];
+  const events = (await api(info, token, '/api/v1/namespaces/default/events')).items ?? [];
+  const stored = { runs: runs.length, jobs: jobs.length, pods: pods.length, events: events.length };
 
   const served = counts.chat + counts.models + counts.runsList;
   const report = {
@@ -118,12 +125,14 @@ try {
     devServerMemory: { start: memory.start, peak: memory.peak, end: memory.end },
     leaked: { runs: leakedRuns.map((item) => item.metadata.name), pods: leakedPods.map((pod) => pod.metadata.name), watches: stats.watches - before.watches },
     openConnections: stats.connections,
+    stored,
   };
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', 'soak.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`soak: ${served} requests in ${report.seconds}s (${report.perSecond}/s, ${concurrency} at once): ${counts.chat} chats, ${counts.models} models, ${counts.runsList} runs list; ${counts.errors} errors`);
   for (const line of errors) console.log(`  error: ${line}`);
   console.log(`dev server memory: start ${mb(memory.start)}, peak ${mb(memory.peak)}, end ${mb(memory.end)}`);
+  console.log(`kept by the cluster at the end: ${stored.runs} runs, ${stored.jobs} Jobs, ${stored.pods} pods, ${stored.events} events`);
   console.log(`left behind: ${leakedRuns.length} runs in progress, ${leakedPods.length} pods of finished runs, ${stats.watches - before.watches} watches beyond the ${before.watches} open before the load`);
   if (counts.errors > 0 || leakedRuns.length > 0 || leakedPods.length > 0 || stats.watches > before.watches) process.exitCode = 1;
 } finally {
