@@ -14,11 +14,24 @@ export interface CliErrorOptions {
   cause?: unknown;
 }
 
+const cliErrorBrand = Symbol.for('sympozium.CliError');
+
 /**
  * An error a user can act on. Commands and the layers below them throw it; only main.ts prints it and exits.
  * The message must never contain a secret: callers pass names of Secrets, never their values.
  */
 export class CliError extends Error {
+  /**
+   * dist/chat.js and dist/vendor/kubeconfig-edit.js each bundle their own copy of this class (scripts/build.mjs),
+   * so one process can meet a CliError made by the other copy: it is recognised by its brand, not by which copy
+   * made it. Subclasses keep the ordinary prototype check; only the plain CliError crosses copies.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== CliError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as { [cliErrorBrand]?: unknown })[cliErrorBrand] === true;
+  }
+
+  readonly [cliErrorBrand] = true;
   readonly hint?: string;
   readonly exitCode: ExitCodeValue;
 
