@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { createRequire } from 'node:module';
+import { isatty } from 'node:tty';
 import { buildProgram, commandNameOf, globalsFor, knownCommands, overview, readGlobals } from './cli.js';
 import type { Context, GlobalOptions } from './context.js';
 import { CliError, ExitCode, InterruptedError } from './errors.js';
@@ -136,8 +137,11 @@ export function createContext(globals: GlobalOptions, signal: AbortSignal, yamlS
     globals,
     env: process.env,
     cwd: process.cwd(),
-    stdin: process.stdin,
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI,
+    // process.stdin is made on first use (a stream and node:stream's internals, ~1 ms): most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
+    interactive: isatty(0) && Boolean(process.stdout.isTTY) && !process.env.CI,
     now: () => new Date(),
     signal,
     kube: () => {
