@@ -26,11 +26,8 @@ module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => 
   },
 };
 
-await build({
-  entryPoints: { main: 'src/main.ts', 'dev-server': 'src/dev/dev-server.ts' },
-  outdir,
+const common = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -43,12 +40,116 @@ await build({
   },
   // Optional native helpers some dependencies probe for; they are never needed by the CLI.
   external: ['bufferutil', 'utf-8-validate'],
-  chunkNames: 'chunks/[name]-[hash]',
   plugins: [lazyChildProcessForCommander],
   // The workspace package from this checkout, whatever node_modules' link points at (worktrees share one);
   // relative to the working directory, as the entry points are.
   alias: { '@sympozium/kube-emulator': './packages/kube-emulator/src/index.ts' },
   define: { __SYMPOZIUM_VERSION__: JSON.stringify(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version) },
+};
+
+// Every command, and the local control plane's server process.
+await build({
+  ...common,
+  entryPoints: { main: 'src/main.ts', 'dev-server': 'src/dev/dev-server.ts' },
+  outdir,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+});
+
+/**
+ * `sympozium chat …` gets a bundle of its own (bin/sympozium.js picks it when `chat` is the first word): the
+ * same src/main.ts, but one file instead of main.js and the 28 chunks the chat path loads from the build
+ * above. Node 20's ESM loader pays for every file (resolve, realpath, package scope, read, link), and
+ * esbuild's splitting gives each set of importers its own chunk, so the first streamed token came about
+ * 27 ms after a bare node:http script's; from one file, about 14 ms (bench "time to first token").
+ * Splitting is off, so our own lazily imported modules are inlined (still initialised only when imported);
+ * the large third-party packages chat may load lazily (spinner, colours, YAML, proxies, port-forward)
+ * stay out of it, in dist/vendor/ below, so start-up does not parse them. The two worlds never meet: a
+ * process runs either main.js or chat.js, each with one copy of every class.
+ */
+const vendored = {
+  ora: "export { default } from 'ora';",
+  chalk: "export { Chalk } from 'chalk';",
+  yaml: "import * as yaml from 'yaml'; export default yaml;",
+  'https-proxy-agent': "export { HttpsProxyAgent } from 'https-proxy-agent';",
+  'socks-proxy-agent': "export { SocksProxyAgent } from 'socks-proxy-agent';",
+  '@kubernetes/client-node/dist/portforward.js': "export { PortForward } from '@kubernetes/client-node/dist/portforward.js';",
+  '@kubernetes/client-node/dist/web-socket-handler.js': "export { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';",
+};
+// Our own module that OIDC's token refresh writes the kubeconfig with: it imports the yaml package (235 KB)
+// statically, so chat.js imports it from dist/vendor/ too. It throws CliError, which errors.ts recognises
+// across the two copies (see there).
+const vendoredSources = { './kubeconfig-edit.js': 'src/kube/kubeconfig-edit.ts' };
+const vendorFile = (specifier) => specifier.replace(/^(@|\.\/)/, '').replace(/\.js$/, '').replace(/[/]/g, '-');
+
+await build({
+  ...common,
+  entryPoints: {
+    ...Object.fromEntries(Object.keys(vendored).map((specifier) => [`vendor/${vendorFile(specifier)}`, `vendored:${specifier}`])),
+    ...Object.fromEntries(Object.entries(vendoredSources).map(([specifier, source]) => [`vendor/${vendorFile(specifier)}`, source])),
+  },
+  outdir,
+  splitting: true,
+  chunkNames: 'vendor/chunks/[name]-[hash]',
+  plugins: [
+    {
+      name: 'vendored-entries',
+      setup(pluginBuild) {
+        pluginBuild.onResolve({ filter: /^vendored:/ }, (args) => ({ path: args.path.slice('vendored:'.length), namespace: 'vendored' }));
+        pluginBuild.onLoad({ filter: /.*/, namespace: 'vendored' }, (args) => ({ contents: vendored[args.path], loader: 'js', resolveDir: process.cwd() }));
+      },
+    },
+  ],
+});
+
+const chatOnly = {
+  name: 'chat-only',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /.*/ }, (args) => {
+      // chat never asks a question (only init, enable and the delete commands prompt), so inquirer (765 KB with
+      // its encoders) has no copy for chat.js: the import fails saying so, should that change.
+      if (args.path === 'inquirer' && args.kind === 'dynamic-import') return { path: 'inquirer', namespace: 'not-in-chat' };
+      if (args.path in vendoredSources && args.kind === 'dynamic-import') return { path: `./vendor/${vendorFile(args.path)}.js`, external: true };
+      if (args.path in vendored) {
+        // A static import would be hoisted to the top of chat.js and loaded at start-up, and would be a second
+        // copy beside the vendored one: refuse it, so a later change cannot slow chat down unnoticed.
+        if (args.kind !== 'dynamic-import') throw new Error(`${args.importer} imports ${args.path} statically; chat.js loads it only through dist/vendor/`);
+        return { path: `./vendor/${vendorFile(args.path)}.js`, external: true };
+      }
+      // The other commands: only the command a line names is registered, and bin/sympozium.js sends only
+      // `chat …` lines here, so chat.js never imports their modules. Should that ever change, the import fails
+      // saying so instead of running a second copy of the CLI.
+      if (args.kind === 'dynamic-import' && /[\\/]src[\\/](cli[\\/]surface|main)\.ts$/.test(args.importer) && /commands[/]/.test(args.path) && !/commands[/]chat\.js$/.test(args.path)) {
+        return { path: args.path, namespace: 'not-in-chat' };
+      }
+      return undefined;
+    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'not-in-chat' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`dist/chat.js has no ${args.path}: it runs only \`sympozium chat\`, and bin/sympozium.js sends every other line to dist/main.js`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * In one file, every static import of a built-in would be hoisted to its top and loaded at start-up, where the
+ * split build loads node:tls, node:https, node:readline … only with the chunk that needs them (tls alone is
+ * ~5 ms). So chat.js requires each built-in when the module importing it is first initialised.
+ */
+const builtinsOnFirstUse = {
+  name: 'builtins-on-first-use',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: 'builtin-on-first-use' } : undefined));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'builtin-on-first-use' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
+await build({
+  ...common,
+  entryPoints: { chat: 'src/main.ts' },
+  outdir,
+  splitting: false,
+  plugins: [...common.plugins, chatOnly, builtinsOnFirstUse],
 });
 
 // The upstream CRDs, SkillPacks and presets stay JSON files beside the bundle, read only when needed
