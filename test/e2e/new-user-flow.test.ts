@@ -63,6 +63,10 @@ for (const release of ['v0.5.8', 'v0.10.46'] as Release[]) {
       const tail = spawn(process.execPath, [binPath, 'runs', 'tail', 'demo', '-o', 'json'], { cwd: work, env: { ...process.env, ...cluster.env() } });
       let tailed = '';
       tail.stdout.setEncoding('utf8').on('data', (chunk) => (tailed += chunk));
+      // Its first line (the serving run) means it has listed and is watching: a chat that ends before that
+      // would be a run tail never had to see.
+      for (let i = 0; i < 200 && !tailed.includes('\n'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(tailed, 'runs tail printed nothing in 10 s').toContain('demo-web-endpoint');
       const chat = await cli(['chat', 'demo', 'hello there']);
       expect(chat.code, chat.stderr).toBe(0);
       expect(chat.stdout).toContain('You asked: hello there');
