@@ -144,12 +144,34 @@ const builtinsOnFirstUse = {
   },
 };
 
+/**
+ * js-yaml (91 KB) reads kubeconfigs, which chat does only after its request has left (for the run's details)
+ * or when it has no --url; kube/config.ts imports it statically, so it would be parsed at chat.js's start.
+ * Given to chat.js as a CommonJS file it can require when kube/config.ts is first initialised instead.
+ */
+await build({
+  ...common,
+  banner: undefined,
+  entryPoints: { 'vendor/js-yaml': 'node_modules/js-yaml/dist/js-yaml.mjs' },
+  outExtension: { '.js': '.cjs' },
+  outdir,
+  format: 'cjs',
+});
+const jsYamlOnFirstUse = {
+  name: 'js-yaml-on-first-use',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^js-yaml$/ }, (args) => (args.kind === 'import-statement' ? { path: 'js-yaml', namespace: 'js-yaml-on-first-use' } : undefined));
+    pluginBuild.onResolve({ filter: /^\.\/vendor\/js-yaml\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'js-yaml-on-first-use' }, () => ({ contents: "module.exports = require('./vendor/js-yaml.cjs');", loader: 'js' }));
+  },
+};
+
 await build({
   ...common,
   entryPoints: { chat: 'src/main.ts' },
   outdir,
   splitting: false,
-  plugins: [...common.plugins, chatOnly, builtinsOnFirstUse],
+  plugins: [...common.plugins, chatOnly, builtinsOnFirstUse, jsYamlOnFirstUse],
 });
 
 // The upstream CRDs, SkillPacks and presets stay JSON files beside the bundle, read only when needed

@@ -112,6 +112,31 @@ describe.skipIf(!kubectl || !haveOpenssl)('auth-provider oidc like kubectl', () 
     }
   });
 
+  it('chat (dist/chat.js, whose kubeconfig writer is dist/vendor/kubeconfig-edit.js) refreshes and writes back too', async () => {
+    // An endpoint answering at once, so chat reads its run's details from the cluster with the refreshed token.
+    const endpoint = http.createServer((req, res) => {
+      req.resume().on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'chatcmpl-demo-web-9', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi back' }, finish_reason: 'stop' }] }));
+      });
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    try {
+      server.requests.length = 0;
+      grants.length = 0;
+      const file = kubeconfig('chat-expired.yaml', { 'client-id': 'kube', 'id-token': jwt(1000, 'old'), 'refresh-token': 'r2', 'idp-issuer-url': issuerUrl });
+      const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
+      const chat = await runBin(['chat', 'demo', '-m', 'hi', '--no-stream', '--url', url, '--key', 'k'], { env: { KUBECONFIG: file } });
+      expect(chat.code, chat.stderr).toBe(0);
+      expect(chat.stdout).toBe('hi back\n');
+      expect(grants).toEqual(['r2']);
+      expect(server.requests.at(-1)?.authorization).toBe(`Bearer ${refreshed}`);
+      expect(readFileSync(file, 'utf8')).toContain('rotated-refresh');
+    } finally {
+      await new Promise((resolve) => endpoint.close(resolve));
+    }
+  });
+
   it('says the issuer cannot be reached when an expired id-token cannot be refreshed, never that it is a bug', async () => {
     const run = await sideBySide('unreachable.yaml', { 'client-id': 'kube', 'id-token': jwt(1000, 'old'), 'refresh-token': 'r1-secret', 'idp-issuer-url': 'http://127.0.0.1:1' });
     expect(run.kubectl.status).not.toBe(0);
