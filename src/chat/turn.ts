@@ -57,6 +57,8 @@ export const finalStatusWaitMs = 20_000;
  * hangs until the proxy's 10-minute timeout.
  */
 const succeededRunGraceMs = 3_000;
+/** How long after the request left the cluster client may wait for the answer to begin (see runTurn). */
+const clusterSetupDelayMs = 25;
 
 class RunSucceededWhileWaiting extends Error {
   constructor(readonly run: AgentRun) {
@@ -82,7 +84,13 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
   // Nothing the cluster or a spinner needs may delay the request: both are set up once it is on its way.
   let requestSent!: () => void;
   const sent = new Promise<void>((resolve) => (requestSent = resolve));
-  const clusterReady = sent.then(() => connection.cluster()).then((cluster) => {
+  // Setting up the cluster client is ~8 ms of synchronous work (the client, the kubeconfig parsed): it waits
+  // until the answer's first text is out, or the answer is over, or 25 ms after the request left, so an endpoint
+  // that answers at once is not held up behind it; a turn that waits longer has its run details 25 ms later.
+  let clusterMayStart!: () => void;
+  const clusterGate = new Promise<void>((resolve) => (clusterMayStart = resolve));
+  void sent.then(() => setTimeout(clusterMayStart, clusterSetupDelayMs));
+  const clusterReady = clusterGate.then(() => connection.cluster()).then((cluster) => {
     if (!cluster) {
       ctx.out.debug(`run details skipped: ${connection.clusterSkipped}`);
       return undefined;
@@ -143,6 +151,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     printedAny = true;
     endsWithNewline = text.endsWith('\n');
     ctx.out.write(text);
+    clusterMayStart();
   };
   const onDelta = options.json
     ? undefined
@@ -177,6 +186,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     completion = outcome.completion;
   } catch (error) {
     requestSent();
+    clusterMayStart();
     answered = true;
     await spinnerReady;
     spinner?.stop();
@@ -210,6 +220,7 @@ export async function runTurn(ctx: Context, connection: Connection, client: Endp
     ctx.out.info(ctx.out.errColor.dim(`(the endpoint had not answered ${shortDuration(succeededRunGraceMs)} after run ${succeeded.metadata.name} Succeeded; the answer is the run's status.result)`));
   }
   requestSent();
+  clusterMayStart();
   answered = true;
   clearTimeout(failTimer);
   await spinnerReady;
