@@ -13,7 +13,7 @@
 // both sides alike; the table shows medians and the ratio A/B. Results are also written to
 // bench/results/latest.json. The control plane is bundled from src/ at start (bench/bundle-source.mjs).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -227,6 +227,45 @@ request.end(${JSON.stringify(body(true))});
     );
     extra.firstTokenOverNodeFloorMs = streamFloor.medianA - streamFloor.medianB;
     console.log(`  first token beyond the bare Node floor = ${extra.firstTokenOverNodeFloorMs.toFixed(1)} ms`);
+
+    // The CLI alone: an endpoint in this process that answers at once, as upstream's proxy shapes an answer, so
+    // the agent run, the tunnel and the run's details (±15 ms between runs above) do not drown what the CLI
+    // itself costs.
+    const { default: http } = await import('node:http');
+    const chunk = (content, finish) => `data: ${JSON.stringify({ id: 'chatcmpl-demo-web-bench', object: 'chat.completion.chunk', created: 1, model: 'gpt-4.1', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+    const instant = http.createServer((req, res) => {
+      let received = '';
+      req.on('data', (data) => (received += data));
+      req.on('end', () => {
+        if (JSON.parse(received).stream) res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`${chunk('hi', null)}${chunk('', 'stop')}data: [DONE]\n\n`);
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'chatcmpl-demo-web-bench', object: 'chat.completion', created: 1, model: 'gpt-4.1', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] }));
+      });
+    });
+    await new Promise((resolve) => instant.listen(0, '127.0.0.1', resolve));
+    const instantUrl = `http://127.0.0.1:${instant.address().port}`;
+    const instantFloor = join(work, 'floor-stream-instant.mjs');
+    writeFileSync(instantFloor, readFileSync(streamScript, 'utf8').replace(url, instantUrl));
+    const alone = { rounds: defaultRounds * 2 };
+    // No kubeconfig either: with --url the cluster is optional, and its run lookups are not the CLI's own cost.
+    const noCluster = { env: { ...env, KUBECONFIG: join(work, 'no-kubeconfig') } };
+    const aloneStream = await pair(
+      'first token, CLI alone',
+      '(reference)',
+      labelled('sympozium chat --stream, instant endpoint', () => cli('chat', 'demo', '-m', 'hi', '--stream', '--url', instantUrl, '--key', key, noCluster).then((r) => ({ ms: r.firstMs }))),
+      labelled('bare node:http script, same endpoint', () => run('node', [instantFloor], { first: /data: / }).then((r) => ({ ms: r.firstMs }))),
+      alone,
+    );
+    extra.firstTokenOverNodeFloorInstantMs = aloneStream.medianA - aloneStream.medianB;
+    const aloneBlocking = await pair(
+      'chat blocking, CLI alone',
+      '(reference)',
+      labelled('sympozium chat --no-stream, instant endpoint', () => cli('chat', 'demo', '-m', 'hi', '--no-stream', '--url', instantUrl, '--key', key, noCluster)),
+      labelled('curl, same endpoint', () => run('curl', ['-sS', '-f', '-H', 'Content-Type: application/json', '-d', body(false), `${instantUrl}/v1/chat/completions`])),
+      alone,
+    );
+    extra.chatAloneVersusCurlPlusNode = aloneBlocking.medianA / (aloneBlocking.medianB + nodeStart.medianA);
+    instant.close();
+    console.log(`  the CLI alone: first token ${extra.firstTokenOverNodeFloorInstantMs.toFixed(1)} ms beyond the bare Node floor, a blocking chat ${extra.chatAloneVersusCurlPlusNode.toFixed(2)}x of curl + node start`);
   }
 
   if (wanted('proxy')) extra.proxy = await benchProxy(key);
