@@ -37,6 +37,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Default 0: CRDs are Established synchronously on create. */
   crdEstablishDelayMs?: number;
+  /** How long an Event lives after its last write; default 1 h, kube-apiserver's --event-ttl. */
+  eventTtlMs?: number;
   /** Request log sink (one line per request). */
   log?: (line: string) => void;
 }
@@ -86,7 +88,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const token = options.token ?? randomBytes(24).toString('hex');
   const firstByteTimeoutMs = options.firstByteTimeoutMs ?? defaultFirstByteTimeoutMs;
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
-  const cluster = new Cluster({ watchWindow: options.watchWindow ?? 10_000, crdEstablishDelayMs: options.crdEstablishDelayMs ?? 0 });
+  const cluster = new Cluster({ watchWindow: options.watchWindow ?? 10_000, crdEstablishDelayMs: options.crdEstablishDelayMs ?? 0, eventTtlMs: options.eventTtlMs });
   // A deleted pod's logs go with it, as the kubelet's do.
   const podLogs = new PodLogs();
   cluster.store.addWatcher({

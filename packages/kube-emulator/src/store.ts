@@ -64,7 +64,36 @@ export class Store {
   private readonly watchers = new Map<string, Set<Watcher>>();
   private readonly changeListeners: Array<() => void> = [];
 
-  constructor(private readonly window: number) {}
+  /**
+   * Resources whose objects expire `ttlMs` after their last write, as etcd leases make kube-apiserver's Events
+   * go (--event-ttl, 1 h by default): object key -> time of its last write.
+   */
+  private readonly leases = new Map<string, { ttlMs: number; written: Map<string, number> }>();
+
+  constructor(
+    private readonly window: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Objects of `storageKey` written from now on expire `ttlMs` after their last write (see expire()). */
+  expireAfter(storageKey: string, ttlMs: number): void {
+    this.leases.set(storageKey, { ttlMs, written: new Map() });
+  }
+
+  /** Removes every object whose lease has run out, each with a DELETED event as etcd's lease expiry gives. */
+  expire(): number {
+    let removed = 0;
+    const now = this.now();
+    for (const [storageKey, lease] of this.leases) {
+      for (const [key, written] of lease.written) {
+        if (now - written < lease.ttlMs) continue;
+        const object = this.tables.get(storageKey)?.get(key);
+        lease.written.delete(key);
+        if (object && this.remove(storageKey, object.metadata?.namespace, object.metadata?.name)) removed++;
+      }
+    }
+    return removed;
+  }
 
   get(storageKey: string, namespace: string | undefined, name: string): any | undefined {
     return this.tables.get(storageKey)?.get(objectKey(namespace, name));
@@ -112,6 +141,7 @@ export class Store {
     const key = keyOf(obj);
     const prev = table.get(key);
     table.set(key, obj);
+    this.leases.get(storageKey)?.written.set(key, this.now());
     this.invalidate(storageKey);
     this.emit({ type: prev ? 'MODIFIED' : 'ADDED', rv, storageKey, object: obj, prev });
     return obj;
@@ -124,6 +154,7 @@ export class Store {
     const prev = table?.get(key);
     if (!table || !prev) return undefined;
     table.delete(key);
+    this.leases.get(storageKey)?.written.delete(key);
     this.invalidate(storageKey);
     const rv = ++this.rv;
     const object = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(rv) } };
@@ -139,6 +170,8 @@ export class Store {
       this.tables.set(storageKey, table);
     }
     table.set(keyOf(obj), obj);
+    // A restored object's lease starts again: the state file keeps objects, not leases.
+    this.leases.get(storageKey)?.written.set(keyOf(obj), this.now());
     this.invalidate(storageKey);
   }
 

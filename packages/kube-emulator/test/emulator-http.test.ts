@@ -319,3 +319,45 @@ describe('emulator connection limits', () => {
     }
   });
 });
+
+describe('Events expire after their TTL, as kube-apiserver --event-ttl makes them', () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ eventTtlMs: 400 });
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+
+  const event = (name: string, message: string) => ({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name, namespace: 'default' },
+    involvedObject: { kind: 'Pod', namespace: 'default', name: 'p' },
+    reason: 'Pulled',
+    message,
+    type: 'Normal',
+  });
+
+  it('an Event is gone once its last write is older than the TTL, with a DELETED watch event; a rewrite renews it; other kinds stay', async () => {
+    const path = '/api/v1/namespaces/default/events';
+    const start = await api(emu.server, 'GET', path);
+    const watch = rawWatch(emu.server, `${path}?watch=1&resourceVersion=${start.json.metadata.resourceVersion}`);
+    try {
+      expect((await api(emu.server, 'POST', path, event('old', 'first'))).status).toBe(201);
+      expect((await api(emu.server, 'POST', path, event('renewed', 'first'))).status).toBe(201);
+      expect((await api(emu.server, 'POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'stays' } })).status).toBe(201);
+      // Half a TTL later one Event is written again, which starts its lease over (etcd keys the lease to the write).
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect((await api(emu.server, 'PATCH', `${path}/renewed`, { message: 'again' }, { 'Content-Type': 'application/merge-patch+json' })).status).toBe(200);
+      await eventually(async () => (await api(emu.server, 'GET', `${path}/old`)).status === 404, 3_000, 'the old Event to expire');
+      expect((await api(emu.server, 'GET', `${path}/renewed`)).status).toBe(200);
+      await eventually(async () => (await api(emu.server, 'GET', `${path}/renewed`)).status === 404, 3_000, 'the renewed Event to expire too');
+      expect((await api(emu.server, 'GET', '/api/v1/namespaces/default/configmaps/stays')).status).toBe(200);
+      await eventually(() => watch.events.filter((e) => e.type === 'DELETED').length === 2, 3_000, 'two DELETED watch events');
+      expect(watch.events.filter((e) => e.type === 'DELETED').map((e) => (e.object as { metadata: { name: string } }).metadata.name)).toEqual(['old', 'renewed']);
+    } finally {
+      watch.stop();
+    }
+  });
+});
