@@ -16,7 +16,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   process.exitCode = code;
   // Open handles (a port-forward socket, a keep-alive agent) must not keep a finished command alive, but
   // process.exit() drops whatever the streams still queue: a pipe whose reader is slow holds only 64 KiB, and
-  // `sympozium ... | slow-reader` lost all but the first of 20,000 lines (test/e2e/output-flush.test.ts).
+  // validate's 160 KB report reached `| (sleep 1; wc -c)` as 65 KB (test/e2e/output-flush.test.ts).
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
 }
