@@ -11,7 +11,8 @@ if (major < 20 || (major === 20 && minor < 17)) {
 }
 // Node 22.3+ can keep compiled code between runs. Looked up without an import, so Node 20 pays nothing for it.
 process.getBuiltinModule?.('node:module')?.enableCompileCache?.();
-// `chat` has a one-file bundle of the same code (scripts/build.mjs says why); every other line, `chat` after
-// global flags included, goes to main.js, which runs chat too, only a little slower to start.
-const entry = process.argv[2] === 'chat' ? '../dist/chat.js' : '../dist/main.js';
+// These commands have one-file bundles of the same code (scripts/build.mjs oneFileCommands says why); every
+// other line, one of them after a global flag included, goes to main.js, which runs them too, a little slower.
+const oneFile = ['chat', 'key', 'run'];
+const entry = oneFile.includes(process.argv[2]) ? `../dist/${process.argv[2]}.js` : '../dist/main.js';
 import(entry).then((m) => m.main(process.argv));

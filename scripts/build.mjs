@@ -57,17 +57,20 @@ await build({
 });
 
 /**
- * `sympozium chat …` gets a bundle of its own (bin/sympozium.js picks it when `chat` is the first word): the
- * same src/main.ts, but one file instead of main.js and the 28 chunks the chat path loads from the build
- * above. Node 20's ESM loader pays for every file (resolve, realpath, package scope, read, link), and
- * esbuild's splitting gives each set of importers its own chunk. Measured against an endpoint that answers at
- * once (41 interleaved runs): a blocking chat 150 -> 140 ms, a streamed one 159 -> 142 ms to exit; the first
- * token only 139 -> 136 ms, since most of what precedes it is commander and compiling the code, not files.
+ * The commands people run most, `chat`, `key` and `run`, get a bundle each, dist/<command>.js (bin/sympozium.js
+ * picks it when the command is the first word): the same src/main.ts, but one file instead of main.js and the
+ * 26-30 chunks those commands load from the build above. Node 20's ESM loader pays for every file (resolve,
+ * realpath, package scope, read, link), and esbuild's splitting gives each set of importers its own chunk.
+ * Measured (medians of 21-41 interleaved runs): `key show --reveal` 151 -> 135 ms and `run --no-wait` 153 -> 137
+ * ms against the local control plane; against an endpoint that answers at once, a blocking chat 150 -> 140 ms
+ * and a streamed one 159 -> 142 ms to exit, its first token only 139 -> 136 ms (most of what precedes it is
+ * commander and compiling the code, not files).
  * Splitting is off, so our own lazily imported modules are inlined (still initialised only when imported);
- * the large third-party packages chat may load lazily (spinner, colours, YAML, proxies, port-forward)
- * stay out of it, in dist/vendor/ below, so start-up does not parse them. The two worlds never meet: a
- * process runs either main.js or chat.js, each with one copy of every class.
+ * the large third-party packages these commands may load lazily (spinner, colours, YAML, proxies,
+ * port-forward) stay out of them, in dist/vendor/ below, so start-up does not parse them. The worlds never
+ * meet: a process runs main.js or one of these, each with one copy of every class.
  */
+const oneFileCommands = ['chat', 'key', 'run'];
 const vendored = {
   ora: "export { default } from 'ora';",
   chalk: "export { Chalk } from 'chalk';",
@@ -78,7 +81,7 @@ const vendored = {
   '@kubernetes/client-node/dist/web-socket-handler.js': "export { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';",
 };
 // Our own module that OIDC's token refresh writes the kubeconfig with: it imports the yaml package (235 KB)
-// statically, so chat.js imports it from dist/vendor/ too. It throws CliError, which errors.ts recognises
+// statically, so the one-file bundles import it from dist/vendor/ too. It throws CliError, which errors.ts recognises
 // across the two copies (see there).
 const vendoredSources = { './kubeconfig-edit.js': 'src/kube/kubeconfig-edit.ts' };
 const vendorFile = (specifier) => specifier.replace(/^(@|\.\/)/, '').replace(/\.js$/, '').replace(/[/]/g, '-');
@@ -103,39 +106,41 @@ await build({
   ],
 });
 
-const chatOnly = {
-  name: 'chat-only',
+/** The resolution rules of dist/<command>.js: vendored packages, and no other command's modules. */
+const onlyCommand = (command) => ({
+  name: `only-${command}`,
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /.*/ }, (args) => {
-      // chat never asks a question (only init, enable and the delete commands prompt), so inquirer (765 KB with
-      // its encoders) has no copy for chat.js: the import fails saying so, should that change.
-      if (args.path === 'inquirer' && args.kind === 'dynamic-import') return { path: 'inquirer', namespace: 'not-in-chat' };
+      // None of these commands asks a question (only init, enable and the delete commands prompt), so inquirer
+      // (765 KB with its encoders) has no copy for them: the import fails saying so, should that change.
+      if (args.path === 'inquirer' && args.kind === 'dynamic-import') return { path: 'inquirer', namespace: 'not-in-bundle' };
       if (args.path in vendoredSources && args.kind === 'dynamic-import') return { path: `./vendor/${vendorFile(args.path)}.js`, external: true };
       if (args.path in vendored) {
-        // A static import would be hoisted to the top of chat.js and loaded at start-up, and would be a second
-        // copy beside the vendored one: refuse it, so a later change cannot slow chat down unnoticed.
-        if (args.kind !== 'dynamic-import') throw new Error(`${args.importer} imports ${args.path} statically; chat.js loads it only through dist/vendor/`);
+        // A static import would be hoisted to the top of the bundle and loaded at start-up, and would be a
+        // second copy beside the vendored one: refuse it, so a later change cannot slow start-up unnoticed.
+        if (args.kind !== 'dynamic-import') throw new Error(`${args.importer} imports ${args.path} statically; dist/${command}.js loads it only through dist/vendor/`);
         return { path: `./vendor/${vendorFile(args.path)}.js`, external: true };
       }
-      // The other commands: only the command a line names is registered, and bin/sympozium.js sends only
-      // `chat …` lines here, so chat.js never imports their modules. Should that ever change, the import fails
-      // saying so instead of running a second copy of the CLI.
-      if (args.kind === 'dynamic-import' && /[\\/]src[\\/](cli[\\/]surface|main)\.ts$/.test(args.importer) && /commands[/]/.test(args.path) && !/commands[/]chat\.js$/.test(args.path)) {
-        return { path: args.path, namespace: 'not-in-chat' };
+      // The other commands: only the command a line names is registered, and bin/sympozium.js sends only lines
+      // that start with this command here, so their modules are never imported. Should that ever change, the
+      // import fails saying so instead of running a second copy of the CLI.
+      const own = new RegExp(`commands[/]${command}\\.js$`);
+      if (args.kind === 'dynamic-import' && /[\\/]src[\\/](cli[\\/]surface|main)\.ts$/.test(args.importer) && /commands[/]/.test(args.path) && !own.test(args.path)) {
+        return { path: args.path, namespace: 'not-in-bundle' };
       }
       return undefined;
     });
-    pluginBuild.onLoad({ filter: /.*/, namespace: 'not-in-chat' }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`dist/chat.js has no ${args.path}: it runs only \`sympozium chat\`, and bin/sympozium.js sends every other line to dist/main.js`)});`,
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'not-in-bundle' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`dist/${command}.js has no ${args.path}: it runs only \`sympozium ${command}\`, and bin/sympozium.js sends every other line to dist/main.js`)});`,
       loader: 'js',
     }));
   },
-};
+});
 
 /**
  * In one file, every static import of a built-in would be hoisted to its top and loaded at start-up, where the
  * split build loads node:tls, node:https, node:readline … only with the chunk that needs them (tls alone is
- * ~5 ms). So chat.js requires each built-in when the module importing it is first initialised.
+ * ~5 ms). So the one-file bundles require each built-in when the module importing it is first initialised.
  */
 const builtinsOnFirstUse = {
   name: 'builtins-on-first-use',
@@ -147,8 +152,8 @@ const builtinsOnFirstUse = {
 
 /**
  * js-yaml (91 KB) reads kubeconfigs, which chat does only after its request has left (for the run's details)
- * or when it has no --url; kube/config.ts imports it statically, so it would be parsed at chat.js's start.
- * Given to chat.js as a CommonJS file it can require when kube/config.ts is first initialised instead.
+ * or when it has no --url; kube/config.ts imports it statically, so it would be parsed at the bundle's start.
+ * Given as a CommonJS file, it is required when kube/config.ts is first initialised instead.
  */
 await build({
   ...common,
@@ -167,13 +172,15 @@ const jsYamlOnFirstUse = {
   },
 };
 
-await build({
-  ...common,
-  entryPoints: { chat: 'src/main.ts' },
-  outdir,
-  splitting: false,
-  plugins: [...common.plugins, chatOnly, builtinsOnFirstUse, jsYamlOnFirstUse],
-});
+for (const command of oneFileCommands) {
+  await build({
+    ...common,
+    entryPoints: { [command]: 'src/main.ts' },
+    outdir,
+    splitting: false,
+    plugins: [...common.plugins, onlyCommand(command), builtinsOnFirstUse, jsYamlOnFirstUse],
+  });
+}
 
 // The upstream CRDs, SkillPacks and presets stay JSON files beside the bundle, read only when needed
 // (src/sympozium/releases.ts says why); index.ts is bundled.

@@ -6,9 +6,10 @@ import { ensureBuilt, repoRoot, runBin } from '../support/bin.js';
 import { loadedModules } from '../support/loaded-modules.js';
 
 /**
- * `sympozium chat …` runs from a one-file bundle, dist/chat.js (scripts/build.mjs says why): the files it
- * loads, that other lines still reach chat through dist/main.js, and that what chat.js loads lazily (YAML
- * output) comes from dist/vendor/. The endpoint is a local server answering as upstream's proxy does.
+ * `sympozium chat|key|run …` run from one-file bundles, dist/<command>.js (scripts/build.mjs says why): the
+ * files they load, that other lines still reach them through dist/main.js, and that what a bundle loads lazily
+ * (YAML output) comes from dist/vendor/. The chat endpoint is a local server answering as upstream's proxy
+ * does; what key and run do against a cluster is tested through the same bin in the other suites.
  */
 
 let server: Server;
@@ -40,7 +41,7 @@ afterAll(() => server?.close());
 
 const ours = (files: string[]) => files.filter((file) => file.startsWith(repoRoot)).map((file) => file.slice(repoRoot.length)).sort();
 
-describe('the chat bundle', () => {
+describe('the one-file bundles', () => {
   it('a streamed chat loads two files of ours: the bin and dist/chat.js, which holds no heavy dependency', async () => {
     const line = ['chat', 'demo', '-m', 'hi', '--stream', '--url', url, '--key', 'k'];
     const result = await runBin(line, { env });
@@ -76,14 +77,24 @@ describe('the chat bundle', () => {
     expect(files.filter((file) => file.startsWith('dist/chunks/') || file === 'dist/main.js')).toEqual([]);
   });
 
-  it('chat --help and usage errors behave as from main.js', async () => {
-    for (const prefix of [[], ['-q']]) {
-      const help = await runBin([...prefix, 'chat', '--help']);
-      expect(help.code).toBe(0);
-      expect(help.stdout).toContain('Usage: sympozium chat [options] <instance> [message]');
-      const missing = await runBin([...prefix, 'chat']);
-      expect(missing.code).toBe(2);
-      expect(missing.stderr).toContain("missing required argument 'instance'");
+  it('help and usage errors are the same from a bundle as from main.js, and each bundle is one file', async () => {
+    const cases = [
+      { command: ['chat'], usage: 'Usage: sympozium chat [options] <instance> [message]', missing: "missing required argument 'instance'" },
+      { command: ['key', 'show'], usage: 'Usage: sympozium key show [options] <instance>', missing: "missing required argument 'instance'" },
+      { command: ['run'], usage: 'Usage: sympozium run [options] <instance> [task]', missing: "missing required argument 'instance'" },
+    ];
+    for (const { command, usage, missing } of cases) {
+      const [bundle] = command;
+      const ownFiles = ours(await loadedModules([...command, '--help'], env));
+      expect(ownFiles, bundle).toEqual(['bin/sympozium.js', `dist/${bundle}.js`]);
+      for (const prefix of [[], ['-q']]) {
+        const help = await runBin([...prefix, ...command, '--help']);
+        expect(help.code, help.stderr).toBe(0);
+        expect(help.stdout).toContain(usage);
+        const refused = await runBin([...prefix, ...command]);
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toContain(missing);
+      }
     }
   });
 });
