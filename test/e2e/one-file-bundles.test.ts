@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,15 @@ describe('the one-file bundles', () => {
     const files = ours(await loadedModules(line, env));
     expect(files).toContain('dist/vendor/yaml.js');
     expect(files.filter((file) => file.startsWith('dist/chunks/') || file === 'dist/main.js')).toEqual([]);
+  });
+
+  it('bin routes exactly the bundles the build makes (scripts/build.mjs oneFileCommands)', () => {
+    const routed = /const oneFile = \[([^\]]*)\]/.exec(readFileSync(`${repoRoot}bin/sympozium.js`, 'utf8'))?.[1];
+    expect(routed, 'bin/sympozium.js lists its one-file commands').toBeDefined();
+    const names = [...routed!.matchAll(/'([a-z-]+)'/g)].map((match) => match[1]).sort();
+    const built = readdirSync(`${repoRoot}dist`).filter((file) => file.endsWith('.js') && !['main.js', 'dev-server.js'].includes(file)).map((file) => file.slice(0, -3)).sort();
+    expect(names).toEqual(built);
+    expect(names).toEqual(['chat', 'key', 'run']);
   });
 
   it('help and usage errors are the same from a bundle as from main.js, and each bundle is one file', async () => {
